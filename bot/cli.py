@@ -1,0 +1,77 @@
+"""The ``filrouge`` command line.
+
+Each command lives in ``bot/commands/<module>.py`` and defines two functions:
+``configure(parser)`` adds its arguments, ``run(args) -> int`` does the work and
+returns the exit code. Command modules keep heavy imports inside ``run`` so that
+``filrouge --help`` stays fast and an optional dependency only matters to the
+command that needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot import __version__
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    module: str
+    help: str
+    #: Shown under the help text: one example of use.
+    example: str
+
+
+COMMANDS: tuple[Command, ...] = (
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="filrouge",
+        description="A Mastodon bot that brings a thread back to the essay it is about.",
+    )
+    parser.add_argument("--version", action="version", version=f"filrouge {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        # Sub-commands with a space ("catalog import") nest one level.
+        *group, leaf = command.name.split()
+        target = sub
+        for part in group:
+            if part not in target.choices:
+                nested = target.add_parser(part, help=f"{part} commands")
+                nested.add_subparsers(dest=f"{part}_command", metavar="COMMAND", required=True)
+            group_parser = target.choices[part]
+            target = next(
+                action
+                for action in group_parser._actions
+                if isinstance(action, argparse._SubParsersAction)
+            )
+        command_parser = target.add_parser(
+            leaf,
+            help=command.help,
+            description=command.help,
+            epilog=f"example: {command.example}",
+        )
+        command_parser.set_defaults(_command=command)
+        module = importlib.import_module(command.module)
+        module.configure(command_parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command: Command = args._command
+    module = importlib.import_module(command.module)
+    code: int = module.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Settings: the one reader of the environment.
+
+Sources, highest priority first: keyword arguments (tests, the CLI), the
+process environment, the ``.env`` file, then the defaults below. Every field is
+documented in ``.env.example``; ``tests/test_settings.py`` keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+from bot.model import Visibility
+
+DATA_DIR = Path(__file__).parent / "data"
+
+CsvList = Annotated[tuple[str, ...], NoDecode]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object) -> object:
+    """Accept ``90``/``90s``, ``10m``, ``24h``, ``2d`` (and ISO 8601, left to pydantic)."""
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    if isinstance(value, str) and (match := _DURATION.match(value)):
+        number, unit = match.groups()
+        return timedelta(seconds=float(number) * _UNIT_SECONDS[(unit or "s").lower()])
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FILROUGE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    # -- connection -----------------------------------------------------------
+    instance_url: str = ""
+    access_token: SecretStr = SecretStr("")
+    request_timeout: float = Field(default=20.0, gt=0, le=30)
+    user_agent: str = "fil-rouge/0.1 (+https://github.com/fil-rouge/fil-rouge)"
+
+    # -- admin data -----------------------------------------------------------
+    catalog_path: Path = DATA_DIR / "catalog.toml"
+    rules_path: Path = DATA_DIR / "rules.toml"
+    db_path: Path = Path("filrouge.sqlite3")
+
+    # -- replies --------------------------------------------------------------
+    language: str = "fr"
+    default_visibility: Visibility = "unlisted"
+    max_characters: int = Field(default=500, ge=100)
+    characters_per_url: int = Field(default=23, ge=1)
+    dry_run: bool = False
+    #: When no essay can be told apart: "list" answers with the known essays, "skip" stays silent.
+    unknown_essay: Literal["list", "skip"] = "list"
+    #: Minimum text-relevance score for an essay to be chosen without a link or hashtag.
+    essay_threshold: float = Field(default=1.0, ge=0)
+
+    # -- listening ------------------------------------------------------------
+    streaming: bool = True
+    poll_interval: float = Field(default=30.0, gt=0)
+    #: A stream with no event and no heartbeat for this long counts as dropped.
+    stream_stall_timeout: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+
+    # -- guards ---------------------------------------------------------------
+    max_mention_age: timedelta = timedelta(hours=24)
+    thread_reply_limit: int = Field(default=3, ge=0)
+    thread_cooldown: timedelta = timedelta(minutes=10)
+    account_cooldown: timedelta = timedelta(minutes=2)
+    #: Bot accounts the bot may answer anyway (account ids or user@domain).
+    bot_allowlist: CsvList = ()
+    #: Accounts (id or user@domain) and domains the bot never answers.
+    blocked: CsvList = ()
+    nobot_tags: CsvList = ("nobot", "nobots", "noai", "nollm")
+
+    # -- moderation -----------------------------------------------------------
+    admins: CsvList = ()
+    heat_threshold: float = Field(default=0.6, ge=0)
+    #: How moderators are told about a heated thread: "off", "dm" or "report".
+    notify_moderators: Literal["off", "dm", "report"] = "off"
+    rules_url: str = ""
+
+    # -- link resolution ------------------------------------------------------
+    resolve_hosts: CsvList = ("app.flus.fr",)
+    resolve_allow_http: bool = False
+    resolve_timeout: float = Field(default=5.0, gt=0)
+    resolve_max_bytes: int = Field(default=512 * 1024, gt=0)
+
+    # -- operations -----------------------------------------------------------
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    @field_validator("max_mention_age", "thread_cooldown", "account_cooldown", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value)
+
+    @field_validator("bot_allowlist", "blocked", "nobot_tags", "admins", "resolve_hosts", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
