@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     instance_url: str = ""
     access_token: SecretStr = SecretStr("")
     request_timeout: float = Field(default=20.0, gt=0, le=30)
-    user_agent: str = "fil-rouge/0.1 (+https://github.com/fil-rouge/fil-rouge)"
+    user_agent: str = "fil-rouge/0.1 (Mastodon moderation bot)"
 
     # -- admin data -----------------------------------------------------------
     catalog_path: Path = DATA_DIR / "catalog.toml"
@@ -103,6 +103,18 @@ class Settings(BaseSettings):
     http_port: int | None = None
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
+
+    @field_validator("http_port", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("catalog_path", "rules_path", mode="before")
+    @classmethod
+    def _empty_is_bundled(cls, value: object, info: ValidationInfo) -> object:
+        if value == "":
+            return DATA_DIR / ("catalog.toml" if info.field_name == "catalog_path" else "rules.toml")
+        return value
 
     @field_validator("max_mention_age", "thread_cooldown", "account_cooldown", mode="before")
     @classmethod
