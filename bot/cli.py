@@ -28,6 +28,12 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
+    Command(
+        name="register",
+        module="bot.commands.register",
+        help="Authorise the bot's Mastodon account and write its token to the env file.",
+        example="filrouge register --instance https://mastodon.example --env-file .env",
+    ),
 )
 
 
