@@ -1,0 +1,786 @@
+"""The record (bot.record.Store) and the ``log``/``stats`` commands that read it.
+
+Every test uses a real SQLite file in ``tmp_path``; time is passed in, never read.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+from bot.errors import ConfigError
+from bot.model import Action, Explained, Mode, Reply, SkipReason
+from bot.record import MIGRATIONS, Claim, StateError, Store, applied_migrations, migrate
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+STALE = timedelta(minutes=5)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "record.sqlite3"
+
+
+@pytest.fixture
+def store(db: Path) -> Store:
+    return Store(db)
+
+
+def reply(
+    *,
+    rule: str = "source",
+    quote_id: str | None = "visuels",
+    prompt_id: str | None = None,
+    mode: Mode = Mode.LIVE,
+    in_reply_to_id: str = "s1",
+) -> Reply:
+    return Reply(
+        text="@someone « Les visuels… »",
+        visibility="unlisted",
+        spoiler_text="",
+        language="fr",
+        in_reply_to_id=in_reply_to_id,
+        rule=rule,
+        action=Action.QUOTE if quote_id else Action.PROMPT,
+        essay_id="essay",
+        quote_id=quote_id,
+        prompt_id=prompt_id,
+        mode=mode,
+    )
+
+
+def replied(
+    store: Store,
+    nid: str,
+    *,
+    reply_id: str | None,
+    thread: str = "t1",
+    account: str = "a1",
+    at: datetime = T0,
+    rule: str = "source",
+    quote_id: str | None = "visuels",
+    prompt_id: str | None = None,
+    mode: Mode = Mode.LIVE,
+) -> None:
+    """Take one mention through enqueue → claim → (posting) → replied."""
+    assert store.enqueue(nid, f"s{nid}", account, at)
+    assert store.claim(nid, at, stale_after=STALE) is not None
+    if reply_id is not None:
+        store.mark_posting(nid, f"key:{nid}", at)
+    store.mark_replied(
+        nid,
+        reply_id=reply_id,
+        reply=reply(
+            in_reply_to_id=f"s{nid}", rule=rule, quote_id=quote_id, prompt_id=prompt_id, mode=mode
+        ),
+        thread_id=thread,
+        account_id=account,
+        trace={"steps": [{"step": "rule", "rule": "source"}], "summary": f"because {nid}"},
+        now=at,
+    )
+
+
+def outcome_of(store: Store, nid: str) -> dict[str, Any]:
+    outcome = store.outcome(nid)
+    assert outcome is not None, nid
+    return outcome
+
+
+# -- cursor ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("advances", "expected"),
+    [
+        ([], None),
+        (["9"], "9"),
+        # Mastodon ids are decimal strings: '9' < '10' as text, 9 < 10 as numbers.
+        (["9", "10"], "10"),
+        (["10", "9"], "10"),
+        (["99", "100", "98"], "100"),
+        (["110000000000000001", "110000000000000002", "110000000000000001"], "110000000000000002"),
+        (["5", "5"], "5"),
+        # Fixed-width sortable ids (GoToSocial ULIDs) order as text.
+        (
+            ["01HQ0000000000000000000002", "01HQ0000000000000000000001"],
+            "01HQ0000000000000000000002",
+        ),
+    ],
+)
+def test_cursor_only_moves_forward(store: Store, advances: list[str], expected: str | None) -> None:
+    for notification_id in advances:
+        store.advance_cursor(notification_id)
+    assert store.cursor() == expected
+
+
+# -- enqueue and the claim lifecycle ----------------------------------------------------
+
+
+def test_enqueue_is_idempotent(store: Store) -> None:
+    assert store.enqueue("10", "s10", "a1", T0) is True
+    # The stream and the poll both deliver it; the second time changes nothing.
+    assert store.enqueue("10", "s10", "a1", T0 + timedelta(seconds=3)) is False
+    outcome = store.outcome("10")
+    assert outcome is not None
+    assert (outcome["state"], outcome["outcome"], outcome["attempts"]) == ("pending", "pending", 0)
+    assert outcome["received_at"] == "2026-03-01T12:00:00.000000+00:00"
+    assert store.outcome("11") is None
+
+
+def test_claim_posting_replied_lifecycle(store: Store) -> None:
+    store.enqueue("10", "s10", "a1", T0)
+    claim = store.claim("10", T0, stale_after=STALE)
+    assert claim == Claim("10", "s10", "a1", attempts=1, was_posting=False)
+    # Freshly claimed: nobody else may take it.
+    assert store.claim("10", T0 + timedelta(seconds=1), stale_after=STALE) is None
+    assert store.due(T0 + timedelta(seconds=1), stale_after=STALE) == []
+
+    store.mark_posting("10", "key:10", T0)
+    assert outcome_of(store, "10")["state"] == "posting"
+    store.mark_replied(
+        "10",
+        reply_id="r10",
+        reply=reply(in_reply_to_id="s10"),
+        thread_id="t1",
+        account_id="a1",
+        trace={"steps": ["a", "b"]},
+        now=T0 + timedelta(seconds=2),
+    )
+    outcome = store.outcome("10")
+    assert outcome is not None
+    assert outcome["state"] == "replied"
+    assert outcome["reply_id"] == "r10"
+    assert outcome["final"] is True and outcome["posted"] is True
+    assert (outcome["rule"], outcome["quote_id"], outcome["visibility"]) == (
+        "source",
+        "visuels",
+        "unlisted",
+    )
+    assert store.audit("10") == {"steps": ["a", "b"]}
+    # Final: never claimable again, however late.
+    assert store.claim("10", T0 + timedelta(days=30), stale_after=STALE) is None
+    assert store.due(T0 + timedelta(days=30), stale_after=STALE) == []
+
+
+def test_skip_is_final_and_keeps_reason_and_trace(store: Store) -> None:
+    store.enqueue("10", "s10", "a1", T0)
+    store.claim("10", T0, stale_after=STALE)
+    store.mark_skipped(
+        "10",
+        reason=SkipReason.THREAD_COOLDOWN,
+        detail="last reply 3 min ago",
+        rule=None,
+        trace={"guard": "cooldown"},
+        now=T0,
+    )
+    outcome = store.outcome("10")
+    assert outcome is not None
+    assert (outcome["state"], outcome["reason"], outcome["detail"]) == (
+        "skipped",
+        "cooldown",
+        "last reply 3 min ago",
+    )
+    assert store.audit("10") == {"guard": "cooldown"}
+    assert store.claim("10", T0 + timedelta(days=1), stale_after=STALE) is None
+
+
+@pytest.mark.parametrize(
+    ("mark", "setup"),
+    [
+        # Never claimed: a caller that skips the claim would break "at most one reply".
+        ("posting", "pending"),
+        ("replied", "pending"),
+        ("skipped", "pending"),
+        ("failed", "pending"),
+        # Already final.
+        ("posting", "replied"),
+        ("replied", "replied"),
+        ("skipped", "skipped"),
+        ("failed", "skipped"),
+        # Unknown mention.
+        ("replied", "missing"),
+    ],
+)
+def test_marks_refuse_invalid_transitions(store: Store, mark: str, setup: str) -> None:
+    if setup != "missing":
+        store.enqueue("10", "s10", "a1", T0)
+    if setup in ("replied", "skipped"):
+        store.claim("10", T0, stale_after=STALE)
+        if setup == "replied":
+            store.mark_replied(
+                "10", reply_id="r", reply=reply(), thread_id="t", account_id="a1", trace={}, now=T0
+            )
+        else:
+            store.mark_skipped(
+                "10", reason=SkipReason.NO_RULE, detail="", rule=None, trace={}, now=T0
+            )
+    before = store.outcome("10")
+    with pytest.raises(StateError, match="cannot mark mention 10"):
+        if mark == "posting":
+            store.mark_posting("10", "k", T0)
+        elif mark == "replied":
+            store.mark_replied(
+                "10", reply_id="r2", reply=reply(), thread_id="t", account_id="a1", trace={}, now=T0
+            )
+        elif mark == "skipped":
+            store.mark_skipped(
+                "10", reason=SkipReason.NO_RULE, detail="", rule=None, trace={}, now=T0
+            )
+        else:
+            store.mark_failed("10", kind="network", message="x", now=T0, retry_at=None)
+    assert store.outcome("10") == before
+
+
+# -- crash recovery --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reached", "age", "claimable", "was_posting"),
+    [
+        # A claim younger than stale_after belongs to a live worker.
+        ("claimed", timedelta(minutes=4, seconds=59), False, False),
+        ("posting", timedelta(minutes=4, seconds=59), False, True),
+        # At stale_after the worker is presumed dead (killed mid-mention).
+        ("claimed", STALE, True, False),
+        ("claimed", timedelta(hours=3), True, False),
+        # Killed between mark_posting and the outcome: the reply may exist.
+        ("posting", STALE, True, True),
+        ("posting", timedelta(days=2), True, True),
+    ],
+)
+def test_stale_claim_is_claimable_again(
+    store: Store, reached: str, age: timedelta, claimable: bool, was_posting: bool
+) -> None:
+    store.enqueue("10", "s10", "a1", T0)
+    store.claim("10", T0, stale_after=STALE)
+    if reached == "posting":
+        store.mark_posting("10", "key:10", T0)
+    later = T0 + age
+    assert store.due(later, stale_after=STALE) == (["10"] if claimable else [])
+    claim = store.claim("10", later, stale_after=STALE)
+    if not claimable:
+        assert claim is None
+        return
+    assert claim == Claim("10", "s10", "a1", attempts=2, was_posting=was_posting)
+    # The new claim is fresh again: a third worker gets nothing.
+    assert store.claim("10", later, stale_after=STALE) is None
+
+
+def test_stale_claim_past_max_attempts_is_abandoned(store: Store) -> None:
+    """A mention that kills the bot each time must not keep it crashing forever."""
+    store.enqueue("10", "s10", "a1", T0)
+    at = T0
+    for attempt in (1, 2, 3):
+        claim = store.claim("10", at, stale_after=STALE, max_attempts=3)
+        assert claim is not None and claim.attempts == attempt
+        at += STALE  # ... and the worker dies
+    assert store.claim("10", at, stale_after=STALE, max_attempts=3) is None
+    outcome = store.outcome("10")
+    assert outcome is not None
+    assert (outcome["state"], outcome["error_kind"], outcome["final"]) == (
+        "failed",
+        "abandoned",
+        True,
+    )
+    assert store.due(at + timedelta(days=1), stale_after=STALE) == []
+
+
+def test_failed_is_retried_until_max_attempts_then_final(store: Store) -> None:
+    store.enqueue("10", "s10", "a1", T0)
+    at = T0
+    for attempt in (1, 2, 3):
+        claim = store.claim("10", at, stale_after=STALE)
+        assert claim is not None and claim.attempts == attempt
+        store.mark_posting("10", "key:10", at)
+        retry_at = at + timedelta(minutes=attempt)
+        store.mark_failed(
+            "10", kind="server", message="502", now=at, retry_at=retry_at, max_attempts=3
+        )
+        # Not before its time...
+        assert store.claim("10", retry_at - timedelta(seconds=1), stale_after=STALE) is None
+        at = retry_at
+        if attempt < 3:
+            assert store.due(at, stale_after=STALE) == ["10"]
+    # ... and after the third attempt, never.
+    outcome = store.outcome("10")
+    assert outcome is not None
+    assert (outcome["state"], outcome["attempts"], outcome["retry_at"], outcome["final"]) == (
+        "failed",
+        3,
+        None,
+        True,
+    )
+    assert store.claim("10", at + timedelta(days=1), stale_after=STALE) is None
+
+
+def test_retry_after_posting_reports_was_posting(store: Store) -> None:
+    """A timeout during the POST may still have posted: the retry must know."""
+    store.enqueue("10", "s10", "a1", T0)
+    store.claim("10", T0, stale_after=STALE)
+    store.mark_posting("10", "key:10", T0)
+    store.mark_failed(
+        "10", kind="network", message="timeout", now=T0, retry_at=T0 + timedelta(seconds=30)
+    )
+    claim = store.claim("10", T0 + timedelta(seconds=30), stale_after=STALE)
+    assert claim is not None and claim.was_posting is True
+
+
+def test_failed_without_retry_is_final(store: Store) -> None:
+    store.enqueue("10", "s10", "a1", T0)
+    store.claim("10", T0, stale_after=STALE)
+    store.mark_failed("10", kind="gone", message="404", now=T0, retry_at=None)
+    assert store.claim("10", T0 + timedelta(days=1), stale_after=STALE) is None
+    assert outcome_of(store, "10")["final"] is True
+
+
+def test_due_is_oldest_first_by_numeric_id(store: Store) -> None:
+    for nid in ("100", "9", "10", "11"):
+        store.enqueue(nid, f"s{nid}", "a1", T0)
+    assert store.due(T0, stale_after=STALE) == ["9", "10", "11", "100"]
+
+
+def test_naive_datetimes_are_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.enqueue("1", "s1", "a1", datetime(2026, 3, 1, 12, 0))
+
+
+def test_times_are_stored_as_utc(store: Store) -> None:
+    paris = timezone(timedelta(hours=1))
+    store.enqueue("1", "s1", "a1", datetime(2026, 3, 1, 13, 0, tzinfo=paris))
+    assert outcome_of(store, "1")["received_at"] == "2026-03-01T12:00:00.000000+00:00"
+
+
+# -- two processes after a bad restart ---------------------------------------------------
+
+
+def test_two_stores_racing_claim_each_mention_exactly_once(db: Path) -> None:
+    ids = [str(n) for n in range(1, 201)]
+    first, second = Store(db), Store(db)
+    for nid in ids:
+        first.enqueue(nid, f"s{nid}", "a1", T0)
+    claims: list[tuple[str, Claim]] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    start = threading.Barrier(4)
+
+    def worker(name: str, store: Store, seed: int) -> None:
+        order = ids[:]
+        random.Random(seed).shuffle(order)
+        try:
+            start.wait()
+            for nid in order:
+                claim = store.claim(nid, T0, stale_after=STALE)
+                if claim is not None:
+                    with lock:
+                        claims.append((name, claim))
+        except BaseException as error:  # reported below, not swallowed
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=worker, args=(f"w{n}", store, n))
+        for n, store in enumerate((first, second, first, second))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    claimed = Counter(claim.notification_id for _, claim in claims)
+    assert sorted(claimed, key=int) == ids
+    assert set(claimed.values()) == {1}
+    assert all(claim.attempts == 1 for _, claim in claims)
+    # Both stores really competed (not one doing all the work).
+    assert len({name for name, _ in claims}) > 1
+    first.close()
+    second.close()
+
+
+# -- history --------------------------------------------------------------------------
+
+
+def test_history_counts_only_posted_replies(store: Store) -> None:
+    # Posted in thread t1 to a1, then to a2; one observe and one dry-run reply in t1.
+    replied(store, "1", reply_id="r1", at=T0, quote_id="visuels")
+    replied(store, "2", reply_id="r2", account="a2", at=T0 + timedelta(minutes=1), quote_id="ia")
+    replied(
+        store, "3", reply_id=None, at=T0 + timedelta(minutes=2), quote_id="obs", mode=Mode.OBSERVE
+    )
+    replied(store, "4", reply_id=None, at=T0 + timedelta(minutes=3), quote_id="dry")
+    # Posted in another thread to a1, a prompt.
+    replied(
+        store,
+        "5",
+        reply_id="r5",
+        thread="t2",
+        at=T0 + timedelta(minutes=4),
+        quote_id=None,
+        prompt_id="lire",
+    )
+
+    history = store.history(thread_id="t1", account_id="a1", parent_status_id=None)
+    assert history.thread_replies == (T0, T0 + timedelta(minutes=1))
+    assert history.account_replies == (T0, T0 + timedelta(minutes=4))
+    assert history.thread_quote_ids == {"visuels", "ia"}
+    assert history.thread_prompt_ids == frozenset()
+    assert history.last_used == {
+        "visuels": T0,
+        "ia": T0 + timedelta(minutes=1),
+        "lire": T0 + timedelta(minutes=4),
+    }
+    assert history.opted_out is False
+    assert history.explained is None
+
+    other = store.history(thread_id="t2", account_id="a3", parent_status_id=None)
+    assert other.thread_replies == (T0 + timedelta(minutes=4),)
+    assert other.account_replies == ()
+    assert other.thread_prompt_ids == {"lire"}
+
+    # The unposted replies are still recorded as outcomes.
+    assert outcome_of(store, "3")["state"] == "replied"
+    assert outcome_of(store, "3")["posted"] is False
+
+
+def test_history_explains_the_bots_own_post(store: Store) -> None:
+    replied(store, "1", reply_id="r1")
+    expected = Explained(
+        status_id="r1",
+        rule="source",
+        action="quote",
+        essay_id="essay",
+        quote_id="visuels",
+        prompt_id=None,
+        summary="because 1",
+    )
+    assert store.explained("r1") == expected
+    history = store.history(thread_id="t1", account_id="a9", parent_status_id="r1")
+    assert history.explained == expected
+    # Someone else's post, or a reply never posted: nothing to explain.
+    assert store.history(thread_id="t1", account_id="a9", parent_status_id="s1").explained is None
+    assert store.explained("unknown") is None
+
+
+def test_explained_summary_falls_back_to_the_facts(store: Store) -> None:
+    store.enqueue("1", "s1", "a1", T0)
+    store.claim("1", T0, stale_after=STALE)
+    store.mark_replied(
+        "1", reply_id="r1", reply=reply(), thread_id="t", account_id="a1", trace={}, now=T0
+    )
+    explained = store.explained("r1")
+    assert explained is not None
+    assert explained.summary == "rule source, action quote, quote visuels, essay essay"
+
+
+# -- opt-outs and the link cache -----------------------------------------------------------
+
+
+def test_opt_out_and_in(store: Store) -> None:
+    assert store.is_opted_out("a1") is False
+    store.opt_out("a1", T0)
+    store.opt_out("a1", T0 + timedelta(days=1))  # again: harmless
+    assert store.is_opted_out("a1") is True
+    assert store.is_opted_out("a2") is False
+    assert store.history(thread_id="t", account_id="a1", parent_status_id=None).opted_out
+    store.opt_in("a1")
+    store.opt_in("a1")  # again: harmless
+    assert store.is_opted_out("a1") is False
+
+
+def test_link_cache(store: Store) -> None:
+    url = "https://app.flus.fr/links/123"
+    assert store.cached_link(url) is None
+    assert store.link_entry(url) is None
+    store.cache_link(url, "https://example.org/essai", T0)
+    assert store.cached_link(url) == "https://example.org/essai"
+    # A link that could not be resolved is remembered as such.
+    store.cache_link("https://app.flus.fr/links/404", None, T0)
+    entry = store.link_entry("https://app.flus.fr/links/404")
+    assert entry is not None and entry.resolved is None and entry.resolved_at == T0
+    store.cache_link(url, "https://example.org/moved", T0 + timedelta(days=1))
+    assert store.cached_link(url) == "https://example.org/moved"
+
+
+# -- migrations and durability ----------------------------------------------------------------
+
+
+def test_migrations_upgrade_a_database_from_migration_one(db: Path) -> None:
+    old = sqlite3.connect(db, isolation_level=None)
+    assert migrate(old, MIGRATIONS[:1]) == [MIGRATIONS[0].name]
+    old.execute(
+        "INSERT INTO mentions (notification_id, status_id, account_id, received_at, updated_at)"
+        " VALUES ('7', 's7', 'a1', '2026-03-01T12:00:00.000000+00:00',"
+        " '2026-03-01T12:00:00.000000+00:00')"
+    )
+    old.close()
+
+    with Store(db) as store:
+        assert store.claim("7", T0, stale_after=STALE) == Claim("7", "s7", "a1", 1, False)
+    check = sqlite3.connect(db)
+    assert applied_migrations(check) == [m.name for m in MIGRATIONS]
+    indexes = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "mentions_open" in indexes
+    check.close()
+
+
+def test_migrations_apply_once(db: Path) -> None:
+    Store(db).close()
+    connection = sqlite3.connect(db, isolation_level=None)
+    assert migrate(connection) == []
+    connection.close()
+
+
+def test_a_database_from_a_newer_version_is_refused(db: Path) -> None:
+    Store(db).close()
+    connection = sqlite3.connect(db, isolation_level=None)
+    connection.execute("INSERT INTO migrations (position, name) VALUES (99, '0099_future')")
+    connection.close()
+    with pytest.raises(ConfigError, match="0099_future"):
+        Store(db)
+
+
+def test_reopening_keeps_everything(db: Path) -> None:
+    with Store(db) as store:
+        store.advance_cursor("42")
+        replied(store, "1", reply_id="r1")
+        store.enqueue("2", "s2", "a2", T0)
+        store.claim("2", T0, stale_after=STALE)
+        store.mark_posting("2", "key:2", T0)
+        store.opt_out("a3", T0)
+        store.cache_link("https://a.example/x", "https://b.example/y", T0)
+    # close() checkpoints: the WAL is empty and the main file holds everything.
+    wal = db.with_name(db.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+
+    with Store(db) as store:
+        assert store.cursor() == "42"
+        assert outcome_of(store, "1")["reply_id"] == "r1"
+        assert store.audit("1") == {
+            "steps": [{"step": "rule", "rule": "source"}],
+            "summary": "because 1",
+        }
+        assert store.history(thread_id="t1", account_id="a1", parent_status_id=None).thread_replies
+        assert store.is_opted_out("a3")
+        assert store.cached_link("https://a.example/x") == "https://b.example/y"
+        # The mention in flight at "shutdown" comes back after stale_after.
+        claim = store.claim("2", T0 + STALE, stale_after=STALE)
+        assert claim is not None and claim.was_posting
+
+
+def test_store_settings(store: Store) -> None:
+    with store._lock:  # the pragmas the docstring promises
+        assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert store._db.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+    store.close()
+    store.close()  # idempotent
+
+
+def test_one_store_is_usable_from_several_threads(store: Store) -> None:
+    def work(base: int) -> None:
+        for n in range(base, base + 50):
+            store.enqueue(str(n), f"s{n}", "a1", T0)
+            store.advance_cursor(str(n))
+
+    threads = [threading.Thread(target=work, args=(base,)) for base in (0, 1000, 2000, 3000)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(store.due(T0, stale_after=STALE)) == 200
+    assert store.cursor() == "3049"
+
+
+# -- recent and counts --------------------------------------------------------------------
+
+
+def populate(store: Store, base: datetime) -> None:
+    """Four outcomes: replied (posted), replied (dry run), skipped, failed; one pending."""
+    replied(store, "1", reply_id="r1", at=base - timedelta(days=3))
+    replied(store, "2", reply_id=None, at=base - timedelta(minutes=30), rule="help", quote_id=None)
+    store.enqueue("3", "s3", "a3", base - timedelta(minutes=20))
+    store.claim("3", base - timedelta(minutes=20), stale_after=STALE)
+    store.mark_skipped(
+        "3",
+        reason=SkipReason.BOT_ACCOUNT,
+        detail="a3 is a bot",
+        rule=None,
+        trace={},
+        now=base - timedelta(minutes=20),
+    )
+    store.enqueue("4", "s4", "a4", base - timedelta(minutes=10))
+    store.claim("4", base - timedelta(minutes=10), stale_after=STALE)
+    store.mark_failed(
+        "4", kind="ratelimit", message="429", now=base - timedelta(minutes=10), retry_at=None
+    )
+    store.enqueue("5", "s5", "a5", base - timedelta(minutes=5))
+
+
+def test_recent_filters_and_orders(store: Store) -> None:
+    populate(store, T0)
+    assert [row["notification_id"] for row in store.recent(since=None, outcome=None, limit=10)] == [
+        "5",
+        "4",
+        "3",
+        "2",
+        "1",
+    ]
+    assert [row["notification_id"] for row in store.recent(since=None, outcome=None, limit=2)] == [
+        "5",
+        "4",
+    ]
+    since = T0 - timedelta(hours=1)
+    assert [r["notification_id"] for r in store.recent(since=since, outcome=None, limit=10)] == [
+        "5",
+        "4",
+        "3",
+        "2",
+    ]
+    for outcome, expected in [
+        ("replied", ["2", "1"]),
+        ("skipped", ["3"]),
+        ("failed", ["4"]),
+        ("pending", ["5"]),
+    ]:
+        rows = store.recent(since=None, outcome=outcome, limit=10)
+        assert [row["notification_id"] for row in rows] == expected
+    with pytest.raises(ValueError, match="unknown outcome"):
+        store.recent(since=None, outcome="lost", limit=10)
+
+
+def test_counts(store: Store) -> None:
+    populate(store, T0)
+    assert store.counts() == {
+        "outcome": {"replied": 2, "skipped": 1, "failed": 1, "pending": 1},
+        "rule": {"help": 1, "source": 1},
+        "reason": {"bot_account": 1},
+        "error": {"ratelimit": 1},
+    }
+
+
+# -- the log and stats commands ------------------------------------------------------------------
+
+
+@pytest.fixture
+def filled(db: Path) -> Path:
+    with Store(db) as store:
+        # The commands read the real clock (--since is relative to it).
+        populate(store, datetime.now(UTC))
+    return db
+
+
+def test_log_prints_one_line_per_mention(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["log", "--db", str(filled)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == [
+        "time",
+        "(UTC)",
+        "mention",
+        "outcome",
+        "rule",
+        "reason",
+        "quote",
+        "reply",
+    ]
+    body = [line.split() for line in lines[1:]]
+    assert [fields[1:] for fields in body] == [
+        ["5", "pending", "-", "pending", "-", "-"],
+        ["4", "failed", "-", "ratelimit", "-", "-"],
+        ["3", "skipped", "-", "bot_account", "-", "-"],
+        ["2", "replied", "help", "not", "posted", "(live)", "-", "-"],
+        ["1", "replied", "source", "-", "visuels", "r1"],
+    ]
+    assert all(fields[0].endswith("Z") and "T" in fields[0] for fields in body)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--outcome", "skipped"], ["3"]),
+        (["--outcome", "replied"], ["2", "1"]),
+        (["--outcome", "pending"], ["5"]),
+        (["--since", "1h"], ["5", "4", "3", "2"]),
+        (["--since", "15m"], ["5", "4"]),
+        (["--since", "PT15M"], ["5", "4"]),
+        (["--since", "7d", "--outcome", "replied"], ["2", "1"]),
+        (["--limit", "1"], ["5"]),
+    ],
+)
+def test_log_json_filters(
+    filled: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], expected: list[str]
+) -> None:
+    assert main(["log", "--db", str(filled), "--json", *arguments]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [row["notification_id"] for row in rows] == expected
+
+
+def test_log_json_carries_the_reply(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["log", "--db", str(filled), "--json", "--outcome", "replied"]) == 0
+    first = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert first["reply_id"] == "r1"
+    assert first["quote_id"] == "visuels"
+    assert first["text"] == "@someone « Les visuels… »"
+
+
+@pytest.mark.parametrize("bad", ["--since=soon", "--since=-1h", "--limit=0", "--outcome=lost"])
+def test_log_rejects_bad_arguments(
+    filled: Path, capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["log", "--db", str(filled), bad])
+    assert exit_info.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_stats(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stats", "--db", str(filled)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "mentions: 5 (2 replied, 1 skipped, 1 failed, 1 pending)"
+    assert "replies by rule:" in out and "skips by reason:" in out and "failures by kind:" in out
+    assert "  bot_account  1" in out
+
+    assert main(["stats", "--db", str(filled), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["outcome"] == {
+        "replied": 2,
+        "skipped": 1,
+        "failed": 1,
+        "pending": 1,
+    }
+
+
+def test_commands_read_the_settings_db_path(
+    filled: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("FILROUGE_DB_PATH", str(filled))
+    assert main(["stats", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["outcome"]["replied"] == 2
+
+
+@pytest.mark.parametrize("command", ["log", "stats"])
+def test_commands_without_a_record_fail_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    missing = tmp_path / "missing.sqlite3"
+    assert main([command, "--db", str(missing)]) == 1
+    assert "no record at" in capsys.readouterr().err
+    assert not missing.exists()  # reading never creates an empty record
+
+
+def test_commands_on_a_file_that_is_not_a_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_text("not a database " * 100)
+    assert main(["log", "--db", str(junk)]) == 1
+    assert "cannot read the record" in capsys.readouterr().err
