@@ -34,6 +34,18 @@ COMMANDS: tuple[Command, ...] = (
         help="Authorise the bot's Mastodon account and write its token to the env file.",
         example="filrouge register --instance https://mastodon.example --env-file .env",
     ),
+    Command(
+        name="log",
+        module="bot.commands.log",
+        help="Show recent mentions from the record: outcome, rule, reason, quote, reply.",
+        example="filrouge log --since 24h --outcome skipped",
+    ),
+    Command(
+        name="stats",
+        module="bot.commands.stats",
+        help="Count mentions by outcome, replies by rule, skips by reason, failures by kind.",
+        example="filrouge stats --json",
+    ),
 )
 
 
