@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
@@ -402,6 +404,54 @@ def test_two_stores_racing_claim_each_mention_exactly_once(db: Path) -> None:
     assert len({name for name, _ in claims}) > 1
     first.close()
     second.close()
+
+
+CLAIMER = """
+import json, pathlib, sys, time
+from datetime import datetime, timedelta
+from bot.record import Store
+
+db, go, ids = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3].split(",")
+store = Store(db)
+while not go.exists():
+    time.sleep(0.001)
+now = datetime.fromisoformat(sys.argv[4])
+got = [nid for nid in ids if store.claim(nid, now, stale_after=timedelta(minutes=5))]
+store.close()
+print(json.dumps(got))
+"""
+
+
+def test_two_processes_racing_claim_each_mention_exactly_once(db: Path, tmp_path: Path) -> None:
+    """The situation after a bad restart: an old process still running beside
+    the new one, both draining the same backlog from the same file."""
+    ids = [str(n) for n in range(1, 151)]
+    with Store(db) as store:
+        for nid in ids:
+            store.enqueue(nid, f"s{nid}", "a1", T0)
+    go = tmp_path / "go"
+    processes = []
+    for seed in range(3):
+        order = ids[:]
+        random.Random(seed).shuffle(order)
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-c", CLAIMER, str(db), str(go), ",".join(order), T0.isoformat()],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    go.touch()
+    claimed: list[list[str]] = []
+    for process in processes:
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        claimed.append(json.loads(out))
+    everything = [nid for got in claimed for nid in got]
+    assert sorted(everything, key=int) == ids  # each exactly once
+    with Store(db) as store:
+        assert store.due(T0, stale_after=STALE) == []
 
 
 # -- history --------------------------------------------------------------------------
