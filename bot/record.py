@@ -250,7 +250,7 @@ def applied_migrations(connection: sqlite3.Connection) -> list[str]:
 _CLAIMABLE = """(
     state = 'pending'
     OR (state = 'failed' AND retry_at IS NOT NULL AND retry_at <= :now)
-    OR (state IN ('claimed', 'posting') AND updated_at <= :stale)
+    OR (state IN ('claimed', 'posting') AND updated_at < :stale)
 )"""
 
 _OPEN_STATES = ("pending", "claimed", "posting")
@@ -426,7 +426,9 @@ class Store:
         """Take a mention to work on, or None if it is final or someone holds it.
 
         Accepts a ``pending`` row, a ``failed`` row whose ``retry_at`` has come,
-        or a ``claimed``/``posting`` row untouched for ``stale_after`` (a crash).
+        or a ``claimed``/``posting`` row untouched for longer than ``stale_after``
+        (a crash). ``stale_after`` zero means "claimed before ``now``": what a
+        single worker passes for rows left by a process that died before it.
         With ``max_attempts``, a row that already had that many attempts is
         made a final failure instead — a mention that crashes the bot every
         time must not keep it restarting forever.

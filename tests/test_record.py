@@ -251,11 +251,12 @@ def test_marks_refuse_invalid_transitions(store: Store, mark: str, setup: str) -
         # A claim younger than stale_after belongs to a live worker.
         ("claimed", timedelta(minutes=4, seconds=59), False, False),
         ("posting", timedelta(minutes=4, seconds=59), False, True),
-        # At stale_after the worker is presumed dead (killed mid-mention).
-        ("claimed", STALE, True, False),
+        ("claimed", STALE, False, False),
+        # Past stale_after the worker is presumed dead (killed mid-mention).
+        ("claimed", STALE + timedelta(microseconds=1), True, False),
         ("claimed", timedelta(hours=3), True, False),
         # Killed between mark_posting and the outcome: the reply may exist.
-        ("posting", STALE, True, True),
+        ("posting", STALE + timedelta(microseconds=1), True, True),
         ("posting", timedelta(days=2), True, True),
     ],
 )
@@ -277,6 +278,18 @@ def test_stale_claim_is_claimable_again(
     assert store.claim("10", later, stale_after=STALE) is None
 
 
+def test_stale_after_zero_means_claimed_before_now(store: Store) -> None:
+    """A single worker passes ``now - started`` as stale_after: rows claimed before
+    it started are a dead process's; its own claims, even at the same instant, are not."""
+    store.enqueue("1", "s1", "a1", T0)
+    store.enqueue("2", "s2", "a1", T0)
+    store.claim("1", T0 - timedelta(microseconds=1), stale_after=STALE)  # the dead process
+    store.claim("2", T0, stale_after=STALE)  # ours, with a clock that has not moved
+    assert store.due(T0, stale_after=timedelta(0)) == ["1"]
+    assert store.claim("2", T0, stale_after=timedelta(0)) is None
+    assert store.claim("1", T0, stale_after=timedelta(0)) is not None
+
+
 def test_stale_claim_past_max_attempts_is_abandoned(store: Store) -> None:
     """A mention that kills the bot each time must not keep it crashing forever."""
     store.enqueue("10", "s10", "a1", T0)
@@ -284,7 +297,7 @@ def test_stale_claim_past_max_attempts_is_abandoned(store: Store) -> None:
     for attempt in (1, 2, 3):
         claim = store.claim("10", at, stale_after=STALE, max_attempts=3)
         assert claim is not None and claim.attempts == attempt
-        at += STALE  # ... and the worker dies
+        at += STALE * 2  # ... and the worker dies
     assert store.claim("10", at, stale_after=STALE, max_attempts=3) is None
     outcome = store.outcome("10")
     assert outcome is not None
@@ -620,7 +633,7 @@ def test_reopening_keeps_everything(db: Path) -> None:
         assert store.is_opted_out("a3")
         assert store.cached_link("https://a.example/x") == "https://b.example/y"
         # The mention in flight at "shutdown" comes back after stale_after.
-        claim = store.claim("2", T0 + STALE, stale_after=STALE)
+        claim = store.claim("2", T0 + STALE * 2, stale_after=STALE)
         assert claim is not None and claim.was_posting
 
 
