@@ -757,7 +757,7 @@ def test_log_prints_one_line_per_mention(filled: Path, capsys: pytest.CaptureFix
         ["5", "pending", "-", "pending", "-", "-"],
         ["4", "failed", "-", "ratelimit", "-", "-"],
         ["3", "skipped", "-", "bot_account", "-", "-"],
-        ["2", "replied", "help", "not", "posted", "(live)", "-", "-"],
+        ["2", "replied", "help", "dry-run", "-", "-"],
         ["1", "replied", "source", "-", "visuels", "r1"],
     ]
     assert all(fields[0].endswith("Z") and "T" in fields[0] for fields in body)

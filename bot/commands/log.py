@@ -112,8 +112,10 @@ def _reason(row: dict[str, Any]) -> str:
         return f"{kind} (retry {row['retry_at'][:19]}Z)" if row["retry_at"] else kind
     if outcome == "pending":
         return str(row["state"])
-    # A reply that was decided but deliberately not posted.
-    return "" if row["posted"] else f"not posted ({row['mode']})"
+    if row["posted"]:
+        return ""
+    # Decided but deliberately not posted: a rule in observe mode, or a dry run.
+    return "observe" if row["mode"] == "observe" else "dry-run"
 
 
 def _line(row: dict[str, Any]) -> tuple[str, ...]:
