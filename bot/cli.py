@@ -29,6 +29,24 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command(
+        name="preview",
+        module="bot.commands.preview",
+        help="Show the reply the bot would post to a mention with this text (offline).",
+        example='filrouge preview --json --lang en "@filrouge source"',
+    ),
+    Command(
+        name="explain",
+        module="bot.commands.explain",
+        help="Show why: guards, heat, rules tried, candidate scores, length budget.",
+        example='filrouge explain "@filrouge Je trouve ça nul, ces affiches générées par IA"',
+    ),
+    Command(
+        name="check-config",
+        module="bot.commands.check_config",
+        help="Load settings, catalog and rules as run does; list every problem found.",
+        example="filrouge check-config",
+    ),
+    Command(
         name="register",
         module="bot.commands.register",
         help="Authorise the bot's Mastodon account and write its token to the env file.",
