@@ -1,0 +1,75 @@
+"""``filrouge check-config``: load settings, catalog and rules exactly as ``run`` does.
+
+Prints a summary and exits 0, or prints every problem found (file, line,
+what, hint) and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--catalog", type=Path, default=None, help="check this catalog instead of the configured one"
+    )
+    parser.add_argument(
+        "--rules", type=Path, default=None, help="check this rules file instead of the configured one"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from bot.catalog import load_config
+    from bot.errors import ConfigError
+    from bot.settings import Settings
+
+    overrides: dict[str, Path] = {}
+    if args.catalog is not None:
+        overrides["catalog_path"] = args.catalog
+    if args.rules is not None:
+        overrides["rules_path"] = args.rules
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        for item in error.errors():
+            name = "FILROUGE_" + "_".join(str(part) for part in item["loc"]).upper()
+            print(f"settings: {name}: {item['msg']}", file=sys.stderr)
+        return 1
+    try:
+        config = load_config(settings)
+    except ConfigError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        count = len(error.problems)
+        print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+        return 1
+
+    catalog, rules = config.catalog, config.rules.rules
+    print(f"catalog {settings.catalog_path}")
+    print(
+        f"  {len(catalog.essays)} essays, {len(catalog.quotes)} quotes,"
+        f" {len(catalog.prompts)} prompts"
+    )
+    for essay in catalog.essays:
+        print(
+            f"  - {essay.id}: {len(essay.quotes)} quotes, {len(essay.prompts)} prompts"
+            f" ({essay.language}) {essay.url}"
+        )
+    modes = Counter(rule.mode.value for rule in rules)
+    print(f"rules {settings.rules_path}")
+    print(f"  {len(rules)} rules (" + ", ".join(f"{n} {m}" for m, n in sorted(modes.items())) + ")")
+    for rule in rules:
+        languages = ",".join(sorted(lang for name, lang in config.rules.templates if name == rule.name))
+        print(f"  - {rule.name}: {rule.action.value}, {rule.mode.value} [{languages}]")
+    print(
+        f"limits: {settings.max_characters} characters, URLs count"
+        f" {settings.characters_per_url}, default language {settings.language},"
+        f" default visibility {settings.default_visibility}"
+    )
+    print("ok")
+    return 0
