@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.errors import ConfigError, Problem
+
 if TYPE_CHECKING:
     from bot.settings import Settings
 
@@ -163,6 +165,8 @@ _HANDLER_MARK = "_filrouge_handler"
 def setup_logging(settings: Settings, *, stream: TextIO | None = None) -> logging.Handler:
     """Send every log record to ``stream`` (stderr) in the configured format, redacted.
 
+    Raises ``ConfigError`` for an unknown ``FILROUGE_LOG_LEVEL``.
+
     Calling it again (tests, a reload) replaces the handler it installed before
     rather than adding a second one.
     """
@@ -171,11 +175,25 @@ def setup_logging(settings: Settings, *, stream: TextIO | None = None) -> loggin
     handler.addFilter(RedactingFilter(Redactor([settings.access_token.get_secret_value()])))
     setattr(handler, _HANDLER_MARK, True)
 
+    level = logging.getLevelName(settings.log_level.upper())
+    if not isinstance(level, int):
+        raise ConfigError(
+            [
+                Problem(
+                    "FILROUGE_LOG_LEVEL",
+                    None,
+                    "settings",
+                    f"unknown log level {settings.log_level!r}",
+                    hint="DEBUG, INFO, WARNING or ERROR",
+                )
+            ]
+        )
+
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(settings.log_level.upper())
+    root.setLevel(level)
     # urllib3 logs every request line at DEBUG; at INFO it only adds noise.
     logging.getLogger("urllib3").setLevel(max(root.level, logging.INFO))
     return handler

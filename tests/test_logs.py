@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import ConfigError
 from bot.logs import REDACTED, Redactor, setup_logging, warn_if_env_readable
 from bot.settings import Settings
 
@@ -76,6 +77,11 @@ def test_level_comes_from_settings() -> None:
     logging.getLogger("bot").warning("shown")
     assert "hidden" not in stream.getvalue()
     assert "shown" in stream.getvalue()
+
+
+def test_unknown_level_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"FILROUGE_LOG_LEVEL.*'loud'"):
+        configure("text", level="loud")
 
 
 def test_setting_up_twice_keeps_one_handler() -> None:
