@@ -1,0 +1,296 @@
+"""Templates, lengths and mention neutralising: the text the bot actually posts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from mastodon import Mastodon
+
+from bot.render import (
+    ELLIPSIS,
+    PLACEHOLDERS,
+    ZERO_WIDTH_SPACE,
+    Template,
+    neutralise_mentions,
+    parse_template,
+    render,
+    sentence_ends,
+    shorten_at_sentence,
+    shortest_form,
+    status_length,
+)
+
+# -- parse_template ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "fields"),
+    [
+        # plain placeholders, each listed once, in order of first use
+        ("{requester} « {quote} »", ("requester", "quote")),
+        ("{quote} {author} {quote}", ("quote", "author")),
+        # no placeholder at all is a valid (if odd) template
+        ("plain text", ()),
+        ("", ()),
+        # doubled braces are literal braces, not fields
+        ("{{literal}}", ()),
+        ("{{{quote}}}", ("quote",)),
+        # every documented placeholder is accepted
+        (" ".join(f"{{{name}}}" for name in sorted(PLACEHOLDERS)), tuple(sorted(PLACEHOLDERS))),
+        # multi-line templates
+        ("{requester}\n\n{prompt}\n{essay_url}", ("requester", "prompt", "essay_url")),
+    ],
+)
+def test_parse_accepts(source: str, fields: tuple[str, ...]) -> None:
+    template = parse_template(source, "fr")
+    assert template == Template(language="fr", source=source, fields=fields)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        # attribute access: the classic str.format escape hatch
+        ("{0.__class__}", "attribute access"),
+        ("{quote.__class__.__mro__}", "attribute access"),
+        ("{a.b}", "attribute access"),
+        # index access
+        ("{a[0]}", "index access"),
+        ("{quote[0]}", "index access"),
+        # conversions and format specs
+        ("{a!r}", "conversion"),
+        ("{quote!s}", "conversion"),
+        ("{a:>9}", "format spec"),
+        ("{quote:{width}}", "unbalanced"),
+        # positional fields
+        ("{}", "positional"),
+        ("{0}", "positional"),
+        # names outside the allowed set, including the settings object
+        ("{settings}", "unknown placeholder {settings}"),
+        ("{access_token}", "unknown placeholder"),
+        ("{__import__}", "unknown placeholder"),
+        # a near miss gets a suggestion
+        ("{qoute}", "did you mean {quote}"),
+        ("{Quote}", "did you mean {quote}"),
+        # spaces are not trimmed silently
+        ("{ quote }", "spaces inside"),
+        # unbalanced braces
+        ("{quote", "never closed"),
+        ("quote}", "closes nothing"),
+        ("{quote}}", "closes nothing"),
+        ("{{quote}", "closes nothing"),
+        ("{a{quote}", "never closed"),
+        ("}{", "closes nothing"),
+    ],
+)
+def test_parse_rejects(source: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_template(source, "fr")
+
+
+def test_parse_error_gives_the_column() -> None:
+    with pytest.raises(ValueError, match="column 13"):
+        parse_template("{requester} {nope}", "fr")
+
+
+# -- render -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "values", "expected"),
+    [
+        ("{requester} « {quote} »", {"requester": "@a", "quote": "Q"}, "@a « Q »"),
+        ("{{literal}} {quote}", {"quote": "Q"}, "{literal} Q"),
+        # values are inserted verbatim, never parsed again
+        ("{quote}", {"quote": "{quote}"}, "{quote}"),
+        ("{quote}", {"quote": "{0.__class__} {settings} {{x}}"}, "{0.__class__} {settings} {{x}}"),
+        ("{quote} {author}", {"quote": "{author}", "author": "A"}, "{author} A"),
+        # extra values are ignored
+        ("{quote}", {"quote": "Q", "author": "A"}, "Q"),
+        # a placeholder used twice gets the same value twice
+        ("{quote}/{quote}", {"quote": "Q"}, "Q/Q"),
+    ],
+)
+def test_render(source: str, values: dict[str, str], expected: str) -> None:
+    assert render(parse_template(source, "fr"), values) == expected
+
+
+def test_render_reports_a_missing_value() -> None:
+    with pytest.raises(KeyError, match="author"):
+        render(parse_template("{quote} {author}", "fr"), {"quote": "Q"})
+
+
+def test_render_refuses_a_template_built_around_the_parser() -> None:
+    # A Template made by hand with a bad source cannot smuggle in attribute access.
+    forged = Template(language="fr", source="{quote.__class__}", fields=("quote",))
+    with pytest.raises(ValueError, match="attribute access"):
+        render(forged, {"quote": "Q"})
+
+
+# -- status_length ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "spoiler", "url_length", "expected"),
+    [
+        ("abc", "", 23, 3),
+        # the CW counts
+        ("abc", "CW", 23, 5),
+        # every URL counts url_length, short or long
+        ("hi https://a.io", "", 23, 26),
+        ("hi https://example.org/" + "x" * 200, "", 23, 26),
+        ("hi https://a.io", "", 30, 33),
+        ("https://a.io https://b.io", "", 10, 21),
+        # a text fragment is part of the URL
+        ("x https://example.org/page/#:~:text=des%20petites%20voix", "", 23, 25),
+        # a remote mention counts as its local part
+        ("@alice@very.long.example.social hello", "", 23, 12),
+        # graphemes, not code points: a family emoji is one
+        ("\U0001f468\u200d\U0001f469\u200d\U0001f467", "", 23, 1),
+        # e-acute written with a combining accent is one grapheme
+        ("e\u0301", "", 23, 1),
+    ],
+)
+def test_status_length(text: str, spoiler: str, url_length: int, expected: int) -> None:
+    assert status_length(text, spoiler, url_length=url_length) == expected
+
+
+def test_status_length_agrees_with_mastodon_py_at_23() -> None:
+    text = "@bob@example.social voir https://mail.example.org/archive/x/ et « ça »"
+    assert status_length(text, "cw") == Mastodon.get_status_length(text, "cw")
+
+
+# -- neutralise_mentions ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a local and a remote mention: the @ gets a zero-width space after it
+        ("@someone", "@\u200bsomeone"),
+        ("@someone@domain.tld", "@\u200bsomeone@domain.tld"),
+        ("voir @a et @b.", "voir @\u200ba et @\u200bb."),
+        ("(@someone)", "(@\u200bsomeone)"),
+        ("«@someone»", "«@\u200bsomeone»"),
+        ("line\n@someone", "line\n@\u200bsomeone"),
+        # e-mail addresses stay readable and untouched
+        ("write to someone@example.org", "write to someone@example.org"),
+        # a profile URL keeps working
+        ("https://mastodon.social/@someone", "https://mastodon.social/@someone"),
+        # a lone @ or an @ before punctuation starts nothing
+        ("rdv @ 18h", "rdv @ 18h"),
+        ("@!", "@!"),
+        ("", ""),
+    ],
+)
+def test_neutralise_mentions(text: str, expected: str) -> None:
+    assert neutralise_mentions(text) == expected
+
+
+def test_neutralised_mention_is_not_counted_as_a_mention() -> None:
+    # The server shortens a remote mention to its local part when counting; once
+    # neutralised it is plain text again and counts in full.
+    text = neutralise_mentions("@alice@very.long.example.social")
+    assert status_length(text) == len("@alice@very.long.example.social") + 1
+    assert ZERO_WIDTH_SPACE in text
+
+
+def test_neutralise_is_idempotent() -> None:
+    once = neutralise_mentions("@a @b@c.d")
+    assert neutralise_mentions(once) == once
+
+
+# -- sentences and shortening -------------------------------------------------------------
+
+PANIER = (
+    "D’un côté, celleux qui refusaient que soient mis dans le même panier un simple visuel"
+    " pour informer d’un événement, et la diffusion de fake news et la montée de"
+    " l’extrême-droite. « Ce n’est pas la même chose ! », criaient-iels, épouvanté·es de"
+    " l’amalgame."
+)
+PATRONS = (
+    "Et c’est aussi déjà des milliers d’emplois qui ont été supprimés au profit des"
+    " intelligences artificielles. Enfin non. Au profit des patrons. Parce qu’il faut"
+    " continuer de se dire que tout l’intérêt de toute entreprise capitaliste est de"
+    " maximiser ses profits."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "ends"),
+    [
+        ("Un. Deux. Trois.", ["Un.", "Un. Deux.", "Un. Deux. Trois."]),
+        ("Quoi ? Oui ! Bon…", ["Quoi ?", "Quoi ? Oui !", "Quoi ? Oui ! Bon…"]),
+        # a "!" inside a quotation followed by a comma does not end the sentence
+        (PANIER, [PANIER[: PANIER.index("droite.") + 7], PANIER]),
+        # "(…)," is an elision, not an ending
+        ("À ce que je sache (…), le seul plan.", ["À ce que je sache (…), le seul plan."]),
+        # a closing quote belongs to the sentence it ends
+        (
+            "Elle dit : « Non. » Puis rien.",
+            ["Elle dit : « Non. »", "Elle dit : « Non. » Puis rien."],
+        ),
+        # no ending at all
+        ("sans point final", []),
+    ],
+)
+def test_sentence_ends(text: str, ends: list[str]) -> None:
+    assert [text[:end] for end in sentence_ends(text)] == ends
+
+
+def test_shorten_returns_the_text_when_it_fits() -> None:
+    assert shorten_at_sentence(PATRONS, len(PATRONS)) == PATRONS
+
+
+@pytest.mark.parametrize(
+    ("max_length", "expected"),
+    [
+        # room for two sentences (plus the ellipsis)
+        (
+            130,
+            "Et c’est aussi déjà des milliers d’emplois qui ont été supprimés au profit des"
+            " intelligences artificielles. Enfin non." + ELLIPSIS,
+        ),
+        # room for the first only
+        (
+            110,
+            "Et c’est aussi déjà des milliers d’emplois qui ont été supprimés au profit des"
+            " intelligences artificielles." + ELLIPSIS,
+        ),
+        # not even the first sentence fits
+        (50, None),
+    ],
+)
+def test_shorten_at_sentence(max_length: int, expected: str | None) -> None:
+    assert shorten_at_sentence(PATRONS, max_length) == expected
+
+
+def test_shorten_never_cuts_mid_word() -> None:
+    words = set(PATRONS.replace(".", " ").split())
+    for max_length in range(0, len(PATRONS) + 5):
+        short = shorten_at_sentence(PATRONS, max_length)
+        if short is None:
+            continue
+        assert status_length(short) <= max_length
+        assert short == PATRONS or short.endswith(ELLIPSIS)
+        body = short.removesuffix(ELLIPSIS)
+        assert PATRONS.startswith(body)
+        assert body.split()[-1].rstrip(".") in words
+
+
+def test_shorten_never_leaves_a_quotation_open() -> None:
+    text = "Elle dit : « Non. Jamais. » Puis elle est partie."
+    # The only fitting boundary inside the quotation would misquote; the one after it is used.
+    assert shorten_at_sentence(text, 30) == "Elle dit : « Non. Jamais. »" + ELLIPSIS
+    assert shorten_at_sentence(text, 25) is None
+
+
+def test_shorten_counts_urls_as_the_instance_does() -> None:
+    text = "Lire https://example.org/" + "x" * 100 + ". Puis la suite du texte."
+    assert shorten_at_sentence(text, 40) == text[: text.index(". ") + 1] + ELLIPSIS
+
+
+def test_shortest_form() -> None:
+    assert shortest_form(PATRONS) == PATRONS[: PATRONS.index("artificielles.") + 14] + ELLIPSIS
+    assert shortest_form("Une seule phrase.") == "Une seule phrase."
+    assert shortest_form("sans fin") == "sans fin"
