@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 from bot.errors import ConfigError, FilRougeError, Problem
 from bot.model import Explained, History, Reply, SkipReason
@@ -149,10 +149,15 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
         "0002_mention_indexes",
         """
-        -- due() scans the not-yet-final rows; log reads the newest first.
+        -- due() scans the not-yet-final rows; log reads the newest first;
+        -- history() takes the last use of every quote and prompt.
         CREATE INDEX mentions_open ON mentions (state, updated_at)
             WHERE state IN ('pending', 'claimed', 'posting', 'failed');
         CREATE INDEX mentions_updated ON mentions (updated_at);
+        CREATE INDEX replies_quote ON replies (quote_id, posted_at)
+            WHERE reply_id IS NOT NULL AND quote_id IS NOT NULL;
+        CREATE INDEX replies_prompt ON replies (prompt_id, posted_at)
+            WHERE reply_id IS NOT NULL AND prompt_id IS NOT NULL;
         """,
     ),
 )
@@ -247,10 +252,14 @@ def applied_migrations(connection: sqlite3.Connection) -> list[str]:
 
 
 # A row that claim() accepts; due() lists the same rows. One definition for both.
+# The leading IN lets SQLite read the small partial index mentions_open instead
+# of scanning every mention ever received.
 _CLAIMABLE = """(
-    state = 'pending'
-    OR (state = 'failed' AND retry_at IS NOT NULL AND retry_at <= :now)
-    OR (state IN ('claimed', 'posting') AND updated_at < :stale)
+    state IN ('pending', 'claimed', 'posting', 'failed') AND (
+        state = 'pending'
+        OR (state = 'failed' AND retry_at IS NOT NULL AND retry_at <= :now)
+        OR (state IN ('claimed', 'posting') AND updated_at < :stale)
+    )
 )"""
 
 _OPEN_STATES = ("pending", "claimed", "posting")
@@ -265,10 +274,7 @@ _ROW_COLUMNS = """
 
 
 def _outcome_of(state: str) -> Outcome:
-    if state in _OPEN_STATES:
-        return "pending"
-    assert state in ("replied", "skipped", "failed"), state
-    return "replied" if state == "replied" else "skipped" if state == "skipped" else "failed"
+    return "pending" if state in _OPEN_STATES else cast(Outcome, state)
 
 
 def _row_dict(row: sqlite3.Row) -> dict[str, Any]:
@@ -384,6 +390,7 @@ class Store:
     # -- notification cursor -------------------------------------------------------
 
     def cursor(self) -> str | None:
+        """The newest notification id seen, where the catch-up poll resumes."""
         with self._lock:
             row = self._db.execute("SELECT value FROM state WHERE key = 'cursor'").fetchone()
         return None if row is None else str(row[0])
