@@ -73,6 +73,7 @@ PROFILE_NOTE = (
     '"stop": I stop replying to you; "start": undo; "help": more.'
 )
 
+#: Shows a prompt and returns the answer; raises ``EOFError`` when there is no one to answer.
 Ask = Callable[[str], str]
 Say = Callable[[str], None]
 
@@ -228,7 +229,10 @@ def _authorise(
     )
     say(f"\n{why}\nOpen this URL, logged in as the bot's account, and authorise:\n\n  {url}\n")
     if code is None:
-        code = ask("Paste the authorisation code: ").strip()
+        try:
+            code = ask("Paste the authorisation code: ").strip()
+        except EOFError:
+            code = ""
     if not code:
         raise RegisterError("no authorisation code given")
     api.log_in(code=code, redirect_uri=OOB, scopes=list(scopes), allow_http=allow_http)
@@ -274,10 +278,13 @@ def register(
     say(f"Authorised as @{me['acct']} (id {me['id']}); the token is in {env_file} (mode 0600).")
 
     if profile is None:
-        answer = ask(
-            "Set the bot flag and a profile note explaining the bot and how to stop it? "
-            "This needs a second, one-time authorisation. [Y/n] "
-        )
+        try:
+            answer = ask(
+                "Set the bot flag and a profile note explaining the bot and how to stop it? "
+                "This needs a second, one-time authorisation. [Y/n] "
+            )
+        except EOFError:  # no one to answer: change nothing that was not asked for
+            answer = "n"
         profile = answer.strip().lower() in ("", "y", "yes", "o", "oui")
     updated = False
     if profile:

@@ -7,6 +7,7 @@ server shows for the out-of-band redirect, exactly as a person would copy it.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
@@ -17,7 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from mastodon import Mastodon, MastodonError
+from mastodon import Mastodon
 from mastodon_mock.testing import MockServer
 
 from bot import cli
@@ -238,6 +239,21 @@ def test_cli_with_code_for_scripting(
     assert account(server, "carol")["bot"] is False
 
 
+def test_cli_without_anyone_to_answer_keeps_the_profile(
+    server: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code = authorise(
+        server.base_url,
+        f"{server.base_url}/oauth/authorize?client_id=x&redirect_uri=urn:ietf:wg:oauth:2.0:oob&response_type=code",
+        "bob",
+    )
+    assert cli.main(["register", "--instance", server.base_url, "--code", code]) == 0
+    assert "FILROUGE_ACCESS_TOKEN=" in (tmp_path / ".env").read_text()
+    assert account(server, "bob")["bot"] is False
+
+
 def test_cli_bad_code_fails_cleanly_and_writes_nothing(
     server: MockServer,
     tmp_path: Path,
@@ -330,6 +346,11 @@ def test_write_env_refuses_multiline_values(tmp_path: Path) -> None:
     assert not (tmp_path / ".env").exists()
 
 
-def test_mastodon_errors_are_mastodon_errors() -> None:
-    # The command catches MastodonError; make sure the import it relies on holds.
-    assert issubclass(MastodonError, Exception)
+def test_cli_refuses_plain_http_to_a_remote_instance(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    argv = ["register", "--instance", "http://mastodon.example", "--code", "x", "--yes"]
+    assert cli.main(argv) == 1
+    assert "refusing plain http" in capsys.readouterr().err
+    assert not (tmp_path / ".env").exists()

@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         print(prompt, end="", flush=True)
         line = sys.stdin.readline()
         if not line:
-            raise RegisterError("no answer on standard input")
+            print()
+            raise EOFError
         return line
 
     profile = True if args.yes else False if args.no_bot_flag else None
