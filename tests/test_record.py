@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -465,6 +466,82 @@ def test_two_processes_racing_claim_each_mention_exactly_once(db: Path, tmp_path
     assert sorted(everything, key=int) == ids  # each exactly once
     with Store(db) as store:
         assert store.due(T0, stale_after=STALE) == []
+
+
+WORKER = """
+import sys
+from datetime import datetime, timedelta
+from bot.model import Action, Reply, SkipReason
+from bot.record import Store
+
+store = Store(sys.argv[1])
+now = datetime.fromisoformat(sys.argv[2])
+base = int(sys.argv[3])
+print("ready", flush=True)
+for n in range(base, base + 100_000):
+    nid = str(n)
+    store.enqueue(nid, "s" + nid, "a" + str(n % 7), now)
+    store.advance_cursor(nid)
+    if store.claim(nid, now, stale_after=timedelta(minutes=5)) is None:
+        continue
+    if n % 3 == 0:
+        store.mark_skipped(
+            nid, reason=SkipReason.NO_RULE, detail="", rule=None, trace={"n": n}, now=now
+        )
+        continue
+    store.mark_posting(nid, "key:" + nid, now)
+    reply = Reply("text", "public", "", "fr", "s" + nid, "source", Action.QUOTE, quote_id="q")
+    store.mark_replied(
+        nid, reply_id="r" + nid, reply=reply, thread_id="t" + str(n % 5),
+        account_id="a" + str(n % 7), trace={"n": n}, now=now,
+    )
+"""
+
+
+@pytest.mark.parametrize("round_", range(4))
+def test_sigkill_leaves_a_consistent_record(db: Path, round_: int) -> None:
+    """A process killed at a random moment leaves no half-written outcome: every
+    replied mention has its reply row and vice versa, the cursor is a seen id,
+    and what it left claimed or posting is claimable again once stale."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", WORKER, str(db), T0.isoformat(), str(1_000 * (round_ + 1))],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stdout.readline() == "ready\n"
+    time_to_work = 0.05 + random.Random(round_).random() * 0.3
+    try:
+        process.wait(timeout=time_to_work)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+
+    check = sqlite3.connect(db)
+    assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    orphans = check.execute(
+        "SELECT count(*) FROM replies r JOIN mentions m USING (notification_id)"
+        " WHERE m.state != 'replied' OR m.reply_id IS NOT r.reply_id"
+    ).fetchone()[0]
+    missing = check.execute(
+        "SELECT count(*) FROM mentions m LEFT JOIN replies r USING (notification_id)"
+        " WHERE m.state = 'replied' AND r.notification_id IS NULL"
+    ).fetchone()[0]
+    seen = check.execute("SELECT count(*) FROM mentions").fetchone()[0]
+    check.close()
+    assert (orphans, missing) == (0, 0)
+    assert seen > 0
+
+    with Store(db) as store:
+        cursor = store.cursor()
+        assert cursor is not None and store.outcome(cursor) is not None
+        later = T0 + STALE * 2
+        for nid in store.due(later, stale_after=STALE):
+            claim = store.claim(nid, later, stale_after=STALE)
+            assert claim is not None
+            store.mark_skipped(
+                nid, reason=SkipReason.DUPLICATE, detail="", rule=None, trace={}, now=later
+            )
+        assert store.counts()["outcome"]["pending"] == 0
 
 
 # -- history --------------------------------------------------------------------------
