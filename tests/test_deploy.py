@@ -53,6 +53,8 @@ HARDENING = {
     "RestrictNamespaces": "yes",
     "RestrictSUIDSGID": "yes",
     "LockPersonality": "yes",
+    "PrivateMounts": "yes",
+    "PrivateUsers": "yes",
     "SystemCallArchitectures": "native",
     # an empty bounding set: no capabilities at all
     "CapabilityBoundingSet": "",
@@ -170,6 +172,25 @@ def installed_units(tmp_path: Path) -> Iterator[Path]:
 def test_systemd_analyze_verify_units(installed_units: Path) -> None:
     # The template is checked through an instance, as systemd would load it.
     assert verify(installed_units, "filrouge.service", "filrouge@essai-ia.service") == []
+
+
+#: ``systemd-analyze security`` exposure, 0-100 (its "1.1 OK" is 11). Above 20
+#: ("2.0") means a hardening directive was lost.
+MAX_EXPOSURE = 20
+
+
+@needs_systemd
+@pytest.mark.parametrize("unit", ["filrouge.service", "filrouge@essai-ia.service"])
+def test_systemd_security_exposure_stays_low(installed_units: Path, unit: str) -> None:
+    assert SYSTEMD_ANALYZE is not None
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, "security", "--offline=true", f"--threshold={MAX_EXPOSURE}",
+         "--no-pager", str(installed_units / unit)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    if "Unknown option" in result.stderr or "unrecognized option" in result.stderr:
+        pytest.skip("this systemd-analyze has no offline security analysis (systemd < 250)")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
 
 
 @needs_systemd
