@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.cli import main
 from bot.errors import ConfigError
@@ -123,6 +126,15 @@ def test_cursor_only_moves_forward(store: Store, advances: list[str], expected: 
     for notification_id in advances:
         store.advance_cursor(notification_id)
     assert store.cursor() == expected
+
+
+@given(st.lists(st.integers(min_value=1, max_value=10**20), max_size=30))
+@settings(max_examples=60, deadline=None)
+def test_cursor_is_the_largest_id_seen(ids: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as directory, Store(Path(directory) / "r.db") as store:
+        for notification_id in ids:
+            store.advance_cursor(str(notification_id))
+        assert store.cursor() == (str(max(ids)) if ids else None)
 
 
 # -- enqueue and the claim lifecycle ----------------------------------------------------
