@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import sqlite3
 import threading
 import time
@@ -195,7 +196,8 @@ class OpsServer:
         class Handler(_Handler):
             server_ops = ops
 
-        server = ThreadingHTTPServer(self._address, Handler)
+        server_class = _IPv6Server if ":" in self._address[0] else ThreadingHTTPServer
+        server = server_class(self._address, Handler)
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
@@ -222,6 +224,11 @@ class OpsServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    # http.server binds IPv4 only; FILROUGE_HTTP_HOST may be "::1" or "::".
+    address_family = socket.AF_INET6
 
 
 class _Handler(BaseHTTPRequestHandler):

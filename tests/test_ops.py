@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import urllib.error
 import urllib.request
@@ -176,6 +177,24 @@ def test_stop_closes_the_port(ops: Ops) -> None:
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url + "/healthz", timeout=2)
     ops.server.stop()  # idempotent
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine")
+def test_ipv6_loopback() -> None:
+    health = Health(started_at=START, polling=True, last_event_at=START)
+    try:
+        server = OpsServer(
+            host="::1", port=0, health=health, metrics=Metrics(), db_check=Db(),
+            max_age=MAX_AGE, clock=Clock(),
+        ).start()  # fmt: skip
+    except OSError as error:
+        pytest.skip(f"cannot bind ::1 here: {error}")
+    try:
+        assert server.url.startswith("http://[::1]:")
+        with urllib.request.urlopen(server.url + "/healthz", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        server.stop()
 
 
 def test_off_unless_a_port_is_set() -> None:
