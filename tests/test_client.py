@@ -1,0 +1,192 @@
+"""bot.client against mastodon-mock over loopback: connect, paging, and the
+translation of every failure Mastodon.py can raise into the error tree."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from mastodon_mock.testing import MockServer
+
+from bot.client import Backoff, Client, id_int, idempotency_key, translate
+from bot.errors import Gone, PermanentError, RateLimited, TransientError
+from bot.settings import Settings
+from tests.conftest import BOT_TOKEN
+
+sleeps: list[float] = []
+
+
+def no_sleep_backoff(attempts: int = 3) -> Backoff:
+    sleeps.clear()
+    return Backoff(base=0.01, cap=1.0, attempts=attempts, rng=random.Random(7), sleep=sleeps.append)
+
+
+@pytest.fixture
+def client(server: MockServer, settings_for: Callable[..., Settings]) -> Client:
+    return Client(settings_for(server), backoff=no_sleep_backoff())
+
+
+def mention(server: MockServer, who: str, text: str, **options: Any) -> Any:
+    return server.client(who).status_post(text, **options)
+
+
+# -- connect ----------------------------------------------------------------------------
+
+
+def test_connect_reads_who_and_the_instance_limits(client: Client) -> None:
+    me, instance = client.connect()
+    assert me.acct == "filrouge"
+    assert me.id.isdigit()
+    assert instance.max_characters == 500
+    assert instance.url_length == 23
+    assert instance.streaming_url is not None
+
+
+def test_unparsable_version_string_is_no_problem(
+    start_server: Callable[..., MockServer], settings_for: Callable[..., Settings]
+) -> None:
+    """Servers differ: GoToSocial/Akkoma versions Mastodon.py cannot parse."""
+    server = start_server(version="3.5.3 (compatible; Pleroma 2.6.1-akkoma+soapbox~weird)")
+    me, _ = Client(settings_for(server), backoff=no_sleep_backoff()).connect()
+    assert me.acct == "filrouge"
+
+
+def test_missing_instance_fields_fall_back_to_settings(
+    server: MockServer, settings_for: Callable[..., Settings]
+) -> None:
+    server.fault(path="/api/v2/instance/", type="status", status=200, body={"version": "x"})
+    server.fault(path="/api/v2/instance", type="status", status=200, body={"version": "x"})
+    client = Client(settings_for(server, max_characters=777), backoff=no_sleep_backoff())
+    _, instance = client.connect()
+    assert instance.max_characters == 777
+    assert instance.url_length == 23
+    assert instance.streaming_url is None
+
+
+def test_bad_token_401_is_a_permanent_auth_error(
+    server: MockServer, settings_for: Callable[..., Settings]
+) -> None:
+    client = Client(settings_for(server, access_token="wrong"), backoff=no_sleep_backoff())
+    with pytest.raises(PermanentError) as caught:
+        client.connect()
+    assert caught.value.kind == "auth"
+
+
+def test_bad_token_answered_with_400_is_an_auth_error(client: Client, server: MockServer) -> None:
+    """Servers differ: some answer a bad token with 400, not 401."""
+    server.fault(
+        path="/api/v1/accounts/verify_credentials",
+        status=400,
+        body={"error": "invalid_grant"},
+    )
+    with pytest.raises(PermanentError) as caught:
+        client.connect()
+    assert caught.value.kind == "auth"
+    assert sleeps == []  # never retried
+
+
+# -- failures -----------------------------------------------------------------------------
+
+
+def test_rate_limit_carries_the_reset_time(client: Client, server: MockServer) -> None:
+    server.fault(path="/api/v1/notifications", type="ratelimit")
+    with pytest.raises(RateLimited) as caught:
+        client.notifications_since("0")
+    assert caught.value.retry_at is not None
+    # The reset is 300 s away: longer than the backoff cap, so no in-call waiting.
+    assert sleeps == []
+
+
+def test_server_errors_are_retried_then_transient(client: Client, server: MockServer) -> None:
+    server.fault(path="/api/v1/notifications", status=503)
+    with pytest.raises(TransientError) as caught:
+        client.notifications_since("0")
+    assert caught.value.kind == "server"
+    assert len(sleeps) == 2  # three attempts, two waits
+
+
+def test_a_passing_fault_is_absorbed_by_the_retry(client: Client, server: MockServer) -> None:
+    post = mention(server, "alice", "@filrouge bonjour")
+    server.fault(path=f"/api/v1/statuses/{post['id']}", status=502, count=1)
+    assert str(client.status(str(post["id"]))["id"]) == str(post["id"])
+    assert len(sleeps) == 1
+
+
+def test_malformed_json_is_transient(client: Client, server: MockServer) -> None:
+    server.fault(path="/api/v1/notifications", type="malformed")
+    with pytest.raises(TransientError) as caught:
+        client.notifications_since("0")
+    assert caught.value.kind == "malformed"
+
+
+def test_a_slow_server_times_out(server: MockServer, settings_for: Callable[..., Settings]) -> None:
+    client = Client(settings_for(server, request_timeout=0.3), backoff=no_sleep_backoff(1))
+    server.fault(path="/api/v1/notifications", type="latency", delay_ms=1500)
+    with pytest.raises(TransientError) as caught:
+        client.notifications_since("0")
+    assert caught.value.kind in ("timeout", "network")
+
+
+def test_a_missing_status_is_gone(client: Client) -> None:
+    with pytest.raises(Gone):
+        client.status("123456789")
+
+
+def test_validation_errors_are_permanent() -> None:
+    from mastodon.errors import MastodonAPIError
+
+    error = translate(MastodonAPIError("Mastodon API returned error", 422, "Unprocessable", "x"))
+    assert isinstance(error, PermanentError)
+    assert error.kind == "rejected"
+
+
+# -- notifications -------------------------------------------------------------------------
+
+
+def test_paging_forward_is_gap_free_and_oldest_first(client: Client, server: MockServer) -> None:
+    client.connect()
+    alice = server.client("alice")
+    first = alice.status_post("@filrouge zéro")
+    cursor = str(client.notifications_since(None)[-1]["id"])
+    for number in range(85):  # more than one page of 80
+        alice.status_post(f"@filrouge numéro {number}")
+    found = client.notifications_since(cursor)
+    assert len(found) == 85
+    ids = [id_int(n["id"]) for n in found]
+    assert ids == sorted(ids)
+    assert all(i > id_int(cursor) for i in ids)
+    assert str(found[0]["status"]["id"]) != str(first["id"])
+    assert client.notifications_since(str(found[-1]["id"])) == []
+
+
+def test_ids_compare_as_integers() -> None:
+    assert id_int("10") > id_int("9")
+    assert id_int(None) == -1
+
+
+def test_idempotency_key_is_stable_and_per_bot() -> None:
+    assert idempotency_key("1", "42") == idempotency_key("1", "42")
+    assert idempotency_key("1", "42") != idempotency_key("2", "42")
+    assert len(idempotency_key("1", "42")) == 64
+
+
+# -- secrets -------------------------------------------------------------------------------
+
+
+def test_the_token_never_shows(client: Client, server: MockServer) -> None:
+    assert BOT_TOKEN not in repr(client)
+    server.fault(path="/api/v1/notifications", status=500, body={"error": f"echo {BOT_TOKEN}"})
+    with pytest.raises(TransientError) as caught:
+        client.notifications_since("0")
+    assert BOT_TOKEN not in str(caught.value)
+
+
+def test_backoff_is_jittered_capped_and_honours_the_reset() -> None:
+    backoff = Backoff(base=1.0, cap=10.0, rng=random.Random(1))
+    delays = [backoff.delay(n) for n in range(1, 10)]
+    assert all(0.5 <= d <= 10.0 for d in delays)
+    assert max(delays) > 5.0
+    limited = RateLimited("slow down", retry_at=1000.0)
+    assert backoff.wait_for(limited, 1, now=900.0) == 100.0
