@@ -8,6 +8,7 @@ server shows for the out-of-band redirect, exactly as a person would copy it.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import stat
@@ -134,6 +135,15 @@ def test_register_end_to_end_with_profile(server: MockServer, tmp_path: Path) ->
     # the profile step was a separate authorisation with write:accounts
     assert second["scope"] == ["read:accounts write:accounts"]
     assert first["client_id"] != second["client_id"]
+
+    # the one-time profile token was revoked: only the bot's app still holds a token
+    # (the mock's "Development" page lists apps with a live token for the account)
+    request = urllib.request.Request(
+        f"{server.base_url}/api/v1/_mock/apps", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        apps = json.load(response)
+    assert [(a["name"], a["scopes"]) for a in apps] == [("fil-rouge", list(BOT_SCOPES))]
 
     # bot flag and note are set
     me = account(server, "alice")
