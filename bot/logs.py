@@ -18,10 +18,12 @@ import logging
 import re
 import stat
 import sys
+import threading
 import traceback
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.errors import ConfigError, Problem
@@ -196,7 +198,35 @@ def setup_logging(settings: Settings, *, stream: TextIO | None = None) -> loggin
     root.setLevel(level)
     # urllib3 logs every request line at DEBUG; at INFO it only adds noise.
     logging.getLogger("urllib3").setLevel(max(root.level, logging.INFO))
+    # A crash must not print a raw traceback past the redaction: route it here.
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
     return handler
+
+
+_crash_log = logging.getLogger("bot.crash")
+
+
+def _log_uncaught(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, tb)
+        return
+    _crash_log.critical(
+        "uncaught exception", exc_info=(exc_type, exc, tb), extra={"event": "crash"}
+    )
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit or args.exc_value is None:
+        return
+    _crash_log.critical(
+        "uncaught exception in thread %s",
+        args.thread.name if args.thread else "?",
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        extra={"event": "crash"},
+    )
 
 
 def warn_if_env_readable(path: Path | str) -> bool:

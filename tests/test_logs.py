@@ -6,6 +6,9 @@ import io
 import json
 import logging
 import os
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,9 +25,11 @@ TOKEN = "zX9-secret-token_value.0123456789abcdef"
 def restore_root_logger() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    hooks = sys.excepthook, threading.excepthook
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    sys.excepthook, threading.excepthook = hooks
 
 
 def configure(fmt: str, level: str = "INFO") -> io.StringIO:
@@ -195,3 +200,32 @@ def test_env_file_private_or_missing_is_quiet(
         assert warn_if_env_readable(env) is False
         assert warn_if_env_readable(tmp_path / "missing.env") is False
     assert caplog.text == ""
+
+
+CRASH = """
+import sys, threading
+from bot.logs import setup_logging
+from bot.settings import Settings
+setup_logging(Settings(_env_file=None, access_token=sys.argv[1], log_format=sys.argv[2]))
+def worker():
+    raise RuntimeError("thread failed with " + sys.argv[1])
+thread = threading.Thread(target=worker, name="listener")
+thread.start()
+thread.join()
+raise ConnectionError("main failed with " + sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_crash_tracebacks_are_logged_redacted(fmt: str) -> None:
+    """Invariant 9 for crash reports: uncaught exceptions, in the main thread and
+    in a worker thread, go through the log handler instead of a raw traceback."""
+    result = subprocess.run(
+        [sys.executable, "-c", CRASH, TOKEN, fmt], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert TOKEN not in result.stderr + result.stdout
+    assert "thread failed with [REDACTED]" in result.stderr
+    assert "main failed with [REDACTED]" in result.stderr
+    assert "uncaught exception in thread listener" in result.stderr
+    assert result.stderr.count("Traceback (most recent call last)") == 2
