@@ -53,7 +53,28 @@ DEFAULT_URL_LENGTH = 23
 #: gluing onto the sentence's own final punctuation ("tout. …", not "tout.…").
 ELLIPSIS = " …"
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+#: The French words an admin is likely to try, and the placeholder each means.
+_FRENCH_NAMES = {
+    "auteur": "author",
+    "autrice": "author",
+    "citation": "quote",
+    "extrait": "quote",
+    "titre": "essay_title",
+    "texte": "essay_title",
+    "lien": "essay_url",
+    "url": "essay_url",
+    "question": "prompt",
+    "demandeur": "requester",
+    "demandeuse": "requester",
+    "regles": "rules_url",
+    "règles": "rules_url",
+    "regle": "rule",
+    "règle": "rule",
+    "pourquoi": "why",
+    "chaleur": "heat",
+}
+
+_NAME = re.compile(r"[^\W\d]\w*\Z")
 
 
 @dataclass(frozen=True)
@@ -104,8 +125,11 @@ def _field_error(body: str, column: int) -> str:
         return f"spaces inside {{{body}}} {where}: write {{{body.strip()}}}"
     if not _NAME.match(body):
         return f"invalid placeholder name {{{body}}} {where}"
-    # Placeholders are lower case; {Quote} is a near miss like {qoute}.
-    close = difflib.get_close_matches(body.lower(), sorted(PLACEHOLDERS), n=1)
+    # Placeholders are lower case; {Quote} is a near miss like {qoute}. Admins
+    # writing French templates reach for French names first.
+    lowered = body.lower()
+    close = [_FRENCH_NAMES[lowered]] if lowered in _FRENCH_NAMES else []
+    close = close or difflib.get_close_matches(lowered, sorted(PLACEHOLDERS), n=1)
     suggestion = f"did you mean {{{close[0]}}}? " if close else ""
     return (
         f"unknown placeholder {{{body}}} {where}: {suggestion}"
