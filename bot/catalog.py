@@ -375,13 +375,24 @@ class _Checker:
         if key not in raw:
             return ()
         value = raw[key]
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        if not isinstance(value, list):
             self.add(
                 at,
                 key,
                 where,
                 f"{key!r} must be a list of strings, not {_kind(value)}",
                 hint or f'write {key} = ["…", "…"]',
+            )
+            return ()
+        wrong = [(n, item) for n, item in enumerate(value, 1) if not isinstance(item, str)]
+        if wrong:
+            number, item = wrong[0]
+            self.add(
+                at,
+                key,
+                where,
+                f"{key!r} must be a list of strings; item {number} is {_kind(item)}",
+                "put every item in quotes",
             )
             return ()
         items: list[str] = []
@@ -711,7 +722,7 @@ def _load_prompts(
         where = f'prompt "{label}"'
         check.table(raw, at, where, _PROMPT_KEYS)
         prompt_id = check.string(raw, "id", at, where, pattern=_ID, hint=_ID_HINT)
-        texts = _language_table(check, raw, "text", at, where, "prompts.text")
+        texts = _language_table(check, raw, "text", at, where, "essays.prompts.text")
         tags = check.strings(raw, "tags", at, where)
         keywords = check.strings(raw, "keywords", at, where)
         if prompt_id is not None:
@@ -1189,10 +1200,20 @@ def _check_candidates(
     if rule.tags and not (uses_quote or uses_prompt):
         check.add(at, "tags", where, "'tags' has no effect: no template uses {quote} or {prompt}")
     essays = _rule_essays(rule, catalog)
+    if not essays:
+        return  # every essay it names is unknown, which is reported already
+    # A restriction made only of unknown ids is reported already too; saying
+    # that nothing matches it as well would only be noise.
+    quotes_known = not rule.quotes or any(catalog.quote(id) for id in rule.quotes)
+    prompts_known = not rule.prompts or any(catalog.prompt(id) for id in rule.prompts)
     missing = []
-    if uses_quote and not any(_candidate_quotes(rule, essay) for essay in essays):
+    if uses_quote and quotes_known and not any(_candidate_quotes(rule, essay) for essay in essays):
         missing.append("quote")
-    if uses_prompt and not any(_candidate_prompts(rule, essay) for essay in essays):
+    if (
+        uses_prompt
+        and prompts_known
+        and not any(_candidate_prompts(rule, essay) for essay in essays)
+    ):
         missing.append("prompt")
     for placeholder in missing:
         check.add(
