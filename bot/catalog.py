@@ -90,6 +90,7 @@ from bot.render import (
     shortest_form,
     status_length,
 )
+from bot.text import fold
 
 if TYPE_CHECKING:
     from bot.rank import Index
@@ -111,8 +112,7 @@ class Catalog:
     _essays: dict[str, Essay] = field(init=False, repr=False, compare=False)
     _quotes: dict[str, Quote] = field(init=False, repr=False, compare=False)
     _prompts: dict[str, Prompt] = field(init=False, repr=False, compare=False)
-    # Filled on first use: they need bot.links / bot.text, which a catalog
-    # built in a test should not have to import.
+    # Filled on first use, so building a Catalog stays cheap.
     _urls: dict[str, Essay] = field(init=False, repr=False, compare=False)
     _hashtags: dict[str, Essay] = field(init=False, repr=False, compare=False)
 
@@ -160,8 +160,6 @@ class Catalog:
     def essay_by_hashtag(self, tag: str) -> Essay | None:
         """The essay configured with hashtag ``tag`` (with or without ``#``,
         any case or accents)."""
-        from bot.text import fold
-
         if not self._hashtags:
             for essay in reversed(self.essays):
                 for known in essay.hashtags:
@@ -602,7 +600,7 @@ def _load_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
                 )
             url_owner.setdefault(key, (str(label), line))
         for tag in hashtags:
-            key = tag.casefold()
+            key = fold(tag)
             if key in hashtag_owner and hashtag_owner[key] != label:
                 check.add(
                     at,
@@ -1121,7 +1119,7 @@ def _parse_templates(
                 lang,
                 where,
                 f"template {lang!r}: {error}",
-                "write {{ and }} for literal braces",
+                "write {{ and }} for literal braces" if "brace" in str(error) else "",
             )
             continue
         if "requester" not in template.fields:
@@ -1158,12 +1156,17 @@ def _uses(parsed: Mapping[str, Template], *names: str) -> bool:
     return any(name in template.fields for template in parsed.values() for name in names)
 
 
+def _tagged(rule: Rule, item: Quote | Prompt) -> bool:
+    """Whether ``item`` passes the rule's tag restriction; tags compare
+    folded, as ``bot.decide`` compares them."""
+    return not rule.tags or bool({fold(t) for t in rule.tags} & {fold(t) for t in item.tags})
+
+
 def _candidate_quotes(rule: Rule, essay: Essay) -> list[Quote]:
     return [
         quote
         for quote in essay.quotes
-        if (not rule.quotes or quote.id in rule.quotes)
-        and (not rule.tags or set(rule.tags) & set(quote.tags))
+        if (not rule.quotes or quote.id in rule.quotes) and _tagged(rule, quote)
     ]
 
 
@@ -1171,8 +1174,7 @@ def _candidate_prompts(rule: Rule, essay: Essay) -> list[Prompt]:
     return [
         prompt
         for prompt in essay.prompts
-        if (not rule.prompts or prompt.id in rule.prompts)
-        and (not rule.tags or set(rule.tags) & set(prompt.tags))
+        if (not rule.prompts or prompt.id in rule.prompts) and _tagged(rule, prompt)
     ]
 
 
@@ -1228,8 +1230,9 @@ def _check_candidates(
         items.extend(essay.quotes)
         items.extend(essay.prompts)
     known_tags = sorted({tag for item in items for tag in item.tags})
+    folded_tags = {fold(tag) for tag in known_tags}
     for tag in rule.tags:
-        if tag not in known_tags:
+        if fold(tag) not in folded_tags:
             check.add(
                 at,
                 "tags",

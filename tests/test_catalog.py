@@ -535,3 +535,84 @@ def test_lines_count_nested_arrays_per_parent() -> None:
     assert lines.line((("essays", 1), ("quotes", 0))) == 5
     assert lines.line((("essays", 1), ("prompts", 0), ("text", None)), "fr") == 8
     assert lines.line((("essays", 1), ("prompts", 0)), "text") == 7
+
+
+# -- what a rule compiles to ----------------------------------------------------------
+
+FULL_RULE = """
+[[rules]]
+name = "visuels"
+action = "quote"
+mode = "observe"
+quotes = ["courte", "longue"]
+tags = ["Court"]
+notify_moderators = true
+[rules.when]
+commands = ["citation", "Quote"]
+keywords = ["affiche", "graphiste"]
+thread_keywords = ["spectacle"]
+regex = ['\\bvisuels?\\b']
+thread_regex = ["affiches?"]
+not_keywords = ["stop"]
+languages = ["fr", "en"]
+essays = ["essai"]
+visibilities = ["public", "direct"]
+min_depth = 1
+max_depth = 20
+min_heat = 0
+max_heat = 0.5
+[rules.templates]
+fr = "{requester} « {quote} » {quote_url}"
+en = "{requester} “{quote}” {quote_url}"
+"""
+
+
+def test_a_rule_compiles_to_the_model(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(FULL_RULE, "utf-8")
+    ruleset = load_rules(path, load_catalog(SMALL), max_characters=600)
+    (rule,) = ruleset.rules
+    assert rule.name == "visuels" and rule.line == 2
+    assert rule.action is Action.QUOTE and rule.mode is Mode.OBSERVE
+    assert rule.quotes == ("courte", "longue") and rule.tags == ("Court",)
+    assert rule.notify_moderators is True
+    when = rule.conditions
+    assert when.commands == ("citation", "Quote")
+    assert when.keywords == ("affiche", "graphiste")
+    assert when.thread_keywords == ("spectacle",)
+    assert when.regex == (r"\bvisuels?\b",) and when.thread_regex == ("affiches?",)
+    assert when.not_keywords == ("stop",)
+    assert when.languages == ("fr", "en") and when.essays == ("essai",)
+    # narrowest first, whatever order the file used
+    assert when.visibilities == ("direct", "public")
+    assert (when.min_depth, when.max_depth) == (1, 20)
+    assert (when.min_heat, when.max_heat) == (0.0, 0.5)
+    assert rule.templates == {
+        "fr": "{requester} « {quote} » {quote_url}",
+        "en": "{requester} “{quote}” {quote_url}",
+    }
+    assert ruleset.templates[("visuels", "fr")].fields == ("requester", "quote", "quote_url")
+    assert ruleset.rule("visuels") is rule and ruleset.rule("nope") is None
+
+
+def test_defaults_of_a_minimal_rule(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        '[[rules]]\nname = "r"\naction = "link"\ntemplates.fr = "{requester} {essay_url}"\n'
+    )
+    (rule,) = load_rules(path, load_catalog(SMALL), max_characters=500).rules
+    assert rule.mode is Mode.LIVE and rule.notify_moderators is False
+    assert rule.conditions == type(rule.conditions)()
+    assert (rule.quotes, rule.prompts, rule.tags) == ((), (), ())
+
+
+def test_hashtags_compare_folded(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.toml"
+    two = SMALL.read_text("utf-8") + (
+        '\n[[essays]]\nid = "autre"\ntitle = "Autre"\nauthor = "A"\n'
+        'url = "https://example.org/autre/"\nlanguage = "fr"\nhashtags = ["ÉSSAI"]\n'
+        '[[essays.quotes]]\nid = "q-autre"\ntext = "Une phrase."\n'
+    )
+    path.write_text(two, "utf-8")
+    with pytest.raises(ConfigError, match="hashtag #ÉSSAI already belongs to essay"):
+        load_catalog(path)
