@@ -65,7 +65,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -112,9 +112,10 @@ class Catalog:
     _essays: dict[str, Essay] = field(init=False, repr=False, compare=False)
     _quotes: dict[str, Quote] = field(init=False, repr=False, compare=False)
     _prompts: dict[str, Prompt] = field(init=False, repr=False, compare=False)
-    # Filled on first use, so building a Catalog stays cheap.
-    _urls: dict[str, Essay] = field(init=False, repr=False, compare=False)
     _hashtags: dict[str, Essay] = field(init=False, repr=False, compare=False)
+    # Built on first use (URL normalising lives in bot.links, which brings in
+    # httpx), then swapped in whole so a concurrent reader never sees it half-filled.
+    _urls: dict[str, Essay] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_essays", {essay.id: essay for essay in self.essays})
@@ -124,8 +125,15 @@ class Catalog:
         object.__setattr__(
             self, "_prompts", {p.id: p for essay in self.essays for p in essay.prompts}
         )
-        object.__setattr__(self, "_urls", {})
-        object.__setattr__(self, "_hashtags", {})
+        # Reversed so that, should two essays share a URL or hashtag (the
+        # loader forbids it), the first one in the file wins.
+        hashtags = {
+            fold(tag.lstrip("#")): essay
+            for essay in reversed(self.essays)
+            for tag in essay.hashtags
+        }
+        object.__setattr__(self, "_hashtags", hashtags)
+        object.__setattr__(self, "_urls", None)
 
     @property
     def quotes(self) -> tuple[Quote, ...]:
@@ -149,21 +157,19 @@ class Catalog:
         normalised (scheme, ``www.``, trailing slash, tracking parameters…)."""
         from bot.links import normalize_url
 
-        if not self._urls:
-            # Reversed so that, should two essays share a URL (the loader
-            # forbids it), the first one in the file wins.
-            for essay in reversed(self.essays):
-                for known in (essay.url, *essay.aliases):
-                    self._urls[normalize_url(known)] = essay
-        return self._urls.get(normalize_url(url))
+        urls = self._urls
+        if urls is None:
+            urls = {
+                normalize_url(known): essay
+                for essay in reversed(self.essays)
+                for known in (essay.url, *essay.aliases)
+            }
+            object.__setattr__(self, "_urls", urls)
+        return urls.get(normalize_url(url))
 
     def essay_by_hashtag(self, tag: str) -> Essay | None:
         """The essay configured with hashtag ``tag`` (with or without ``#``,
         any case or accents)."""
-        if not self._hashtags:
-            for essay in reversed(self.essays):
-                for known in essay.hashtags:
-                    self._hashtags[fold(known.lstrip("#"))] = essay
         return self._hashtags.get(fold(tag.lstrip("#")))
 
 
@@ -542,7 +548,7 @@ def _load_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
     item_lines: dict[str, tuple[str, int]] = {}
     url_owner: dict[str, tuple[str, int]] = {}
     hashtag_owner: dict[str, str] = {}
-    normalise = _url_normaliser()
+    from bot.links import normalize_url as normalise
 
     for index, raw in enumerate(raw_essays):
         at: _Path = (("essays", index),)
@@ -773,16 +779,6 @@ def _language_table(
     if not value:
         check.add(at, key, where, f"{key!r} has no language", hint)
     return texts
-
-
-def _url_normaliser() -> Callable[[str], str]:
-    """``bot.links.normalize_url`` when available, else a conservative stand-in
-    (so a catalog can be checked even where the link module is not installed)."""
-    try:
-        from bot.links import normalize_url
-    except ImportError:
-        return lambda url: url.strip().lower().rstrip("/")
-    return normalize_url
 
 
 # -- the rules ------------------------------------------------------------------
