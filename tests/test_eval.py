@@ -1,0 +1,226 @@
+"""Top-1 accuracy of quote ranking on a labelled evaluation set.
+
+``tests/data/eval/mentions.toml`` holds mentions written to resemble replies
+in threads arguing about the bundled essay, each labelled with the quotes a
+careful reader would accept (see the file's header for how the labels were
+written). Every mention goes through the path ``filrouge preview`` takes —
+``load_config`` on the bundled data, ``find_essay``, ``decide`` — with only
+the quote rules of the bundled rules file kept, so that a heated mention or a
+command word measures the ranking too instead of a prompt or a help text. The
+quote ``decide`` chooses counts as a hit when it is in the mention's
+``acceptable`` list.
+
+Measured when the floor was set: overall 0.756 (34/45; fr 0.742, en 0.786);
+the naive baseline (folded token overlap, no stop words, no stemming, no BM25
+weights) 0.644. The floor is a few points below the measured figure so that a change in
+the ranker or the catalog that costs more than a mention or two fails here.
+Run with ``-s`` to see the table of misses.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.catalog import Config, load_config
+from bot.decide import Inputs, Policy, decide
+from bot.model import Account, Action, History, Mention, Post, Quote, Reply, Thread
+from bot.settings import Settings
+from bot.text import fold, plain_to_text
+from bot.understand import find_essay
+
+EVAL_FILE = Path(__file__).parent / "data" / "eval" / "mentions.toml"
+
+#: Top-1 accuracy the ranker must keep on the whole set (see the module docstring).
+FLOOR = 0.70
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+SELF_ID = "eval:filrouge"
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    language: str
+    text: str
+    thread: tuple[str, ...]
+    acceptable: frozenset[str]
+
+
+def load_items(path: Path = EVAL_FILE) -> list[Item]:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return [
+        Item(
+            id=entry["id"],
+            language=entry["language"],
+            text=entry["text"],
+            thread=tuple(entry.get("thread", ())),
+            acceptable=frozenset(entry["acceptable"]),
+        )
+        for entry in data["mentions"]
+    ]
+
+
+ITEMS = load_items()
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    # The bundled catalog and rules, whatever a developer's .env says.
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="module")
+def config(settings: Settings) -> Config:
+    """The bundled configuration with only its quote rules: the ranking is what
+    this file measures, not which rule a heated or commanding mention meets."""
+    loaded = load_config(settings)
+    quote_rules = tuple(r for r in loaded.rules.rules if r.action == Action.QUOTE)
+    assert any(not r.conditions.commands for r in quote_rules), "no default quote rule"
+    return replace(loaded, rules=replace(loaded.rules, rules=quote_rules))
+
+
+# -- the set itself ----------------------------------------------------------------
+
+
+def test_the_set_is_large_and_labelled_with_known_quotes(settings: Settings) -> None:
+    catalog = load_config(settings).catalog
+    quote_ids = {quote.id for quote in catalog.quotes}
+    assert len(ITEMS) >= 40
+    assert sum(item.language == "fr" for item in ITEMS) >= 25
+    assert sum(item.language == "en" for item in ITEMS) >= 12
+    assert len({item.id for item in ITEMS}) == len(ITEMS), "duplicate ids"
+    for item in ITEMS:
+        assert item.acceptable, f"{item.id}: nothing acceptable"
+        assert item.acceptable <= quote_ids, f"{item.id}: unknown {item.acceptable - quote_ids}"
+        assert item.text.lstrip().startswith("@"), f"{item.id}: a mention starts with handles"
+        assert "@filrouge" in item.text, f"{item.id}: does not mention the bot"
+
+
+# -- the real pipeline -----------------------------------------------------------------
+
+
+def _post(number: int, text: str, language: str, *, acct: str, parent: str | None) -> Post:
+    return Post(
+        id=str(number),
+        account=Account(id=f"eval:{acct}", acct=acct, username=acct),
+        content=plain_to_text(text),
+        created_at=NOW - timedelta(minutes=10 - number),
+        language=language,
+        in_reply_to_id=parent,
+    )
+
+
+def choose(item: Item, config: Config, settings: Settings) -> str | None:
+    """The quote ``decide`` posts for ``item``, as ``preview`` would build it."""
+    ancestors: list[Post] = []
+    for number, text in enumerate(item.thread, start=1):
+        parent = ancestors[-1].id if ancestors else None
+        ancestors.append(_post(number, text, item.language, acct=f"p{number}", parent=parent))
+    post = _post(
+        len(ancestors) + 1,
+        item.text,
+        item.language,
+        acct="lecteur",
+        parent=ancestors[-1].id if ancestors else None,
+    )
+    mention = Mention(notification_id=item.id, post=post)
+    thread = Thread(tuple(ancestors))
+    essay = find_essay(mention, thread, config, resolved={}, threshold=settings.essay_threshold)
+    assert essay.essay is not None, f"{item.id}: no essay ({essay.how})"
+    outcome = decide(
+        Inputs(
+            mention=mention,
+            thread=thread,
+            essay=essay,
+            config=config,
+            history=History(),
+            policy=Policy.from_settings(settings, self_id=SELF_ID),
+            now=NOW,
+        )
+    )
+    decision = outcome.decision
+    assert isinstance(decision, Reply), f"{item.id}: {decision}"
+    return decision.quote_id
+
+
+# -- the naive baseline ----------------------------------------------------------------
+
+_WORD = re.compile(r"\w+")
+
+
+def _tokens(text: str) -> set[str]:
+    # Folded (case, accents) words of three letters or more: no stop-word list,
+    # no stemming, no weights.
+    return {word for word in _WORD.findall(fold(text)) if len(word) >= 3}
+
+
+def naive_choose(item: Item, quotes: Sequence[Quote]) -> str:
+    """The quote sharing the most distinct tokens with the mention and its thread."""
+    query = _tokens(" ".join((*item.thread, item.text)))
+
+    def overlap(quote: Quote) -> int:
+        return len(query & _tokens(" ".join((quote.text, *quote.tags, *quote.keywords))))
+
+    return min(quotes, key=lambda quote: (-overlap(quote), quote.id)).id
+
+
+# -- accuracy --------------------------------------------------------------------------
+
+
+def accuracy(items: Sequence[Item], chosen: dict[str, str | None], language: str | None) -> float:
+    subset = [item for item in items if language is None or item.language == language]
+    hits = sum(chosen[item.id] in item.acceptable for item in subset)
+    return hits / len(subset) if subset else 0.0
+
+
+def report(
+    items: Sequence[Item],
+    ranked: dict[str, str | None],
+    naive: dict[str, str | None],
+    write: Callable[[str], None] = print,
+) -> None:
+    """The figures and a table of the ranker's misses, for a human reading ``-s``."""
+    write("")
+    write("| set | n | ranker | naive |")
+    write("|---|---|---|---|")
+    for name, language in (("all", None), ("fr", "fr"), ("en", "en")):
+        n = sum(1 for item in items if language is None or item.language == language)
+        write(
+            f"| {name} | {n} | {accuracy(items, ranked, language):.3f}"
+            f" | {accuracy(items, naive, language):.3f} |"
+        )
+    misses = [item for item in items if ranked[item.id] not in item.acceptable]
+    write("")
+    write(f"ranker misses ({len(misses)}):")
+    write("| id | chosen | acceptable | naive |")
+    write("|---|---|---|---|")
+    for item in misses:
+        write(
+            f"| {item.id} | {ranked[item.id]} | {', '.join(sorted(item.acceptable))}"
+            f" | {naive[item.id]} |"
+        )
+
+
+def test_top1_accuracy_holds_above_the_floor_and_beats_naive_overlap(
+    config: Config, settings: Settings
+) -> None:
+    essay = config.catalog.essays[0]
+    ranked = {item.id: choose(item, config, settings) for item in ITEMS}
+    naive: dict[str, str | None] = {item.id: naive_choose(item, essay.quotes) for item in ITEMS}
+    report(ITEMS, ranked, naive)
+    overall = accuracy(ITEMS, ranked, None)
+    assert overall >= FLOOR, f"top-1 accuracy {overall:.3f} fell below the floor {FLOOR:.2f}"
+    assert overall >= accuracy(ITEMS, naive, None), "the ranker does worse than token overlap"
+
+
+def test_the_choice_is_deterministic(config: Config, settings: Settings) -> None:
+    # Same inputs, same quote: the record and `explain` depend on it.
+    for item in ITEMS[:10]:
+        assert choose(item, config, settings) == choose(item, config, settings)
