@@ -37,6 +37,7 @@ from bot.model import (
     Thread,
     Visibility,
 )
+from bot.rank import Query
 from bot.text import html_to_text
 
 if TYPE_CHECKING:
@@ -406,8 +407,6 @@ def find_essay(
 def _by_text(
     mention: Mention, thread: Thread, config: Config, threshold: float
 ) -> EssayMatch | None:
-    from bot.rank import Query
-
     if not config.catalog.essays:
         return None
     query = Query(

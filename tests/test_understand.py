@@ -20,8 +20,21 @@ from typing import Any
 import pytest
 from mastodon.return_types import Context, Notification, Status, try_cast_recurse
 
-from bot.model import VISIBILITY_ORDER, Mention, Post, Thread
+from bot.catalog import Catalog, Config, RuleSet, load_catalog
+from bot.model import (
+    VISIBILITY_ORDER,
+    Account,
+    Essay,
+    EssayMatch,
+    Mention,
+    PlainText,
+    Post,
+    Quote,
+    Thread,
+)
+from bot.rank import Index
 from bot.understand import (
+    find_essay,
     mention_from_notification,
     parse_time,
     post_from_status,
@@ -429,5 +442,266 @@ def test_empty_context_is_an_empty_thread() -> None:
 ESSAY_URL = "https://mail.paulineharmange.fr/archive/ia-probleme/"
 
 
-def _mention(post: Post) -> Mention:
-    return Mention(notification_id="1", post=post)
+# -- the same, from a Mastodon API over HTTP ----------------------------------------------
+
+
+@pytest.mark.e2e
+def test_entities_from_a_live_api(server: Any) -> None:
+    """What Mastodon.py returns from a server (mastodon-mock over loopback)
+    reads as the recorded entities do."""
+    root = server.client("maiwann").status_post(
+        "Un texte à lire https://app.flus.fr/links/1853382202557961738 #IAprobleme",
+        language="fr",
+    )
+    server.client("alice").status_post(
+        "@maiwann @filrouge Pour les spectacles par exemple.",
+        in_reply_to_id=root["id"],
+        visibility="unlisted",
+    )
+    bot = server.client("filrouge")
+    (notification,) = bot.notifications(types=["mention"])
+    mention = mention_from_notification(notification)
+    post = mention.post
+    assert post.account.acct == "alice"
+    assert post.visibility == "unlisted"
+    assert post.in_reply_to_id == str(root["id"])
+    assert post.created_at.tzinfo is UTC
+    assert post.text.startswith("@maiwann @filrouge Pour les spectacles")
+    assert {m.acct for m in post.content.mentions} >= {"maiwann", "filrouge"}
+    assert all(m.account_id for m in post.content.mentions)
+
+    thread = thread_from_context(bot.status_context(post.id))
+    (ancestor,) = thread.ancestors
+    assert ancestor.id == str(root["id"])
+    assert ancestor.content.links == ("https://app.flus.fr/links/1853382202557961738",)
+    assert [tag.casefold() for tag in ancestor.content.hashtags] == ["iaprobleme"]
+
+
+# -- find_essay -----------------------------------------------------------------------------
+
+NO_ESSAY = EssayMatch(essay=None, how="none")
+SOBRIETE = "https://blog.example/2024/sobriete-numerique/"
+COMMUNS = "https://communs.example/essai"
+
+
+def _essay(
+    id: str,
+    url: str,
+    *,
+    aliases: tuple[str, ...] = (),
+    hashtags: tuple[str, ...] = (),
+    quotes: tuple[str, ...] = (),
+    language: str = "fr",
+) -> Essay:
+    return Essay(
+        id=id,
+        title=id.replace("-", " ").title(),
+        author="Autrice",
+        url=url,
+        language=language,
+        aliases=aliases,
+        hashtags=hashtags,
+        quotes=tuple(
+            Quote(id=f"{id}-{n}", essay_id=id, text=text) for n, text in enumerate(quotes)
+        ),
+    )
+
+
+THREE = (
+    _essay(
+        "ia-probleme",
+        ESSAY_URL,
+        aliases=("https://app.flus.fr/links/1853382202557961738",),
+        hashtags=("iaprobleme",),
+        quotes=(
+            "Les patrons disent que l’IA augmente la productivité, mais les employés "
+            "témoignent que ça alourdit leur charge de travail.",
+            "Plus d’électricité, plus de cartes graphiques, plus d’eau pour refroidir "
+            "les data centers.",
+        ),
+    ),
+    _essay(
+        "sobriete",
+        SOBRIETE,
+        aliases=("https://t.example/s0br",),
+        hashtags=("sobriété",),
+        quotes=(
+            "La sobriété numérique commence par garder ses appareils plus longtemps.",
+            "Réparer un téléphone plutôt que le remplacer divise son empreinte.",
+        ),
+    ),
+    _essay(
+        "communs",
+        COMMUNS,
+        hashtags=("communs",),
+        quotes=(
+            "Wikipédia est un commun : une ressource partagée, gouvernée par sa communauté.",
+            "Les licences libres protègent les communs de l’enclosure.",
+        ),
+        language="en",
+    ),
+)
+
+
+def config_of(essays: tuple[Essay, ...]) -> Config:
+    return Config(
+        catalog=Catalog(essays=essays, path=Path("catalog.toml")),
+        rules=RuleSet(rules=(), path=Path("rules.toml"), templates={}),
+        index=Index.build(essays),
+    )
+
+
+def post(
+    id: str,
+    text: str = "",
+    *,
+    links: tuple[str, ...] = (),
+    hashtags: tuple[str, ...] = (),
+    card_url: str | None = None,
+    language: str | None = "fr",
+) -> Post:
+    return Post(
+        id=id,
+        account=Account(id=f"a{id}", acct=f"user{id}", username=f"user{id}"),
+        content=PlainText(text=text, links=links, hashtags=hashtags),
+        created_at=datetime(2025, 3, 14, 9, 0, tzinfo=UTC),
+        card_url=card_url,
+        language=language,
+    )
+
+
+def ask(
+    mention: Post,
+    *ancestors: Post,
+    essays: tuple[Essay, ...] = THREE,
+    resolved: Mapping[str, str] | None = None,
+    threshold: float = 0.5,
+) -> Any:
+    return find_essay(
+        Mention(notification_id="n1", post=mention),
+        Thread(ancestors=ancestors),
+        config_of(essays),
+        resolved=resolved or {},
+        threshold=threshold,
+    )
+
+
+def test_canonical_link_in_the_mention() -> None:
+    link = "http://www.blog.example/2024/sobriete-numerique?utm_source=masto#intro"
+    match = ask(post("m", links=(link,)))
+    assert (match.essay.id, match.how, match.evidence) == ("sobriete", "link", link)
+
+
+def test_alias_link_in_the_mention() -> None:
+    match = ask(post("m", links=("https://t.example/s0br/",)))
+    assert (match.essay.id, match.how) == ("sobriete", "alias")
+
+
+def test_unknown_links_are_ignored() -> None:
+    match = ask(post("m", links=("https://elsewhere.example/", COMMUNS)))
+    assert (match.essay.id, match.how, match.evidence) == ("communs", "link", COMMUNS)
+
+
+def test_mention_link_beats_ancestor_links_and_newest_ancestor_wins() -> None:
+    root = post("1", links=(ESSAY_URL,))
+    newer = post("2", links=(COMMUNS,))
+    assert ask(post("m"), root, newer).essay.id == "communs"
+    assert ask(post("m", links=(SOBRIETE,)), root, newer).essay.id == "sobriete"
+
+
+def test_a_link_anywhere_beats_a_card() -> None:
+    match = ask(post("m", card_url=SOBRIETE), post("1", links=(COMMUNS,)))
+    assert (match.essay.id, match.how) == ("communs", "link")
+
+
+def test_card_url() -> None:
+    match = ask(
+        post("m"), post("1", links=("https://short.example/x",), card_url=SOBRIETE + "?ref=x")
+    )
+    assert (match.essay.id, match.how, match.evidence) == ("sobriete", "card", SOBRIETE + "?ref=x")
+
+
+def test_resolved_aggregator_link() -> None:
+    link = "https://agg.example/l/42?utm_source=m"
+    resolved = {"https://agg.example/l/42": "https://communs.example/essai/"}
+    match = ask(post("m"), post("1", links=(link,)), resolved=resolved)
+    assert (match.essay.id, match.how) == ("communs", "resolved")
+    assert match.evidence == f"{link} → https://communs.example/essai/"
+    # Unresolved, the same thread falls through to the next kinds of evidence.
+    assert ask(post("m"), post("1", links=(link,))).how != "resolved"
+
+
+def test_resolved_card_url() -> None:
+    card = "https://agg.example/l/7"
+    match = ask(post("m", card_url=card), resolved={card: SOBRIETE})
+    assert (match.essay.id, match.how) == ("sobriete", "resolved")
+
+
+def test_card_beats_resolved_and_resolved_beats_hashtag() -> None:
+    link = "https://agg.example/l/1"
+    resolved = {link: COMMUNS}
+    assert ask(post("m", links=(link,), card_url=SOBRIETE), resolved=resolved).how == "card"
+    match = ask(post("m", links=(link,), hashtags=("iaprobleme",)), resolved=resolved)
+    assert (match.essay.id, match.how) == ("communs", "resolved")
+
+
+def test_configured_hashtag_folded() -> None:
+    match = ask(post("m", hashtags=("Sobriete",)))
+    assert (match.essay.id, match.how, match.evidence) == ("sobriete", "hashtag", "#Sobriete")
+    match = ask(post("m"), post("1", hashtags=("IAProblème",)))
+    assert (match.essay.id, match.how) == ("ia-probleme", "hashtag")
+
+
+def test_text_relevance_above_threshold() -> None:
+    mention = post(
+        "m",
+        "@filrouge et l'eau pour refroidir les data centers, l'électricité ?",
+    )
+    match = ask(mention)
+    assert (match.essay.id, match.how) == ("ia-probleme", "text")
+    assert match.score > 0.5
+    assert match.evidence
+
+
+def test_text_relevance_below_threshold_is_no_essay() -> None:
+    mention = post("m", "@filrouge et l'eau pour refroidir les data centers ?")
+    assert ask(mention, threshold=1e9) == NO_ESSAY
+
+
+def test_text_cannot_tell_two_equal_essays_apart() -> None:
+    quote = "Réparer un téléphone plutôt que le remplacer divise son empreinte."
+    tied = (
+        _essay("jumeau-a", "https://a.example/", quotes=(quote,)),
+        _essay("jumeau-b", "https://b.example/", quotes=(quote,)),
+    )
+    assert ask(post("m", "réparer son téléphone, le remplacer"), essays=tied) == NO_ESSAY
+
+
+def test_single_essay_catalog_defaults_to_it() -> None:
+    only = (THREE[0],)
+    match = ask(post("m", "@filrouge bonjour"), essays=only)
+    assert (match.essay.id, match.how) == ("ia-probleme", "default")
+
+
+def test_no_evidence_in_a_larger_catalog_is_no_essay() -> None:
+    assert ask(post("m", "@filrouge bonjour")) == NO_ESSAY
+
+
+def test_seed_thread_is_found_by_the_alias_in_the_root_post() -> None:
+    """The bundled catalog and the recorded thread: the root shares the
+    aggregator link, which the catalog lists as an alias."""
+    catalog = load_catalog(Path(__file__).parents[1] / "bot" / "data" / "catalog.toml")
+    config = Config(
+        catalog=catalog,
+        rules=RuleSet(rules=(), path=Path("rules.toml"), templates={}),
+        index=Index.build(catalog.essays),
+    )
+    mention = mention_from_notification(load("mastodon_notification_mention.json"))
+    thread = thread_from_context(load("mastodon_context.json"))
+    match = find_essay(mention, thread, config, threshold=1.0)
+    assert (match.essay.id, match.how) == ("ia-probleme", "alias")
+    assert match.evidence == "https://app.flus.fr/links/1853382202557961738"
+
+    direct = Mention("n2", post_from_status(load("mastodon_status_direct_cw.json")))
+    match = find_essay(direct, Thread(), config, threshold=1.0)
+    assert (match.essay.id, match.how) == ("ia-probleme", "link")
