@@ -1,0 +1,250 @@
+"""How heated a thread is, from rules anyone can read.
+
+``heat(mention, thread, now)`` looks at the words of the mention (an insult and
+contempt lexicon per language, second-person attacks, shouting, runs of ``!``
+and ``?``) and at the shape of the thread (how fast replies arrive, how many
+people take part), turns each into a signal in [0, 1] and combines them with
+the weights in ``WEIGHTS``. The score is what rules compare with ``min_heat``
+and ``max_heat``; every signal is shown by ``explain``.
+
+Pure: no clock (``now`` is handed in), no I/O, no model. The lexicons are short
+and curated on purpose: the score must be explainable word by word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import MappingProxyType
+
+from bot.model import Post, Thread
+from bot.text import fold
+
+# -- lexicons (folded: lower case, no accents, straight apostrophes) -----------
+
+
+def _words(*lines: str) -> frozenset[str]:
+    """A lexicon written as ``|``-separated entries (phrases may contain spaces)."""
+    return frozenset(word.strip() for line in lines for word in line.split("|") if word.strip())
+
+
+#: Insults and swearing aimed at people. Each occurrence counts.
+INSULTS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "fr": _words(
+            "abruti|abrutie|abrutis|andouille|blaireau|bouffon|bouffonne|connard|connards",
+            "connasse|con|conne|cons|cretin|cretine|cretins|debile|debiles|enfoire|enfoires",
+            "idiot|idiote|idiots|imbecile|imbeciles|minable|minables|ordure|ordures|salaud",
+            "salauds|merde|putain|pauvre con|pauvre type|pauvre tache|tocard|guignol|gogol",
+        ),
+        "en": _words(
+            "idiot|idiots|moron|morons|stupid|dumb|dumbass|imbecile|asshole|assholes|jerk",
+            "loser|losers|clown|clowns|fool|fools|bastard|fuck|fucking|shit|bullshit",
+            "scumbag|dipshit|halfwit",
+        ),
+    }
+)
+
+#: Contempt and dismissal: phrases that end a conversation rather than insult.
+CONTEMPT: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "fr": _words(
+            "ta gueule|ferme la|ferme-la|n'importe quoi|pathetique|ridicule|lamentable",
+            "risible|degage|va te faire|rien compris|tu comprends rien|tu sais pas lire",
+            "mdr ok|laisse tomber|on s'en fout|osef",
+        ),
+        "en": _words(
+            "shut up|pathetic|ridiculous|laughable|clueless|nonsense|get lost|no idea what",
+            "you know nothing|grow up|lol ok|who cares|give me a break|get a life",
+        ),
+    }
+)
+
+#: Words that are ordinary opinions on their own ("c'est nul") but an attack
+#: after "tu es" / "you are".
+AT_PERSON: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "fr": _words(
+            "nul|nulle|nuls|ignorant|ignorante|ignorants|naif|naive|malhonnete|malhonnetes",
+            "bete|betes|fou|folle|aveugle|de mauvaise foi|hors sujet|ridicule",
+        ),
+        "en": _words(
+            "wrong|ignorant|naive|dishonest|delusional|clueless|insane|blind|a joke",
+            "out of your mind|ridiculous",
+        ),
+    }
+)
+
+#: "tu es", "t'es", "vous êtes", "you are", "you're", each optionally followed by
+#: an intensifier and an article ("t'es vraiment un", "you are such a").
+_SECOND_PERSON = {
+    "fr": r"(?:tu es|t'es|t es|vous etes)"
+    r"(?:\s+(?:vraiment|completement|totalement|juste|trop|tellement|grave|qu'une?"
+    r"|une?|des|de la|du))*",
+    "en": r"(?:you are|you're|youre|u r|you r)"
+    r"(?:\s+(?:really|so|such|just|totally|completely|an?))*",
+}
+
+# -- weights ------------------------------------------------------------------
+
+#: How much each signal (in [0, 1]) adds to the score; the sum is capped at 1.
+#: Words aimed at a person weigh most; tone and thread shape only tip the balance,
+#: so a fast, crowded but civil thread stays under the default threshold (0.6).
+WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {
+        "insults": 0.45,
+        "contempt": 0.30,
+        "attacks": 0.40,
+        "shouting": 0.25,
+        "punctuation": 0.15,
+        "reply_rate": 0.15,
+        "participants": 0.10,
+    }
+)
+
+#: Replies newer than this count towards the reply rate.
+RATE_WINDOW = timedelta(minutes=15)
+#: Posts per minute at which the reply-rate signal saturates.
+RATE_SATURATION = 1.0
+#: Participants at which the signal starts (a two-person exchange is normal) and saturates.
+PARTICIPANTS_CALM = 2
+PARTICIPANTS_SATURATION = 8
+#: Shouting: capitals ratio below this is normal writing, above the second it saturates.
+SHOUTING_FLOOR = 0.25
+SHOUTING_CEILING = 0.8
+#: Fewer letters than this (in words of 3+ letters) is too little to call shouting.
+SHOUTING_MIN_LETTERS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Heat:
+    """The score in [0, 1] and every signal (each in [0, 1]) it was made of."""
+
+    score: float
+    signals: Mapping[str, float]
+    #: The lexicon entries and patterns found, for ``explain``.
+    matched: tuple[str, ...] = ()
+
+
+_SKIP_TOKEN = re.compile(r"(?:https?://\S+|[@#][\w.@-]+)", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+")
+_PUNCT_RUN = re.compile(r"[!?¿¡]{2,}")
+
+
+def _languages(language: str | None) -> tuple[str, ...]:
+    code = (language or "").lower().replace("_", "-").split("-")[0]
+    # Both lexicons when the language is unknown: "con" is only an insult in
+    # French, so a known language narrows the list.
+    return (code,) if code in INSULTS else tuple(INSULTS)
+
+
+def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
+    alternatives = sorted((re.escape(p) for p in phrases), key=len, reverse=True)
+    return re.compile(r"(?<![\w'])(?:" + "|".join(alternatives) + r")(?![\w'])")
+
+
+_INSULT_RE = {lang: _phrase_pattern(words) for lang, words in INSULTS.items()}
+_CONTEMPT_RE = {lang: _phrase_pattern(words) for lang, words in CONTEMPT.items()}
+_ATTACK_RE = {
+    lang: re.compile(
+        r"(?<![\w'])"
+        + _SECOND_PERSON[lang]
+        + r"\s+(?:"
+        + "|".join(
+            sorted(
+                (re.escape(w) for w in INSULTS[lang] | CONTEMPT[lang] | AT_PERSON[lang]),
+                key=len,
+                reverse=True,
+            )
+        )
+        + r")(?![\w'])"
+    )
+    for lang in INSULTS
+}
+
+
+def _saturate(count: int) -> float:
+    """0 for none, 0.5 for one, 0.75 for two…: each occurrence adds, never past 1."""
+    return 1.0 - 0.5**count
+
+
+def _clamp(value: float) -> float:
+    return max(0.0, min(1.0, value))
+
+
+def _strip_tokens(text: str) -> str:
+    """The text without URLs, @-mentions and #hashtags, which are not words."""
+    return _SKIP_TOKEN.sub(" ", text)
+
+
+def shouting(text: str) -> float:
+    """Share of capitals among the letters of words of 3+ letters, as a signal."""
+    letters = upper = 0
+    for word in _WORD.findall(_strip_tokens(text)):
+        if len(word) < 3:
+            continue
+        letters += len(word)
+        upper += sum(1 for char in word if char.isupper())
+    if letters < SHOUTING_MIN_LETTERS:
+        return 0.0
+    ratio = upper / letters
+    return _clamp((ratio - SHOUTING_FLOOR) / (SHOUTING_CEILING - SHOUTING_FLOOR))
+
+
+def punctuation(text: str) -> float:
+    """Runs like ``!!``, ``?!?``: each extra mark beyond the first adds a quarter."""
+    extra = sum(len(run) - 1 for run in _PUNCT_RUN.findall(text))
+    return _clamp(extra / 4)
+
+
+def reply_rate(posts: Iterable[Post], now: datetime) -> float:
+    """Posts per minute over the last ``RATE_WINDOW``, as a signal."""
+    since = now - RATE_WINDOW
+    recent = sum(1 for post in posts if since <= post.created_at <= now)
+    per_minute = recent / (RATE_WINDOW.total_seconds() / 60)
+    return _clamp(per_minute / RATE_SATURATION)
+
+
+def participants(posts: Iterable[Post]) -> float:
+    """Distinct authors, past the two of an ordinary exchange, as a signal."""
+    count = len({post.account.id for post in posts})
+    span = PARTICIPANTS_SATURATION - PARTICIPANTS_CALM
+    return _clamp((count - PARTICIPANTS_CALM) / span)
+
+
+def combine(signals: Mapping[str, float]) -> float:
+    """The weighted sum of the signals, capped at 1. Non-decreasing in each signal."""
+    total = sum(WEIGHTS[name] * _clamp(value) for name, value in signals.items() if name in WEIGHTS)
+    return round(_clamp(total), 4)
+
+
+def heat(mention: Post, thread: Thread, now: datetime) -> Heat:
+    """How heated the mention and its thread are (see the module docstring)."""
+    words = fold(_strip_tokens(mention.text))
+    matched: list[str] = []
+    insults = contempt = attacks = 0
+    for lang in _languages(mention.language):
+        found = _INSULT_RE[lang].findall(words)
+        insults += len(found)
+        matched.extend(found)
+        found = _CONTEMPT_RE[lang].findall(words)
+        contempt += len(found)
+        matched.extend(found)
+        found = _ATTACK_RE[lang].findall(words)
+        attacks += len(found)
+        matched.extend(found)
+    posts = (*thread.ancestors, mention)
+    signals = {
+        "insults": _saturate(insults),
+        "contempt": _saturate(contempt),
+        # One attack on a person is already the whole signal.
+        "attacks": 1.0 if attacks else 0.0,
+        "shouting": shouting(mention.text),
+        "punctuation": punctuation(mention.text),
+        "reply_rate": reply_rate(posts, now),
+        "participants": participants(posts),
+    }
+    rounded = {name: round(value, 4) for name, value in signals.items()}
+    return Heat(score=combine(rounded), signals=MappingProxyType(rounded), matched=tuple(matched))
