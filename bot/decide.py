@@ -1,0 +1,1093 @@
+"""The decision: one mention in, one ``Reply`` or ``Skip`` out, with a trace.
+
+``decide(inputs)`` is a pure function. It reads the values it is handed (the
+mention, its thread, the essay ``understand`` found, the compiled catalog and
+rules, what the record knows, the policy and ``now``) and never the clock, the
+network, the database or a random source. Everything the bot does on purpose
+is decided here, so this is where the tests point.
+
+The order, and why:
+
+1. **Guards** (``Skip``): itself; bot accounts not allowlisted; ``#nobot`` and
+   friends in the profile; opted out (``start`` still goes through, so anyone
+   can opt back in); blocked account or domain; too old; a re-mention in reply
+   to the bot's own post that carries no command (composers pre-fill every
+   participant, so that is conversation, not a request); the thread's reply
+   limit and cooldown; the account's cooldown. ``stop`` and ``start`` skip the
+   limit and cooldowns: consent must always work. ``help`` and ``why`` do not,
+   they are requests like any other.
+2. **Rules** in file order; ``off`` rules are skipped (and traced); the first
+   whose conditions all hold wins.
+3. **Essay**: quote, prompt, link and de-escalation replies need one. Without
+   it the bot lists the essays it knows (``unknown_essay = "list"``) or stays
+   silent.
+4. **Candidates**: the essay's quotes (or prompts) the rule allows, minus those
+   already posted in this thread, ranked by relevance; ties go to the least
+   recently used, then to the id.
+5. **Render and fit**: the template in the mention's language when the rule has
+   one, else the default; every value that came from a person or the catalog
+   has its ``@`` neutralised, so the only mention is the requester. The first
+   candidate whose whole status fits ``max_characters`` wins; failing that a
+   quote is cut at a sentence end with "…"; failing that, ``Skip``.
+6. **Reply**: visibility never wider than the mention's (capped by the
+   default), the content warning kept, ``in_reply_to_id`` the mention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+
+from bot.heat import Heat, heat
+from bot.model import (
+    Account,
+    Action,
+    Decision,
+    Essay,
+    Mention,
+    Mode,
+    Prompt,
+    Quote,
+    Reply,
+    Rule,
+    Skip,
+    SkipReason,
+    Visibility,
+    narrowest,
+)
+from bot.render import (
+    PLACEHOLDERS,
+    Template,
+    neutralise_mentions,
+    parse_template,
+    render,
+    shorten_at_sentence,
+    status_length,
+)
+from bot.text import fold
+
+if TYPE_CHECKING:
+    from bot.catalog import Config
+    from bot.model import EssayMatch, History, Thread
+    from bot.settings import Settings
+
+# -- policy -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What ``decide`` needs from the settings and the instance, as plain values."""
+
+    #: The bot's own account id on its instance.
+    self_id: str
+    default_visibility: Visibility = "unlisted"
+    default_language: str = "fr"
+    #: The instance's limit (``configuration.statuses.max_characters``).
+    max_characters: int = 500
+    #: What the instance counts per URL (``characters_reserved_per_url``).
+    url_length: int = 23
+    max_mention_age: timedelta = timedelta(hours=24)
+    #: Replies the bot may post in one thread; 0 means none (consent commands aside).
+    thread_reply_limit: int = 3
+    thread_cooldown: timedelta = timedelta(minutes=10)
+    account_cooldown: timedelta = timedelta(minutes=2)
+    #: Bot accounts answered anyway: account ids or ``user@domain``.
+    bot_allowlist: frozenset[str] = frozenset()
+    #: Account ids, ``user@domain`` and domains never answered.
+    blocked: frozenset[str] = frozenset()
+    #: Hashtags in a profile that mean "no bots here" (without ``#``).
+    nobot_tags: tuple[str, ...] = ("nobot", "nobots", "noai", "nollm")
+    #: Heat from which a ``deescalate`` rule with no ``min_heat`` of its own applies.
+    heat_threshold: float = 0.6
+    unknown_essay: Literal["list", "skip"] = "list"
+    rules_url: str = ""
+    admins: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        self_id: str,
+        max_characters: int | None = None,
+        url_length: int | None = None,
+    ) -> Policy:
+        """The policy for ``settings``; the instance's own limits win when given."""
+        return cls(
+            self_id=self_id,
+            default_visibility=settings.default_visibility,
+            default_language=settings.language,
+            max_characters=max_characters or settings.max_characters,
+            url_length=url_length or settings.characters_per_url,
+            max_mention_age=settings.max_mention_age,
+            thread_reply_limit=settings.thread_reply_limit,
+            thread_cooldown=settings.thread_cooldown,
+            account_cooldown=settings.account_cooldown,
+            bot_allowlist=frozenset(_handle(item) for item in settings.bot_allowlist),
+            blocked=frozenset(_handle(item) for item in settings.blocked),
+            nobot_tags=tuple(fold(tag).lstrip("#") for tag in settings.nobot_tags),
+            heat_threshold=settings.heat_threshold,
+            unknown_essay=settings.unknown_essay,
+            rules_url=settings.rules_url,
+            admins=tuple(settings.admins),
+        )
+
+
+def _handle(item: str) -> str:
+    """Account ids, ``@user@domain``, ``user@domain`` and domains, compared alike."""
+    return item.strip().lstrip("@").lower()
+
+
+# -- inputs and outcome -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inputs:
+    mention: Mention
+    thread: Thread
+    essay: EssayMatch
+    config: Config
+    history: History
+    policy: Policy
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the trace: a guard, a rule tried, the candidates, the fit…"""
+
+    #: ``guard``, ``heat``, ``essay``, ``rule``, ``language``, ``candidates``, ``fit``,
+    #: ``why`` or ``decision``.
+    kind: str
+    name: str
+    #: Whether this step let the mention through (None: informational).
+    ok: bool | None
+    detail: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "ok": self.ok,
+            "detail": self.detail,
+            "data": _jsonable(self.data),
+        }
+
+    def to_text(self) -> str:
+        mark = {True: "+", False: "-", None: "·"}[self.ok]
+        head = f"{mark} {self.kind} {self.name}"
+        return f"{head}: {self.detail}" if self.detail else head
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | frozenset | set):
+        items = [_jsonable(v) for v in value]
+        return sorted(items) if isinstance(value, frozenset | set) else items
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return value
+
+
+class Trace(tuple[Step, ...]):
+    """The steps ``decide`` went through, in order; what ``explain`` prints and
+    the record keeps for ``why``."""
+
+    __slots__ = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"steps": [step.to_json() for step in self], "summary": self.summary()}
+
+    def to_text(self) -> str:
+        lines: list[str] = []
+        for step in self:
+            lines.append(step.to_text())
+            for key, value in step.data.items():
+                if key == "candidates":
+                    for rank, cand in enumerate(value, start=1):
+                        terms = ", ".join(cand.get("matched", ())) or "no shared terms"
+                        used = cand.get("last_used") or "never used"
+                        used = used.isoformat() if isinstance(used, datetime) else used
+                        lines.append(
+                            f"    {rank}. {cand['id']}  score {cand['score']:.3f}"
+                            f"  ({terms}; {used})"
+                        )
+                elif key == "signals":
+                    signals = ", ".join(f"{k} {v:.2f}" for k, v in value.items())
+                    lines.append(f"    signals: {signals}")
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        """One line on why, short enough to post in answer to ``why``: the rule,
+        what it matched, the text chosen and the terms it shared with the thread."""
+        parts: list[str] = []
+        candidates: list[Mapping[str, Any]] = []
+        for step in self:
+            if step.kind == "rule" and step.ok:
+                # A later rule that answers replaces one that fell through.
+                parts = [f"{step.name} ({step.detail})"]
+            elif step.kind == "candidates" and step.ok:
+                candidates = list(step.data.get("candidates", ()))
+            elif step.kind == "fit" and step.ok and step.data.get("chosen"):
+                chosen = step.data["chosen"]
+                terms = next(
+                    (c.get("matched", ()) for c in candidates if c.get("id") == chosen), ()
+                )
+                shared = f" ({', '.join(terms)})" if terms else ""
+                parts.append(f"{step.data.get('kind', 'text')} {chosen}{shared}")
+            elif step.kind == "guard" and step.ok is False:
+                parts.append(step.detail)
+        if not parts:
+            parts = [step.detail for step in self if step.kind == "decision"]
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: Decision
+    trace: Trace
+    #: The heat of the mention and its thread (also in the trace).
+    heat: Heat | None = None
+
+
+# -- reading the mention ------------------------------------------------------
+
+# The @-mentions a composer puts in front of a reply, then separators.
+_LEADING_MENTIONS = re.compile(r"^\s*(?:@[\w.-]+(?:@[\w.-]+)?[\s,:;]*)*")
+_LEADING_PUNCT = re.compile(r"^[\s,:;.!?\-–—]+")
+
+
+def body(text: str) -> str:
+    """The mention's words after the leading @-mentions, folded."""
+    rest = _LEADING_MENTIONS.sub("", text, count=1)
+    return _LEADING_PUNCT.sub("", fold(rest)).strip()
+
+
+@lru_cache(maxsize=1024)
+def _command_re(command: str) -> re.Pattern[str]:
+    # A command is the first word (or words) of the body; what follows must not
+    # continue the word: "sources" is not "source", "lien" mid-sentence is nothing.
+    return re.compile(r"^" + re.escape(fold(command).strip()) + r"(?![\w'’-])")
+
+
+@lru_cache(maxsize=4096)
+def _phrase_re(phrase: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])" + re.escape(fold(phrase).strip()) + r"(?![\w])")
+
+
+@lru_cache(maxsize=1024)
+def _regex(pattern: str) -> re.Pattern[str]:
+    # Validated at load time; compiled once per process.
+    return re.compile(pattern)
+
+
+def command_in(text_body: str, commands: Iterable[str]) -> str | None:
+    """The first of ``commands`` that opens ``text_body`` (already folded), if any."""
+    for command in commands:
+        if command.strip() and _command_re(command).match(text_body):
+            return command
+    return None
+
+
+def _phrase_in(folded: str, phrases: Iterable[str]) -> str | None:
+    for phrase in phrases:
+        if phrase.strip() and _phrase_re(phrase).search(folded):
+            return phrase
+    return None
+
+
+def _language(code: str | None) -> str | None:
+    if not code:
+        return None
+    return code.strip().lower().replace("_", "-").split("-")[0] or None
+
+
+# -- guards -------------------------------------------------------------------
+
+
+def _nobot_tag(account: Account, tags: Sequence[str]) -> str | None:
+    profile = fold(account.profile_text)
+    for tag in tags:
+        name = fold(tag).lstrip("#")
+        if name and re.search(r"(?<![\w#])#" + re.escape(name) + r"(?![\w])", profile):
+            return name
+    return None
+
+
+def _blocked(account: Account, blocked: frozenset[str]) -> str | None:
+    keys = [account.id.lower(), account.acct.lower()]
+    if account.domain:
+        keys.append(account.domain)
+    return next((key for key in keys if key in blocked), None)
+
+
+def _replies_to_self(inputs: Inputs) -> bool:
+    """Whether the mention answers one of the bot's own posts."""
+    parent = inputs.mention.post.in_reply_to_id
+    if parent is None:
+        return False
+    explained = inputs.history.explained
+    if explained is not None and explained.status_id == parent:
+        return True
+    return any(
+        post.id == parent and post.account.id == inputs.policy.self_id
+        for post in inputs.thread.ancestors
+    )
+
+
+def _recent(times: Iterable[datetime], now: datetime, window: timedelta) -> datetime | None:
+    """The latest of ``times`` within ``window`` before ``now``, if any."""
+    inside = [t for t in times if now - t < window]
+    return max(inside) if inside else None
+
+
+def _guards(inputs: Inputs, command: Rule | None, steps: list[Step]) -> Skip | None:
+    post = inputs.mention.post
+    account = post.account
+    policy = inputs.policy
+    history = inputs.history
+    action = command.action if command else None
+    consent = action in (Action.STOP, Action.START)
+
+    def check(name: str, failed: str | None, reason: SkipReason, ok_detail: str) -> Skip | None:
+        steps.append(Step("guard", name, failed is None, failed or ok_detail))
+        return None if failed is None else Skip(reason, failed)
+
+    allowlisted = {account.id.lower(), account.acct.lower()} & policy.bot_allowlist
+    tag = _nobot_tag(account, policy.nobot_tags)
+    blocked = _blocked(account, policy.blocked)
+    age = inputs.now - post.created_at
+    latest_thread = _recent(history.thread_replies, inputs.now, policy.thread_cooldown)
+    latest_account = _recent(history.account_replies, inputs.now, policy.account_cooldown)
+    checks: list[tuple[str, str | None, SkipReason, str]] = [
+        (
+            "self",
+            "the mention is the bot's own post" if account.id == policy.self_id else None,
+            SkipReason.SELF,
+            "not the bot's own post",
+        ),
+        (
+            "bot",
+            f"@{account.acct} is a bot account" if account.bot and not allowlisted else None,
+            SkipReason.BOT_ACCOUNT,
+            "allowlisted bot" if account.bot else "not a bot account",
+        ),
+        (
+            "nobot",
+            f"#{tag} in @{account.acct}'s profile" if tag else None,
+            SkipReason.NOBOT,
+            "no opt-out tag in the profile",
+        ),
+        (
+            "opted_out",
+            f"@{account.acct} opted out" if history.opted_out and action != Action.START else None,
+            SkipReason.OPTED_OUT,
+            "opting back in" if history.opted_out else "not opted out",
+        ),
+        (
+            "blocked",
+            f"{blocked} is blocked" if blocked else None,
+            SkipReason.BLOCKED,
+            "not blocked",
+        ),
+        (
+            "age",
+            f"posted {_duration(age)} ago, more than {_duration(policy.max_mention_age)}"
+            if age > policy.max_mention_age
+            else None,
+            SkipReason.TOO_OLD,
+            f"posted {_duration(age)} ago",
+        ),
+        (
+            "addressed",
+            "a reply to the bot's own post without a command"
+            if command is None and _replies_to_self(inputs)
+            else None,
+            SkipReason.NOT_ADDRESSED,
+            f"command {command.name!r}" if command else "a new request",
+        ),
+    ]
+    if consent:
+        steps.append(
+            Step("guard", "limits", True, f"{action} bypasses the thread limit and cooldowns")
+        )
+    else:
+        count = len(history.thread_replies)
+        checks += [
+            (
+                "thread_limit",
+                f"{count} replies already in this thread (limit {policy.thread_reply_limit})"
+                if count >= policy.thread_reply_limit
+                else None,
+                SkipReason.THREAD_LIMIT,
+                f"{count} of {policy.thread_reply_limit} replies in this thread",
+            ),
+            (
+                "thread_cooldown",
+                f"replied in this thread {_duration(inputs.now - latest_thread)} ago"
+                f" (cooldown {_duration(policy.thread_cooldown)})"
+                if latest_thread
+                else None,
+                SkipReason.THREAD_COOLDOWN,
+                "no recent reply in this thread",
+            ),
+            (
+                "account_cooldown",
+                f"replied to @{account.acct} {_duration(inputs.now - latest_account)} ago"
+                f" (cooldown {_duration(policy.account_cooldown)})"
+                if latest_account
+                else None,
+                SkipReason.ACCOUNT_COOLDOWN,
+                "no recent reply to this account",
+            ),
+        ]
+    for name, failed, reason, ok_detail in checks:
+        skip = check(name, failed, reason, ok_detail)
+        if skip is not None:
+            return skip
+    return None
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if abs(seconds) < 120:
+        return f"{seconds}s"
+    if abs(seconds) < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h"
+
+
+# -- rules --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the conditions look at, computed once per mention."""
+
+    text: str
+    body: str
+    folded: str
+    thread_texts: tuple[str, ...]
+    thread_folded: tuple[str, ...]
+    language: str | None
+    essay_id: str | None
+    visibility: Visibility
+    depth: int
+    heat: float
+
+
+def _match(rule: Rule, facts: _Facts, policy: Policy) -> tuple[bool, str]:
+    """Whether every condition of ``rule`` holds, and a sentence saying which
+    one failed or what matched."""
+    c = rule.conditions
+    matched: list[str] = []
+    if c.commands:
+        command = command_in(facts.body, c.commands)
+        if command is None:
+            first = facts.body.split(maxsplit=1)[0] if facts.body else ""
+            return False, f"no command word first ({'/'.join(c.commands)}; got {first!r})"
+        matched.append(f"command {command!r}")
+    if c.keywords:
+        keyword = _phrase_in(facts.folded, c.keywords)
+        if keyword is None:
+            return False, "no keyword in the mention"
+        matched.append(f"keyword {keyword!r}")
+    if c.thread_keywords:
+        keyword = next(
+            (k for text in facts.thread_folded if (k := _phrase_in(text, c.thread_keywords))),
+            None,
+        )
+        if keyword is None:
+            return False, "no thread keyword"
+        matched.append(f"thread keyword {keyword!r}")
+    if c.regex:
+        pattern = next((p for p in c.regex if _regex(p).search(facts.text)), None)
+        if pattern is None:
+            return False, "no regex matches the mention"
+        matched.append(f"regex {pattern!r}")
+    if c.thread_regex:
+        pattern = next(
+            (p for p in c.thread_regex if any(_regex(p).search(t) for t in facts.thread_texts)),
+            None,
+        )
+        if pattern is None:
+            return False, "no thread regex matches"
+        matched.append(f"thread regex {pattern!r}")
+    if c.not_keywords:
+        veto = _phrase_in(facts.folded, c.not_keywords)
+        if veto is not None:
+            return False, f"vetoed by {veto!r}"
+    if c.languages:
+        wanted = {_language(code) for code in c.languages}
+        if facts.language not in wanted:
+            return False, f"language {facts.language or 'unknown'} not in {list(c.languages)}"
+        matched.append(f"language {facts.language}")
+    if c.essays:
+        if facts.essay_id not in c.essays:
+            return False, f"essay {facts.essay_id or 'unknown'} not in {list(c.essays)}"
+        matched.append(f"essay {facts.essay_id}")
+    if c.visibilities:
+        if facts.visibility not in c.visibilities:
+            return False, f"visibility {facts.visibility} not in {list(c.visibilities)}"
+        matched.append(f"visibility {facts.visibility}")
+    if c.min_depth is not None and facts.depth < c.min_depth:
+        return False, f"thread depth {facts.depth} < {c.min_depth}"
+    if c.max_depth is not None and facts.depth > c.max_depth:
+        return False, f"thread depth {facts.depth} > {c.max_depth}"
+    min_heat = c.min_heat
+    if min_heat is None and rule.action == Action.DEESCALATE:
+        min_heat = policy.heat_threshold
+    if min_heat is not None:
+        if facts.heat < min_heat:
+            return False, f"heat {facts.heat:.2f} < {min_heat:.2f}"
+        matched.append(f"heat {facts.heat:.2f} ≥ {min_heat:.2f}")
+    if c.max_heat is not None:
+        if facts.heat > c.max_heat:
+            return False, f"heat {facts.heat:.2f} > {c.max_heat:.2f}"
+        matched.append(f"heat {facts.heat:.2f} ≤ {c.max_heat:.2f}")
+    return True, ", ".join(matched) or "no conditions"
+
+
+def _command_rule(rules: Iterable[Rule], text_body: str) -> Rule | None:
+    """The first live or observed rule whose command word opens the mention."""
+    return next(
+        (
+            rule
+            for rule in rules
+            if rule.mode != Mode.OFF
+            and rule.conditions.commands
+            and command_in(text_body, rule.conditions.commands)
+        ),
+        None,
+    )
+
+
+# -- templates ----------------------------------------------------------------
+
+#: Skips after which the next matching rule gets its turn.
+FALL_THROUGH = frozenset({SkipReason.NO_CANDIDATE, SkipReason.DOES_NOT_FIT})
+#: Names of the replies no rule asks for; a rule of that name only supplies wording.
+SPECIAL_TEMPLATES = frozenset({"unknown_essay", "why_nothing"})
+
+#: Used when the rules file has no ``unknown_essay`` / ``why_nothing`` rule
+#: carrying its own wording (see ``_special_template``).
+BUILTIN_TEMPLATES: Mapping[tuple[str, str], str] = MappingProxyType(
+    {
+        ("unknown_essay", "fr"): (
+            "{requester} Je ne sais pas de quel texte parle ce fil. Ceux que je connais :\n{essays}"
+        ),
+        ("unknown_essay", "en"): (
+            "{requester} I can't tell which essay this thread is about. The ones I know:\n{essays}"
+        ),
+        ("why_nothing", "fr"): (
+            "{requester} Il n'y a rien à expliquer ici : réponds « pourquoi » à l'un de mes"
+            " messages et je te dirai pourquoi je l'ai écrit."
+        ),
+        ("why_nothing", "en"): (
+            '{requester} There is nothing to explain here: reply "why" to one of my posts'
+            " and I will tell you why I wrote it."
+        ),
+    }
+)
+
+
+def _templates_of(config: Config, rule_name: str, raw: Mapping[str, str]) -> dict[str, Template]:
+    found = {
+        language: template
+        for (name, language), template in config.rules.templates.items()
+        if name == rule_name
+    }
+    for language, source in raw.items():
+        if language not in found:
+            found[language] = parse_template(source, language)
+    return found
+
+
+def _pick_language(available: Iterable[str], wanted: str | None, default: str) -> str | None:
+    languages = sorted(set(available))
+    if wanted in languages:
+        return wanted
+    if default in languages:
+        return default
+    return languages[0] if languages else None
+
+
+def _special_template(
+    config: Config, name: str, wanted: str | None, default: str
+) -> tuple[str, Template]:
+    """The wording of a reply no rule asks for (no essay known, nothing to
+    explain): a rule of that name in the rules file wins over the built-in one."""
+    rule = next((r for r in config.rules.rules if r.name == name), None)
+    templates = _templates_of(config, name, rule.templates if rule else {})
+    if not templates:
+        templates = {
+            language: parse_template(source, language)
+            for (key, language), source in BUILTIN_TEMPLATES.items()
+            if key == name
+        }
+    language = _pick_language(templates, wanted, default)
+    assert language is not None  # the built-in table has both languages
+    return language, templates[language]
+
+
+# -- candidates ---------------------------------------------------------------
+
+Candidate = Quote | Prompt
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    item: Candidate
+    score: float
+    matched: tuple[str, ...]
+    last_used: datetime | None
+
+
+def _candidates(rule: Rule, essay: Essay, kind: str, inputs: Inputs) -> list[Candidate]:
+    pool: Sequence[Candidate] = essay.quotes if kind == "quote" else essay.prompts
+    allowed = rule.quotes if kind == "quote" else rule.prompts
+    used = inputs.history.thread_quote_ids if kind == "quote" else inputs.history.thread_prompt_ids
+    tags = {fold(tag) for tag in rule.tags}
+    return [
+        item
+        for item in pool
+        if (not allowed or item.id in allowed)
+        and (not tags or tags & {fold(tag) for tag in item.tags})
+        and item.id not in used
+    ]
+
+
+def _rank(items: Sequence[Candidate], inputs: Inputs, language: str) -> list[_Ranked]:
+    from bot.rank import Query
+
+    query = Query(
+        mention=inputs.mention.post.text,
+        thread=tuple(post.text for post in inputs.thread.ancestors),
+        language=language,
+    )
+    by_id = {item.id: item for item in items}
+    scored = inputs.config.index.score(list(by_id), query)
+    last_used = inputs.history.last_used
+    ranked = [
+        _Ranked(by_id[s.id], s.score, tuple(s.matched), last_used.get(s.id))
+        for s in scored
+        if s.id in by_id
+    ]
+
+    def key(r: _Ranked) -> tuple[float, int, float, str]:
+        # Scores are rounded so float noise cannot beat the least-recently-used rule.
+        used = r.last_used.timestamp() if r.last_used else 0.0
+        return (-round(r.score, 6), 0 if r.last_used is None else 1, used, r.item.id)
+
+    return sorted(ranked, key=key)
+
+
+def _prompt_text(prompt: Prompt, language: str, default: str) -> str:
+    for code in (language, default):
+        if code in prompt.texts:
+            return prompt.texts[code]
+    return next(iter(prompt.texts.values()), "")
+
+
+# -- rendering and fitting ----------------------------------------------------
+
+
+def _fits(text: str, policy: Policy, spoiler_text: str) -> tuple[bool, int]:
+    length = status_length(text, spoiler_text, url_length=policy.url_length)
+    return length <= policy.max_characters, length
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    text: str
+    item: Candidate | None
+    length: int
+    shortened: bool = False
+
+
+def _fit(
+    template: Template,
+    base: Mapping[str, str],
+    variants: Sequence[tuple[Candidate | None, Mapping[str, str]]],
+    shorten_field: str | None,
+    raw_texts: Mapping[str, str],
+    inputs: Inputs,
+    steps: list[Step],
+) -> _Fitted | None:
+    """The first variant whose whole status fits; else one shortened at a sentence end."""
+    policy = inputs.policy
+    spoiler = inputs.mention.post.spoiler_text
+    tried: list[str] = []
+    for item, extra in variants:
+        text = render(template, {**base, **extra})
+        ok, length = _fits(text, policy, spoiler)
+        tried.append(f"{item.id if item else 'text'} {length}")
+        if ok:
+            steps.append(
+                Step(
+                    "fit",
+                    "length",
+                    True,
+                    f"{length}/{policy.max_characters} characters"
+                    + (f" with {item.id}" if item else ""),
+                    {"tried": tried, **_chosen(item)},
+                )
+            )
+            return _Fitted(text, item, length)
+    if shorten_field is not None:
+        for item, extra in variants:
+            if item is None:
+                continue
+            raw = raw_texts[item.id]
+            empty = render(template, {**base, **extra, shorten_field: ""})
+            _, overhead = _fits(empty, policy, spoiler)
+            budget = policy.max_characters - overhead
+            # status_length is not additive (graphemes merge, URLs weigh fixed),
+            # so the budget is checked again on the whole status and tightened.
+            for _ in range(5):
+                short = shorten_at_sentence(raw, budget, url_length=policy.url_length)
+                if short is None:
+                    break
+                text = render(
+                    template, {**base, **extra, shorten_field: neutralise_mentions(short)}
+                )
+                ok, length = _fits(text, policy, spoiler)
+                if ok:
+                    steps.append(
+                        Step(
+                            "fit",
+                            "length",
+                            True,
+                            f"{length}/{policy.max_characters} characters with {item.id}"
+                            " cut at a sentence end",
+                            {"tried": tried, **_chosen(item)},
+                        )
+                    )
+                    return _Fitted(text, item, length, shortened=True)
+                budget -= length - policy.max_characters
+            tried.append(f"{item.id} cannot be cut short enough")
+    steps.append(
+        Step("fit", "length", False, f"nothing fits {policy.max_characters}", {"tried": tried})
+    )
+    return None
+
+
+def _chosen(item: Candidate | None) -> dict[str, str]:
+    if item is None:
+        return {}
+    return {"chosen": item.id, "kind": "quote" if isinstance(item, Quote) else "prompt"}
+
+
+def _base_values(inputs: Inputs, rule_name: str, score: float) -> dict[str, str]:
+    values = dict.fromkeys(PLACEHOLDERS, "")
+    values.update(
+        requester="@" + inputs.mention.post.account.acct,
+        rules_url=neutralise_mentions(inputs.policy.rules_url),
+        rule=rule_name,
+        heat=f"{score:.2f}",
+    )
+    return values
+
+
+def _essay_values(essay: Essay) -> dict[str, str]:
+    return {
+        "author": neutralise_mentions(essay.author),
+        "essay_title": neutralise_mentions(essay.title),
+        "essay_url": neutralise_mentions(essay.url),
+        "quote_url": neutralise_mentions(essay.url),
+    }
+
+
+def _candidate_values(item: Candidate, language: str, default: str) -> tuple[str, dict[str, str]]:
+    """The raw text of a candidate and the values it fills."""
+    if isinstance(item, Quote):
+        extra = {"quote": neutralise_mentions(item.text)}
+        if item.anchor_url:
+            extra["quote_url"] = neutralise_mentions(item.anchor_url)
+        return item.text, extra
+    text = _prompt_text(item, language, default)
+    return text, {"prompt": neutralise_mentions(text)}
+
+
+# -- the decision -------------------------------------------------------------
+
+
+def _reply(
+    inputs: Inputs,
+    rule: Rule,
+    language: str,
+    text: str,
+    *,
+    action: Action | None = None,
+    essay: Essay | None = None,
+    item: Candidate | None = None,
+) -> Reply:
+    post = inputs.mention.post
+    return Reply(
+        text=text,
+        visibility=narrowest(post.visibility, inputs.policy.default_visibility),
+        # The content warning the person chose stays on the answer (invariant 5).
+        spoiler_text=post.spoiler_text,
+        language=language,
+        in_reply_to_id=post.id,
+        rule=rule.name,
+        action=action or rule.action,
+        essay_id=essay.id if essay else None,
+        quote_id=item.id if isinstance(item, Quote) else None,
+        prompt_id=item.id if isinstance(item, Prompt) else None,
+        mode=rule.mode,
+        notify_moderators=rule.notify_moderators,
+    )
+
+
+def decide(inputs: Inputs) -> Outcome:
+    """Reply or skip, and why. Pure: see the module docstring for the order."""
+    steps: list[Step] = []
+    temperature = heat(inputs.mention.post, inputs.thread, inputs.now)
+    decision = _decide(inputs, temperature, steps)
+    if isinstance(decision, Reply):
+        detail = f"reply ({decision.action}) by rule {decision.rule!r}"
+        if decision.mode != Mode.LIVE:
+            detail += f" in {decision.mode} mode"
+    else:
+        detail = f"skip: {decision.reason} {decision.detail}".rstrip()
+    steps.append(Step("decision", "outcome", isinstance(decision, Reply), detail))
+    return Outcome(decision=decision, trace=Trace(steps), heat=temperature)
+
+
+def _decide(inputs: Inputs, temperature: Heat, steps: list[Step]) -> Decision:
+    post = inputs.mention.post
+    policy = inputs.policy
+    rules = inputs.config.rules.rules
+    text_body = body(post.text)
+    command = _command_rule(rules, text_body)
+
+    skip = _guards(inputs, command, steps)
+    if skip is not None:
+        return skip
+
+    steps.append(
+        Step(
+            "heat",
+            "score",
+            None,
+            f"{temperature.score:.2f}"
+            + (f" ({', '.join(temperature.matched)})" if temperature.matched else ""),
+            {"signals": dict(temperature.signals)},
+        )
+    )
+    essay = inputs.essay.essay
+    steps.append(
+        Step(
+            "essay",
+            essay.id if essay else "none",
+            essay is not None,
+            f"{inputs.essay.how}: {inputs.essay.evidence}"
+            if inputs.essay.evidence
+            else inputs.essay.how,
+        )
+    )
+
+    facts = _Facts(
+        text=post.text,
+        body=text_body,
+        folded=fold(post.text),
+        thread_texts=(*(p.text for p in inputs.thread.ancestors), post.text),
+        thread_folded=(*(fold(p.text) for p in inputs.thread.ancestors), fold(post.text)),
+        language=_language(post.language),
+        essay_id=essay.id if essay else None,
+        visibility=post.visibility,
+        depth=inputs.thread.depth,
+        heat=temperature.score,
+    )
+    off_match: Rule | None = None
+    fell_through: Skip | None = None
+    for rule in rules:
+        if rule.name in SPECIAL_TEMPLATES and not rule.conditions.commands:
+            continue  # wording for a built-in reply, not a rule to match
+        matched, why = _match(rule, facts, policy)
+        if rule.mode == Mode.OFF:
+            steps.append(
+                Step("rule", rule.name, False, f"off ({'would match: ' if matched else ''}{why})")
+            )
+            off_match = off_match or (rule if matched else None)
+            continue
+        steps.append(Step("rule", rule.name, matched, why))
+        if not matched:
+            continue
+        decision = _answer(inputs, rule, temperature, steps)
+        if isinstance(decision, Skip) and decision.reason in FALL_THROUGH:
+            # A rule with nothing left to post (every quote already in this
+            # thread, nothing fits) lets the next rule answer: the rules file
+            # lists its fallbacks (quote, then prompt, then link) in order.
+            steps.append(Step("rule", rule.name, False, f"{decision.detail}; trying the next rule"))
+            fell_through = fell_through or decision
+            continue
+        return decision
+    if fell_through is not None:
+        return fell_through
+    if off_match is not None:
+        return Skip(SkipReason.RULE_OFF, f"rule {off_match.name!r} is off", off_match.name)
+    return Skip(SkipReason.NO_RULE, "no rule matches")
+
+
+def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) -> Decision:
+    policy = inputs.policy
+    config = inputs.config
+    wanted = _language(inputs.mention.post.language)
+    templates = _templates_of(config, rule.name, rule.templates)
+    language = _pick_language(templates, wanted, policy.default_language)
+    if language is None:
+        return Skip(SkipReason.NO_RULE, f"rule {rule.name!r} has no template", rule.name)
+    template = templates[language]
+    steps.append(
+        Step(
+            "language",
+            language,
+            None,
+            f"mention in {wanted or 'an unknown language'}"
+            + ("" if wanted == language else f", no template: {language}"),
+        )
+    )
+    base = _base_values(inputs, rule.name, temperature.score)
+    fields = set(template.fields)
+    essay = inputs.essay.essay
+
+    if rule.action == Action.WHY:
+        return _why(inputs, rule, language, template, base, steps)
+
+    needs_essay = rule.action in (Action.QUOTE, Action.PROMPT, Action.LINK, Action.DEESCALATE)
+    needs_essay = needs_essay or bool(
+        fields & {"author", "essay_title", "essay_url", "quote_url", "quote", "prompt"}
+    )
+    if needs_essay and essay is None:
+        return _unknown_essay(inputs, rule, wanted, base, steps)
+    if essay is not None:
+        base.update(_essay_values(essay))
+
+    kind: str | None = None
+    if rule.action == Action.QUOTE:
+        kind = "quote"
+    elif rule.action == Action.PROMPT or "prompt" in fields:
+        kind = "prompt"
+    elif "quote" in fields:
+        kind = "quote"
+    if kind is None or essay is None:
+        fitted = _fit(template, base, [(None, {})], None, {}, inputs, steps)
+        if fitted is None:
+            return Skip(SkipReason.DOES_NOT_FIT, "the template does not fit", rule.name)
+        return _reply(inputs, rule, language, fitted.text, essay=essay)
+
+    items = _candidates(rule, essay, kind, inputs)
+    if not items:
+        used = inputs.history.thread_quote_ids | inputs.history.thread_prompt_ids
+        steps.append(
+            Step("candidates", kind, False, f"no {kind} left ({len(used)} already in this thread)")
+        )
+        return Skip(SkipReason.NO_CANDIDATE, f"no {kind} left for this thread", rule.name)
+    ranked = _rank(items, inputs, wanted or policy.default_language)
+    steps.append(
+        Step(
+            "candidates",
+            kind,
+            True,
+            f"{kind} {ranked[0].item.id} ranked first of {len(ranked)}",
+            {
+                "candidates": [
+                    {
+                        "id": r.item.id,
+                        "score": round(r.score, 4),
+                        "matched": list(r.matched),
+                        "last_used": r.last_used,
+                    }
+                    for r in ranked[:10]
+                ]
+            },
+        )
+    )
+    variants: list[tuple[Candidate | None, Mapping[str, str]]] = []
+    raw: dict[str, str] = {}
+    for r in ranked:
+        raw[r.item.id], extra = _candidate_values(r.item, language, policy.default_language)
+        variants.append((r.item, extra))
+    fitted = _fit(template, base, variants, kind, raw, inputs, steps)
+    if fitted is None:
+        return Skip(SkipReason.DOES_NOT_FIT, f"no {kind} fits the template", rule.name)
+    return _reply(inputs, rule, language, fitted.text, essay=essay, item=fitted.item)
+
+
+def _unknown_essay(
+    inputs: Inputs, rule: Rule, wanted: str | None, base: dict[str, str], steps: list[Step]
+) -> Decision:
+    policy = inputs.policy
+    if policy.unknown_essay != "list":
+        return Skip(SkipReason.NO_ESSAY, "no essay could be told apart", rule.name)
+    language, template = _special_template(
+        inputs.config, "unknown_essay", wanted, policy.default_language
+    )
+    essays = inputs.config.catalog.essays
+    lines = [f"« {neutralise_mentions(e.title)} » {neutralise_mentions(e.url)}" for e in essays]
+    # As many essays as fit, catalog order; a long archive lists its first ones.
+    variants: list[tuple[Candidate | None, Mapping[str, str]]] = [
+        (None, {"essays": "\n".join(lines[:n])}) for n in range(len(lines), 0, -1)
+    ]
+    fitted = _fit(template, base, variants, None, {}, inputs, steps)
+    if fitted is None:
+        return Skip(SkipReason.NO_ESSAY, "no essay could be told apart", rule.name)
+    return _reply(inputs, rule, language, fitted.text, action=Action.HELP)
+
+
+def _why(
+    inputs: Inputs,
+    rule: Rule,
+    language: str,
+    template: Template,
+    base: dict[str, str],
+    steps: list[Step],
+) -> Decision:
+    policy = inputs.policy
+    explained = inputs.history.explained
+    if explained is None:
+        steps.append(Step("why", "explained", False, "not a reply to one of the bot's posts"))
+        wanted = _language(inputs.mention.post.language)
+        language, template = _special_template(
+            inputs.config, "why_nothing", wanted, policy.default_language
+        )
+        fitted = _fit(template, base, [(None, {})], None, {}, inputs, steps)
+        if fitted is None:
+            return Skip(SkipReason.DOES_NOT_FIT, "the template does not fit", rule.name)
+        return _reply(inputs, rule, language, fitted.text)
+    catalog = inputs.config.catalog
+    steps.append(Step("why", explained.status_id, True, f"explaining rule {explained.rule!r}"))
+    essay = catalog.essay(explained.essay_id) if explained.essay_id else None
+    if essay is not None:
+        base.update(_essay_values(essay))
+    base.update(rule=explained.rule, why=neutralise_mentions(explained.summary))
+    item: Candidate | None = None
+    if explained.quote_id:
+        item = catalog.quote(explained.quote_id)
+    elif explained.prompt_id:
+        item = catalog.prompt(explained.prompt_id)
+    variants: list[tuple[Candidate | None, Mapping[str, str]]] = [(None, {})]
+    raw: dict[str, str] = {}
+    shorten: str | None = None
+    if item is not None:
+        raw[item.id], extra = _candidate_values(item, language, policy.default_language)
+        if isinstance(item, Prompt):
+            # A template written for quotes still shows the prompt.
+            extra["quote"] = extra["prompt"]
+        variants = [(item, extra)]
+        shorten = "quote" if "quote" in template.fields else "prompt"
+    fitted = _fit(template, base, variants, shorten, raw, inputs, steps)
+    if fitted is None:
+        return Skip(SkipReason.DOES_NOT_FIT, "the explanation does not fit", rule.name)
+    return _reply(inputs, rule, language, fitted.text, essay=essay)

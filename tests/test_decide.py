@@ -1,0 +1,752 @@
+"""The decision core, table by table. Every guard, every invariant, no network.
+
+The catalog and rules are built here as values (not loaded from files) so each
+test shows exactly what the decision sees; the ranking index is the real one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.catalog import Catalog, Config, RuleSet
+from bot.decide import Inputs, Outcome, Policy, Trace, body, decide
+from bot.model import (
+    VISIBILITY_ORDER,
+    Account,
+    Action,
+    Conditions,
+    Essay,
+    EssayMatch,
+    Explained,
+    History,
+    Mention,
+    Mode,
+    PlainText,
+    Post,
+    Prompt,
+    Quote,
+    Reply,
+    Rule,
+    Skip,
+    SkipReason,
+    Thread,
+    Visibility,
+)
+from bot.rank import Index
+from bot.render import ELLIPSIS, parse_template, status_length
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+SELF_ID = "109000"
+URL = "https://mail.paulineharmange.fr/archive/ia-probleme/"
+
+VOIX = (
+    "Au milieu, des petites voix demandaient : « On est censé faire quoi, quand on n’a ni"
+    " les compétences ni les moyens d’engager des gens pour faire de beaux visuels pour"
+    " promouvoir notre travail ? »"
+)
+MENTIR = (
+    "Sans mentir, incrédule devant mon ordi j’ai prononcé à haute voix : « mais comment on"
+    " faisait, il y a genre deux ans à peine ? ». C’était la première fois, mais pas la"
+    " dernière, que je me mettrais à parler toute seule pendant cette période où j’ai"
+    " beaucoup réfléchi à l’IA."
+)
+EMPLOIS = (
+    "Et c’est aussi déjà des milliers d’emplois qui ont été supprimés au profit des"
+    " intelligences artificielles."
+)
+RESSOURCES = (
+    "Plus d’électricité, plus de cartes graphiques à stocker dans de plus grands data"
+    " centers, plus de données à injecter dans les systèmes, plus d’eau pour refroidir les"
+    " circuits. Vous noterez que toutes ces ressources ont pour point commun de ne pas être"
+    " infinies."
+)
+#: A quote with an @-handle in it: it must never become a mention.
+HANDLE = "Comme l’écrivait @someone@example.org, on parle de nous. Et @autre aussi."
+
+ESSAY = Essay(
+    id="ia-probleme",
+    title="L'IA est un problème, et pas celui que vous croyez",
+    author="Pauline Harmange",
+    url=URL,
+    language="fr",
+    quotes=(
+        Quote("voix", "ia-probleme", VOIX, tags=("visuels",), keywords=("affiche", "visuel")),
+        Quote("mentir", "ia-probleme", MENTIR, tags=("ia",)),
+        Quote("emplois", "ia-probleme", EMPLOIS, tags=("travail",), keywords=("emploi",)),
+        Quote("ressources", "ia-probleme", RESSOURCES, tags=("ecologie",)),
+        Quote("handle", "ia-probleme", HANDLE, tags=("handle",)),
+    ),
+    prompts=(
+        Prompt(
+            "q-voix",
+            "ia-probleme",
+            {
+                "fr": "Relisez le passage sur les « petites voix » : que proposeriez-vous ?",
+                "en": "Reread the passage on the “small voices”: what would you suggest?",
+            },
+            tags=("visuels",),
+        ),
+        Prompt(
+            "q-calme",
+            "ia-probleme",
+            {"fr": "Et si on relisait le texte avant de répondre ?"},
+            tags=("calme",),
+        ),
+    ),
+)
+OTHER = Essay(
+    id="autre",
+    title="Un autre texte",
+    author="Quelqu'un",
+    url="https://example.org/autre",
+    language="fr",
+    quotes=(Quote("autre-q", "autre", "Une phrase d'un autre texte."),),
+)
+
+T_QUOTE = {
+    "fr": "{requester} « {quote} » — {author}, {quote_url}",
+    "en": "{requester} This essay says (in French): “{quote}” — {author}, {quote_url}",
+}
+
+
+def rule(name: str, action: Action, templates: dict[str, str] | None = None, **kwargs: Any) -> Rule:
+    conditions = kwargs.pop("when", Conditions())
+    return Rule(
+        name=name,
+        action=action,
+        conditions=conditions,
+        templates=templates or {"fr": f"{{requester}} {name}", "en": f"{{requester}} {name} (en)"},
+        **kwargs,
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    rule("stop", Action.STOP, when=Conditions(commands=("stop", "arrête"))),
+    rule("start", Action.START, when=Conditions(commands=("start",))),
+    rule("aide", Action.HELP, when=Conditions(commands=("aide", "help"))),
+    rule(
+        "pourquoi",
+        Action.WHY,
+        {
+            "fr": "{requester} Règle « {rule} » : {why} ({quote})",
+            "en": "{requester} Rule “{rule}”: {why} ({quote})",
+        },
+        when=Conditions(commands=("pourquoi", "why")),
+    ),
+    rule(
+        "source",
+        Action.LINK,
+        {"fr": "{requester} « {essay_title} », {author} : {essay_url}"},
+        when=Conditions(commands=("source", "lien", "link")),
+    ),
+    rule(
+        "question",
+        Action.PROMPT,
+        {"fr": "{requester} {prompt} {essay_url}", "en": "{requester} {prompt} {essay_url}"},
+        when=Conditions(commands=("question", "prompt")),
+        tags=("visuels",),
+    ),
+    rule(
+        "calme",
+        Action.DEESCALATE,
+        {"fr": "{requester} On respire. {prompt} Les règles : {rules_url}"},
+        tags=("calme",),
+        notify_moderators=True,
+    ),
+    rule("citation", Action.QUOTE, T_QUOTE),
+)
+
+POLICY = Policy(self_id=SELF_ID, default_visibility="public", rules_url="https://example.org/rules")
+REQUESTER = Account(id="42", acct="lecteur@example.org", username="lecteur")
+BOT_ACCOUNT = Account(id=SELF_ID, acct="filrouge", username="filrouge")
+
+
+def config(rules: Sequence[Rule] = RULES, essays: Sequence[Essay] = (ESSAY,)) -> Config:
+    templates = {
+        (r.name, lang): parse_template(source, lang)
+        for r in rules
+        for lang, source in r.templates.items()
+    }
+    return Config(
+        catalog=Catalog(essays=tuple(essays), path=Path("catalog.toml")),
+        rules=RuleSet(rules=tuple(rules), path=Path("rules.toml"), templates=templates),
+        index=Index.build(tuple(essays)),
+    )
+
+
+CONFIG = config()
+NO_THREAD = Thread()
+NO_HISTORY = History()
+
+
+def make(
+    text: str = "@filrouge Nous n'avons pas les moyens de payer des gens pour nos affiches",
+    *,
+    account: Account = REQUESTER,
+    language: str | None = "fr",
+    visibility: Visibility = "public",
+    cw: str = "",
+    created_at: datetime = NOW,
+    in_reply_to_id: str | None = None,
+    thread: Thread = NO_THREAD,
+    history: History = NO_HISTORY,
+    policy: Policy = POLICY,
+    cfg: Config | None = None,
+    essay: Essay | None = ESSAY,
+) -> Inputs:
+    post = Post(
+        id="900",
+        account=account,
+        content=PlainText(text),
+        created_at=created_at,
+        visibility=visibility,
+        spoiler_text=cw,
+        language=language,
+        in_reply_to_id=in_reply_to_id,
+    )
+    return Inputs(
+        mention=Mention(notification_id="n900", post=post),
+        thread=thread,
+        essay=EssayMatch(essay, how="link" if essay else "none"),
+        config=cfg or CONFIG,
+        history=history,
+        policy=policy,
+        now=NOW,
+    )
+
+
+def reply_of(outcome: Outcome) -> Reply:
+    assert isinstance(outcome.decision, Reply), outcome.trace.to_text()
+    return outcome.decision
+
+
+def skip_of(outcome: Outcome) -> Skip:
+    assert isinstance(outcome.decision, Skip), outcome.decision
+    return outcome.decision
+
+
+# -- the seed mention -----------------------------------------------------------
+
+
+def test_a_mention_about_visuals_gets_the_visuals_quote_and_the_link() -> None:
+    reply = reply_of(decide(make()))
+    assert reply.action == Action.QUOTE
+    assert reply.quote_id == "voix"
+    assert URL in reply.text
+    assert reply.text.startswith("@lecteur@example.org ")
+    assert status_length(reply.text) <= 500
+    assert reply.in_reply_to_id == "900"
+    assert reply.essay_id == "ia-probleme"
+
+
+# -- guards ---------------------------------------------------------------------
+
+BOT = dataclasses.replace(REQUESTER, bot=True)
+OLD = timedelta(hours=25)
+BOTS_POST = Post(
+    id="800",
+    account=BOT_ACCOUNT,
+    content=PlainText("@lecteur « … »"),
+    created_at=NOW - timedelta(hours=1),
+)
+EXPLAINED = Explained("800", "citation", "quote", "ia-probleme", "voix", None, "keyword 'affiche'")
+POSTED = (NOW - timedelta(hours=2),)
+
+# (row id, inputs, expected skip reason or the action of the reply)
+GUARDS: list[tuple[str, Inputs, SkipReason | Action]] = [
+    # the baseline every row departs from: a plain request is answered
+    ("baseline", make(), Action.QUOTE),
+    # its own post (e.g. the bot's reply quoting @filrouge)
+    ("self", make(account=BOT_ACCOUNT), SkipReason.SELF),
+    # an account flagged bot
+    ("bot", make(account=BOT), SkipReason.BOT_ACCOUNT),
+    # an allowlisted bot, by acct and by id
+    (
+        "bot allowlisted by acct",
+        make(
+            account=BOT,
+            policy=dataclasses.replace(POLICY, bot_allowlist=frozenset({"lecteur@example.org"})),
+        ),
+        Action.QUOTE,
+    ),
+    (
+        "bot allowlisted by id",
+        make(account=BOT, policy=dataclasses.replace(POLICY, bot_allowlist=frozenset({"42"}))),
+        Action.QUOTE,
+    ),
+    # #nobot in the bio, any case
+    (
+        "nobot",
+        make(account=dataclasses.replace(REQUESTER, profile_text="Dev. #NoBot, merci")),
+        SkipReason.NOBOT,
+    ),
+    # the other configured tags
+    (
+        "noai",
+        make(account=dataclasses.replace(REQUESTER, profile_text="#noai #art")),
+        SkipReason.NOBOT,
+    ),
+    # the word without "#" is not the tag, nor is a longer tag
+    (
+        "nobot word",
+        make(account=dataclasses.replace(REQUESTER, profile_text="nobot fan, #noaiart")),
+        Action.QUOTE,
+    ),
+    # opted out with stop earlier
+    ("opted out", make(history=History(opted_out=True)), SkipReason.OPTED_OUT),
+    # ...but "start" opts back in
+    ("opted out, start", make("@filrouge start", history=History(opted_out=True)), Action.START),
+    # ...and "stop" again stays silent: they already asked for silence
+    (
+        "opted out, stop",
+        make("@filrouge stop", history=History(opted_out=True)),
+        SkipReason.OPTED_OUT,
+    ),
+    # blocked by account id, by acct, by domain
+    (
+        "blocked id",
+        make(policy=dataclasses.replace(POLICY, blocked=frozenset({"42"}))),
+        SkipReason.BLOCKED,
+    ),
+    (
+        "blocked acct",
+        make(policy=dataclasses.replace(POLICY, blocked=frozenset({"lecteur@example.org"}))),
+        SkipReason.BLOCKED,
+    ),
+    (
+        "blocked domain",
+        make(policy=dataclasses.replace(POLICY, blocked=frozenset({"example.org"}))),
+        SkipReason.BLOCKED,
+    ),
+    # older than max_mention_age (24 h), and just under it
+    ("too old", make(created_at=NOW - OLD), SkipReason.TOO_OLD),
+    ("not too old", make(created_at=NOW - timedelta(hours=23)), Action.QUOTE),
+    # a reply to the bot's post with no command: the composer re-mentioned it
+    (
+        "re-mention",
+        make(in_reply_to_id="800", thread=Thread((BOTS_POST,))),
+        SkipReason.NOT_ADDRESSED,
+    ),
+    # same, the bot's post known from the record only
+    (
+        "re-mention (record)",
+        make(in_reply_to_id="800", history=History(explained=EXPLAINED)),
+        SkipReason.NOT_ADDRESSED,
+    ),
+    # a reply to the bot's post with a command is a request
+    (
+        "re-mention with command",
+        make("@filrouge source", in_reply_to_id="800", thread=Thread((BOTS_POST,))),
+        Action.LINK,
+    ),
+    # a reply to someone else's post is a new request
+    ("reply to a person", make(in_reply_to_id="799"), Action.QUOTE),
+    # the thread limit (3)
+    ("thread limit", make(history=History(thread_replies=POSTED * 3)), SkipReason.THREAD_LIMIT),
+    ("under thread limit", make(history=History(thread_replies=POSTED * 2)), Action.QUOTE),
+    # thread cooldown (10 min), and past it
+    (
+        "thread cooldown",
+        make(history=History(thread_replies=(NOW - timedelta(minutes=5),))),
+        SkipReason.THREAD_COOLDOWN,
+    ),
+    (
+        "thread cooldown over",
+        make(history=History(thread_replies=(NOW - timedelta(minutes=11),))),
+        Action.QUOTE,
+    ),
+    # account cooldown (2 min)
+    (
+        "account cooldown",
+        make(history=History(account_replies=(NOW - timedelta(minutes=1),))),
+        SkipReason.ACCOUNT_COOLDOWN,
+    ),
+    (
+        "account cooldown over",
+        make(history=History(account_replies=(NOW - timedelta(minutes=3),))),
+        Action.QUOTE,
+    ),
+    # consent always works: stop and start skip the limit and cooldowns
+    (
+        "stop past the limit",
+        make("@filrouge stop", history=History(thread_replies=POSTED * 3)),
+        Action.STOP,
+    ),
+    (
+        "start in cooldown",
+        make(
+            "@filrouge start",
+            history=History(opted_out=True, account_replies=(NOW - timedelta(seconds=10),)),
+        ),
+        Action.START,
+    ),
+    # help is a request like any other: cooldowns apply
+    (
+        "help in cooldown",
+        make("@filrouge aide", history=History(thread_replies=(NOW - timedelta(minutes=1),))),
+        SkipReason.THREAD_COOLDOWN,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"), [g[1:] for g in GUARDS], ids=[g[0] for g in GUARDS]
+)
+def test_guards(inputs: Inputs, expected: SkipReason | Action) -> None:
+    outcome = decide(inputs)
+    if isinstance(expected, SkipReason):
+        assert skip_of(outcome).reason == expected
+        guard_steps = [s for s in outcome.trace if s.kind == "guard" and s.ok is False]
+        assert len(guard_steps) == 1
+    else:
+        assert reply_of(outcome).action == expected
+
+
+# -- visibility never widens ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mention", "default"), list(itertools.product(VISIBILITY_ORDER, VISIBILITY_ORDER))
+)
+def test_visibility_never_widens(mention: Visibility, default: Visibility) -> None:
+    policy = dataclasses.replace(POLICY, default_visibility=default)
+    reply = reply_of(decide(make(visibility=mention, policy=policy)))
+    rank = VISIBILITY_ORDER.index
+    assert rank(reply.visibility) == min(rank(mention), rank(default))
+
+
+# -- content warning, language --------------------------------------------------
+
+
+def test_content_warning_is_kept_and_counted() -> None:
+    cw = "IA, débat animé " * 5
+    reply = reply_of(decide(make(cw=cw)))
+    assert reply.spoiler_text == cw
+    assert status_length(reply.text, reply.spoiler_text) <= 500
+
+
+LANGUAGES = [
+    # French mention, French template
+    ("fr", "fr", "fr"),
+    # English mention gets the English template
+    ("en", "fr", "en"),
+    # regional tag
+    ("en-GB", "fr", "en"),
+    # no template in German: the default
+    ("de", "fr", "fr"),
+    # unknown language: the default
+    (None, "fr", "fr"),
+    # default English, mention in German
+    ("de", "en", "en"),
+]
+
+
+@pytest.mark.parametrize(("mention", "default", "expected"), LANGUAGES)
+def test_language(mention: str | None, default: str, expected: str) -> None:
+    policy = dataclasses.replace(POLICY, default_language=default)
+    reply = reply_of(decide(make(language=mention, policy=policy)))
+    assert reply.language == expected
+    if expected == "en":
+        assert "This essay says" in reply.text
+        assert "« " in reply.text  # the quote itself stays in French
+
+
+def test_rule_without_template_in_the_mention_language_uses_default() -> None:
+    # "source" has only a French template
+    reply = reply_of(decide(make("@filrouge source", language="en")))
+    assert (reply.action, reply.language) == (Action.LINK, "fr")
+
+
+def test_prompt_in_reply_language_with_fallback() -> None:
+    reply = reply_of(decide(make("@filrouge question", language="en")))
+    assert reply.prompt_id == "q-voix"
+    assert "small voices" in reply.text
+
+
+# -- only the requester is mentioned --------------------------------------------
+
+MENTION_RE = re.compile(r"(?<![\w/=])@(\w+(?:@[\w.-]+\w)?)")
+
+
+@pytest.mark.parametrize("visibility", ["public", "direct"])
+def test_only_the_requester_is_mentioned(visibility: Visibility) -> None:
+    handle_only = dataclasses.replace(RULES[-1], name="handle", tags=("handle",))
+    evil = dataclasses.replace(ESSAY, author="@mallory@evil.example", title="Texte de @mallory")
+    cfg = config((*RULES[:-1], handle_only), essays=(evil,))
+    reply = reply_of(decide(make("@filrouge @alice cite @bob", visibility=visibility, cfg=cfg)))
+    assert reply.quote_id == "handle"
+    assert "someone" in reply.text
+    assert MENTION_RE.findall(reply.text) == ["lecteur@example.org"]
+
+
+# -- rules: order, commands, modes ----------------------------------------------
+
+COMMANDS = [
+    # the command word right after the mention
+    ("@filrouge source", "source"),
+    # any case, trailing punctuation
+    ("@filrouge Source !", "source"),
+    # a synonym, after a comma
+    ("@filrouge, lien", "source"),
+    # several leading mentions (a composer's prefill)
+    ("@filrouge @alice @bob@example.org LIEN", "source"),
+    # accents folded: "arrete" and "arrête" both stop
+    ("@filrouge arrete", "stop"),
+    ("@filrouge help", "aide"),
+    ("@filrouge aide", "aide"),
+    ("@filrouge why", "pourquoi"),
+    ("@filrouge question", "question"),
+    # a command word in the middle of a sentence is just a word
+    ("@filrouge j'ai cherché le lien partout pour les affiches", "citation"),
+    # a longer word that starts like a command
+    ("@filrouge sources des affiches ?", "citation"),
+    # the mention after the words: the first word still counts
+    ("source @filrouge", "source"),
+]
+
+
+@pytest.mark.parametrize(("text", "rule_name"), COMMANDS)
+def test_command_word_position(text: str, rule_name: str) -> None:
+    assert reply_of(decide(make(text))).rule == rule_name
+
+
+def test_body_strips_leading_mentions() -> None:
+    assert body("@filrouge @a@b.c, Lien !") == "lien !"
+    assert body("  @x") == ""
+
+
+def test_first_matching_rule_wins_and_trace_shows_each_rule_tried() -> None:
+    first = rule("visuels", Action.QUOTE, T_QUOTE, when=Conditions(keywords=("affiches",)))
+    outcome = decide(make(cfg=config((*RULES[:-1], first, RULES[-1]))))
+    assert reply_of(outcome).rule == "visuels"
+    tried = [s.name for s in outcome.trace if s.kind == "rule"]
+    assert tried == [r.name for r in RULES[:-1]] + ["visuels"]
+    # swapped: the catch-all comes first and wins
+    outcome = decide(make(cfg=config((*RULES[:-1], RULES[-1], first))))
+    assert reply_of(outcome).rule == "citation"
+
+
+CONDITIONS = [
+    # keywords are whole folded words: "affiches" ≠ "affiche"
+    (Conditions(keywords=("affiche",)), False),
+    (Conditions(keywords=("AFFICHES",)), True),
+    (Conditions(keywords=("payer des gens",)), True),
+    # a veto
+    (Conditions(keywords=("affiches",), not_keywords=("moyens",)), False),
+    (Conditions(regex=(r"payer\s+des",)), True),
+    # regexes see the plain text as written, case included
+    (Conditions(regex=(r"NOUS",)), False),
+    (Conditions(thread_keywords=("spectacle",)), True),
+    (Conditions(thread_regex=(r"^Un fil",)), True),
+    (Conditions(languages=("fr",)), True),
+    (Conditions(languages=("en",)), False),
+    (Conditions(essays=("ia-probleme",)), True),
+    (Conditions(essays=("autre",)), False),
+    (Conditions(visibilities=("direct",)), False),
+    (Conditions(min_depth=1), True),
+    (Conditions(min_depth=2), False),
+    (Conditions(max_depth=0), False),
+    (Conditions(max_heat=0.5), True),
+    (Conditions(min_heat=0.5), False),
+]
+
+
+@pytest.mark.parametrize(("conditions", "matches"), CONDITIONS)
+def test_conditions(conditions: Conditions, matches: bool) -> None:
+    ancestor = Post("1", Account("7", "alice", "alice"), PlainText("Un fil sur le spectacle"), NOW)
+    only = rule("only", Action.QUOTE, T_QUOTE, when=conditions)
+    outcome = decide(make(thread=Thread((ancestor,)), cfg=config((only,))))
+    assert isinstance(outcome.decision, Reply) is matches, outcome.trace.to_text()
+
+
+def test_mode_off_is_skipped_and_traced() -> None:
+    off = dataclasses.replace(RULES[4], mode=Mode.OFF)
+    outcome = decide(make("@filrouge source", cfg=config((*RULES[:4], off, *RULES[5:]))))
+    assert reply_of(outcome).rule == "citation"
+    step = next(s for s in outcome.trace if s.name == "source")
+    assert step.ok is False and "off" in step.detail and "would match" in step.detail
+    # the only matching rule is off
+    outcome = decide(make("@filrouge source", cfg=config((off,))))
+    assert skip_of(outcome) == Skip(SkipReason.RULE_OFF, "rule 'source' is off", "source")
+
+
+def test_no_rule() -> None:
+    only = rule("only", Action.QUOTE, T_QUOTE, when=Conditions(keywords=("zzz",)))
+    assert skip_of(decide(make(cfg=config((only,))))).reason == SkipReason.NO_RULE
+
+
+def test_observe_mode_passes_through() -> None:
+    observed = dataclasses.replace(RULES[-1], mode=Mode.OBSERVE)
+    reply = reply_of(decide(make(cfg=config((*RULES[:-1], observed)))))
+    assert reply.mode == Mode.OBSERVE
+
+
+# -- candidates: no repeat, tie-break -------------------------------------------
+
+
+def test_no_repeat_in_thread() -> None:
+    first = reply_of(decide(make())).quote_id
+    second = reply_of(decide(make(history=History(thread_quote_ids=frozenset({"voix"})))))
+    assert first == "voix" and second.quote_id not in (None, "voix")
+    every = frozenset(q.id for q in ESSAY.quotes)
+    outcome = decide(make(history=History(thread_quote_ids=every)))
+    assert skip_of(outcome).reason == SkipReason.NO_CANDIDATE
+
+
+def test_a_rule_with_nothing_left_falls_through_to_the_next() -> None:
+    every = frozenset(q.id for q in ESSAY.quotes)
+    fallback = rule("question-par-defaut", Action.PROMPT, {"fr": "{requester} {prompt}"})
+    outcome = decide(make(history=History(thread_quote_ids=every), cfg=config((*RULES, fallback))))
+    reply = reply_of(outcome)
+    assert (reply.rule, reply.action) == ("question-par-defaut", Action.PROMPT)
+    assert "question-par-defaut" in outcome.trace.summary()
+    assert "citation" not in outcome.trace.summary()
+
+
+LRU = [
+    # never used comes first
+    ({"emplois": NOW - timedelta(days=1)}, "ressources"),
+    ({"ressources": NOW - timedelta(days=1)}, "emplois"),
+    # both used: the older one
+    ({"emplois": NOW - timedelta(days=1), "ressources": NOW - timedelta(days=2)}, "ressources"),
+    ({"emplois": NOW - timedelta(days=3), "ressources": NOW - timedelta(days=2)}, "emplois"),
+    # neither used: by id
+    ({}, "emplois"),
+]
+
+
+@pytest.mark.parametrize(("last_used", "expected"), LRU)
+def test_ties_go_to_least_recently_used(last_used: dict[str, datetime], expected: str) -> None:
+    two = dataclasses.replace(RULES[-1], quotes=("emplois", "ressources"))
+    inputs = make("@filrouge bonjour", cfg=config((two,)), history=History(last_used=last_used))
+    outcome = decide(inputs)
+    scores = next(s for s in outcome.trace if s.kind == "candidates").data["candidates"]
+    assert scores[0]["score"] == scores[1]["score"] == 0
+    assert reply_of(outcome).quote_id == expected
+
+
+# -- fitting --------------------------------------------------------------------
+
+
+def test_a_shorter_quote_is_chosen_before_cutting() -> None:
+    two = dataclasses.replace(RULES[-1], quotes=("voix", "emplois"))
+    budget = status_length(f"@lecteur « {EMPLOIS} » — Pauline Harmange, {URL}")
+    policy = dataclasses.replace(POLICY, max_characters=budget)
+    reply = reply_of(decide(make(cfg=config((two,)), policy=policy)))
+    assert reply.quote_id == "emplois"
+    assert ELLIPSIS not in reply.text
+
+
+@pytest.mark.parametrize("max_characters", range(40, 420, 9))
+def test_fitting_never_exceeds_and_never_cuts_mid_word(max_characters: int) -> None:
+    only = dataclasses.replace(RULES[-1], quotes=("mentir", "ressources"))
+    policy = dataclasses.replace(POLICY, max_characters=max_characters)
+    outcome = decide(make(cfg=config((only,)), policy=policy, cw="cw"))
+    if isinstance(outcome.decision, Skip):
+        assert outcome.decision.reason == SkipReason.DOES_NOT_FIT
+        return
+    reply = outcome.decision
+    assert status_length(reply.text, reply.spoiler_text) <= max_characters
+    quoted = reply.text.split("« ", 1)[1].rsplit(" » — ", 1)[0]
+    full = MENTIR if reply.quote_id == "mentir" else RESSOURCES
+    if quoted != full:
+        assert quoted.endswith("…")
+        kept = quoted.removesuffix(ELLIPSIS)
+        assert full.startswith(kept)
+        assert kept[-1] in ".!?…»"  # a sentence end, never mid-word
+
+
+def test_tiny_limit_shortens_at_a_sentence_end() -> None:
+    only = dataclasses.replace(RULES[-1], quotes=("mentir",))
+    policy = dataclasses.replace(POLICY, max_characters=250)
+    reply = reply_of(decide(make(cfg=config((only,)), policy=policy)))
+    assert "à peine ? ». …" in reply.text
+    assert "C’était" not in reply.text
+
+
+def test_nothing_fits() -> None:
+    policy = dataclasses.replace(POLICY, max_characters=30)
+    assert skip_of(decide(make(policy=policy))).reason == SkipReason.DOES_NOT_FIT
+
+
+# -- actions --------------------------------------------------------------------
+
+
+def test_actions() -> None:
+    cases = {
+        "@filrouge source": Action.LINK,
+        "@filrouge question": Action.PROMPT,
+        "@filrouge aide": Action.HELP,
+        "@filrouge help": Action.HELP,
+        "@filrouge stop": Action.STOP,
+        "@filrouge start": Action.START,
+        "@filrouge pourquoi ?": Action.WHY,
+    }
+    for text, action in cases.items():
+        assert reply_of(decide(make(text))).action == action, text
+
+
+def test_why_explains_the_bots_post() -> None:
+    inputs = make(
+        "@filrouge pourquoi ?", in_reply_to_id="800", history=History(explained=EXPLAINED)
+    )
+    reply = reply_of(decide(inputs))
+    assert reply.action == Action.WHY
+    assert "citation" in reply.text and "keyword 'affiche'" in reply.text
+    assert "petites voix" in reply.text
+
+
+def test_why_with_nothing_to_explain() -> None:
+    reply = reply_of(decide(make("@filrouge why", language="en")))
+    assert reply.action == Action.WHY
+    assert "nothing to explain" in reply.text
+
+
+def test_deescalation_when_heated() -> None:
+    heated = "@filrouge @bob T'es vraiment qu'un abruti !!! Tu comprends RIEN, ta gueule"
+    outcome = decide(make(heated))
+    reply = reply_of(outcome)
+    assert (reply.action, reply.prompt_id, reply.notify_moderators) == (
+        Action.DEESCALATE,
+        "q-calme",
+        True,
+    )
+    assert "https://example.org/rules" in reply.text
+    assert outcome.heat is not None and outcome.heat.score >= POLICY.heat_threshold
+    # a calm mention is not de-escalated
+    assert reply_of(decide(make())).action == Action.QUOTE
+
+
+def test_unknown_essay_lists_the_known_ones_or_skips() -> None:
+    cfg = config(essays=(ESSAY, OTHER))
+    reply = reply_of(decide(make(essay=None, cfg=cfg)))
+    assert URL in reply.text and "https://example.org/autre" in reply.text
+    assert reply.action == Action.HELP
+    policy = dataclasses.replace(POLICY, unknown_essay="skip")
+    assert skip_of(decide(make(essay=None, cfg=cfg, policy=policy))).reason == SkipReason.NO_ESSAY
+    # help needs no essay
+    assert reply_of(decide(make("@filrouge aide", essay=None, cfg=cfg))).action == Action.HELP
+
+
+# -- purity and the trace -------------------------------------------------------
+
+
+def test_same_inputs_same_outcome_and_json_trace() -> None:
+    inputs = make()
+    first, second = decide(inputs), decide(inputs)
+    assert first == second
+    assert isinstance(first.trace, Trace)
+    data = json.loads(json.dumps(first.trace.to_json()))
+    assert {s["kind"] for s in data["steps"]} >= {"guard", "heat", "rule", "candidates", "fit"}
+    text = first.trace.to_text()
+    assert "citation" in text and "voix" in text and "/500" in text
+    assert "voix" in data["summary"]
