@@ -1,0 +1,288 @@
+"""``filrouge preview``, ``explain`` and ``check-config`` through ``bot.cli.main``,
+on the bundled catalog and rules (the issue's "Done when" list) and on small
+files under ``tests/data/cli/``."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+from bot.render import status_length
+
+DATA = Path(__file__).parent / "data" / "cli"
+MAIWANN = (
+    "@filrouge Pour les spectacles par exemple. Je trouve ça nul de faire des affiches"
+    " générées par IA quand on peut juste ré-utiliser des photos de spectacles précédents"
+)
+ESSAY_URL = "https://mail.paulineharmange.fr/archive/ia-probleme/"
+#: A mention as the server would link it: not after a word character, "/" or "=".
+MENTION_RE = re.compile(r"(?<![\w/=])@(\w+(?:@[\w.-]*\w)?)")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bundled defaults only: no .env from the working directory, no FILROUGE_* from outside."""
+    monkeypatch.chdir(tmp_path)
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("FILROUGE_"):
+            monkeypatch.delenv(name)
+
+
+def preview(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    assert main(["preview", "--json", *args]) == 0
+    out = capsys.readouterr().out
+    data: dict[str, Any] = json.loads(out)  # exactly one JSON object, nothing else
+    assert set(data) == {
+        "action",
+        "text",
+        "visibility",
+        "spoiler_text",
+        "language",
+        "essay",
+        "quote",
+        "prompt",
+        "rule",
+        "reason",
+    }
+    return data
+
+
+def test_the_maiwann_mention(capsys: pytest.CaptureFixture[str]) -> None:
+    data = preview(capsys, MAIWANN)
+    assert data["action"] == "reply", data
+    assert data["essay"] == "ia-probleme"
+    assert data["quote"] == "petites-voix"
+    assert "Au milieu, des petites voix" in data["text"]
+    assert ESSAY_URL in data["text"]
+    assert status_length(data["text"], data["spoiler_text"]) <= 500
+    assert data["language"] == "fr"
+    assert data["reason"] is None
+    # the default visibility caps a public mention
+    assert data["visibility"] == "unlisted"
+    assert MENTION_RE.findall(data["text"]) == ["lecteur@example.org"]
+
+
+def test_the_maiwann_mention_in_english(capsys: pytest.CaptureFixture[str]) -> None:
+    french = preview(capsys, MAIWANN)
+    data = preview(capsys, "--lang", "en", MAIWANN)
+    assert data["language"] == "en"
+    assert data["quote"] == french["quote"]
+    assert "Au milieu, des petites voix" in data["text"]  # the quote stays French
+    assert "essay" in data["text"]  # the words around it are English
+    assert data["text"] != french["text"]
+    assert status_length(data["text"]) <= 500
+
+
+COMMANDS = [
+    # (text, language, rule, what the reply must carry)
+    ("@filrouge source", None, "source", ESSAY_URL),
+    ("@filrouge lien", None, "source", ESSAY_URL),
+    ("@filrouge question", None, "question", None),
+    ("@filrouge aide", None, "aide", None),
+    ("@filrouge help", "en", "aide", "Mention me"),
+    ("@filrouge stop", None, "stop", "start"),
+    ("@filrouge start", None, "start", "stop"),
+    ("@filrouge why", "en", "pourquoi", None),
+    ("@filrouge citation", None, "citation", None),
+]
+
+
+@pytest.mark.parametrize(("text", "language", "rule", "carries"), COMMANDS)
+def test_commands(
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    language: str | None,
+    rule: str,
+    carries: str | None,
+) -> None:
+    args = ["--lang", language, text] if language else [text]
+    data = preview(capsys, *args)
+    assert (data["action"], data["rule"]) == ("reply", rule), data
+    if carries:
+        assert carries in data["text"]
+    if rule == "question":
+        assert data["prompt"] is not None
+    if rule == "citation":
+        assert data["quote"] is not None
+    assert MENTION_RE.findall(data["text"]) == ["lecteur@example.org"]
+
+
+@pytest.mark.parametrize(
+    ("visibility", "expected"),
+    [
+        ("direct", "direct"),
+        ("private", "private"),
+        ("unlisted", "unlisted"),
+        ("public", "unlisted"),
+    ],
+)
+def test_visibility(capsys: pytest.CaptureFixture[str], visibility: str, expected: str) -> None:
+    assert preview(capsys, "--visibility", visibility, MAIWANN)["visibility"] == expected
+
+
+def test_content_warning_kept(capsys: pytest.CaptureFixture[str]) -> None:
+    data = preview(capsys, "--cw", "IA, débat", MAIWANN)
+    assert data["spoiler_text"] == "IA, débat"
+    assert status_length(data["text"], data["spoiler_text"]) <= 500
+
+
+def test_from(capsys: pytest.CaptureFixture[str]) -> None:
+    data = preview(capsys, "--from", "@maiwann@example.social", MAIWANN)
+    assert data["text"].startswith("@maiwann@example.social ")
+
+
+def test_a_quote_with_a_handle_never_mentions(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(
+        (DATA / "catalog.toml")
+        .read_text(encoding="utf-8")
+        .replace("Une phrase courte.", "Comme le dit @someone@example.org, une phrase courte."),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("FILROUGE_CATALOG_PATH", str(catalog))
+    for visibility in ("public", "direct"):
+        data = preview(capsys, "--visibility", visibility, "@filrouge citation")
+        assert data["quote"] == "q1"
+        assert "someone" in data["text"]
+        assert MENTION_RE.findall(data["text"]) == ["lecteur@example.org"]
+
+
+def test_thread_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    account = {
+        "id": "7",
+        "username": "alice",
+        "acct": "alice@example.social",
+        "display_name": "Alice",
+        "bot": False,
+        "note": "",
+        "url": "https://example.social/@alice",
+        "fields": [],
+    }
+    status = {
+        "id": "1001",
+        "created_at": "2026-03-01T10:00:00.000Z",
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "visibility": "public",
+        "language": "fr",
+        "spoiler_text": "",
+        "sensitive": False,
+        "uri": "https://example.social/users/alice/statuses/1001",
+        "url": "https://example.social/@alice/1001",
+        "content": f'<p>Lu ce matin : <a href="{ESSAY_URL}">{ESSAY_URL}</a></p>',
+        "account": account,
+        "mentions": [],
+        "tags": [],
+        "emojis": [],
+        "media_attachments": [],
+        "card": None,
+    }
+    thread = tmp_path / "thread.json"
+    thread.write_text(json.dumps([status]), encoding="utf-8")
+    data = preview(capsys, "--thread", str(thread), "@filrouge source")
+    assert data["essay"] == "ia-probleme"
+    assert data["rule"] == "source"
+
+
+def test_thread_file_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    assert main(["preview", "--thread", str(bad), "x"]) == 2
+    assert "bad.json" in capsys.readouterr().err
+    assert main(["preview", "--thread", str(tmp_path / "missing.json"), "x"]) == 2
+    assert "missing.json" in capsys.readouterr().err
+
+
+def test_preview_text_output(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["preview", "--cw", "IA", MAIWANN]) == 0
+    out = capsys.readouterr().out
+    assert "[CW: IA]" in out
+    assert "Au milieu, des petites voix" in out
+    assert "/500 characters" in out
+
+
+def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", MAIWANN]) == 0
+    out = capsys.readouterr().out
+    # guards, heat, every rule tried and why, candidates with scores, the budget
+    assert "guard" in out and "heat" in out
+    assert "rule source: no command word first" in out
+    assert "petites-voix" in out and "score" in out
+    assert "/500 characters" in out
+    assert main(["explain", "--json", MAIWANN]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["decision"]["quote"] == "petites-voix"
+    assert {step["kind"] for step in data["trace"]["steps"]} >= {"guard", "rule", "candidates"}
+
+
+def test_check_config_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "1 essays" in out and "quotes" in out and "prompts" in out and "rules" in out
+    assert out.rstrip().endswith("ok")
+
+
+BROKEN = [
+    # a duplicate quote id in the catalog
+    ("broken_catalog.toml", None, r"broken_catalog\.toml:13: .*duplicate id"),
+    # an unknown placeholder
+    (
+        "catalog.toml",
+        "broken_rules.toml",
+        r"broken_rules\.toml:5: .*unknown placeholder \{auteur\}",
+    ),
+    # an unknown quote id
+    ("catalog.toml", "broken_rules.toml", r"broken_rules\.toml:10: .*unknown quote id \"nope\""),
+    # a regex that does not compile
+    ("catalog.toml", "broken_rules.toml", r"broken_rules\.toml:18: .*does not compile"),
+    # a template that cannot fit the limit
+    ("catalog.toml", "broken_rules.toml", r"broken_rules\.toml:26: .*over the limit of 500"),
+]
+
+
+@pytest.mark.parametrize(("catalog", "rules", "expected"), BROKEN)
+def test_check_config_reports_broken_files(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    catalog: str,
+    rules: str | None,
+    expected: str,
+) -> None:
+    monkeypatch.setenv("FILROUGE_CATALOG_PATH", str(DATA / catalog))
+    if rules is not None:  # else the bundled rules
+        monkeypatch.setenv("FILROUGE_RULES_PATH", str(DATA / rules))
+    assert main(["check-config"]) == 1
+    captured = capsys.readouterr()
+    assert re.search(expected, captured.err), captured.err
+    assert "problem" in captured.err
+
+
+def test_check_config_options_override_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "check-config",
+            "--catalog",
+            str(DATA / "catalog.toml"),
+            "--rules",
+            str(DATA / "broken_rules.toml"),
+        ]
+    )
+    assert code == 1
+    assert "broken_rules.toml:26" in capsys.readouterr().err
+
+
+def test_broken_config_stops_preview(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FILROUGE_RULES_PATH", str(DATA / "broken_rules.toml"))
+    assert main(["preview", MAIWANN]) == 1
+    assert "broken_rules.toml" in capsys.readouterr().err
