@@ -270,7 +270,14 @@ _SENTENCE_END = re.compile(
 
 def sentence_ends(text: str) -> list[int]:
     """Offsets just after each sentence ending in ``text``, in order."""
-    return [match.end() for match in _SENTENCE_END.finditer(text)]
+    ends: list[int] = []
+    for match in _SENTENCE_END.finditer(text):
+        following = text[match.end() :].lstrip()
+        # « … ? » se demandait-elle: a lower-case word carries the sentence on.
+        if following and following[0].islower():
+            continue
+        ends.append(match.end())
+    return ends
 
 
 def _balanced(text: str) -> bool:

@@ -442,41 +442,80 @@ def test_bundled_rules_leave_room(catalog: Catalog) -> None:
 
 # -- ranking finds the right passage -------------------------------------------------
 
+# What people write under the essay, and the quote and prompt that answer it.
+# These pin the catalog's keywords (French and English), not the ranker.
+RANKING = [
+    # the reader's reply from the seed thread: posters for shows, no money for designers
+    (SEED_REPLY, "fr", "petites-voix", "q-petites-voix"),
+    (
+        "For shows, for example. Making AI-generated posters is lame when you can just reuse"
+        " photos from previous shows.",
+        "en",
+        "petites-voix",
+        "q-petites-voix",
+    ),
+    (
+        "On n'a pas de budget pour payer un graphiste, on fait comment ?",
+        "fr",
+        "petites-voix",
+        "q-petites-voix",
+    ),
+    ("We can't afford a designer for our gig posters", "en", "petites-voix", "q-petites-voix"),
+    (
+        "Faut pas tout mélanger, une affiche pour un concert c'est pas de la propagande d'extrême"
+        " droite",
+        "fr",
+        "meme-panier",
+        "q-meme-panier",
+    ),
+    (
+        "C'est juste un outil, tout dépend de ce qu'on en fait",
+        "fr",
+        "outil-fascisme",
+        "q-outil-fascisme",
+    ),
+    ("It's just a tool, it depends how you use it", "en", "outil-fascisme", "q-outil-fascisme"),
+    ("Avant on se débrouillait très bien sans IA", "fr", "deux-ans", "q-deux-ans"),
+    ("How did we do it two years ago, before ChatGPT?", "en", "deux-ans", "q-deux-ans"),
+    ("L'art c'est ce qui nous rend humains", "fr", "choses-precieuses", "q-choses-precieuses"),
+    ("Art is what makes us human", "en", "choses-precieuses", "q-choses-precieuses"),
+    ("Au boulot ça nous fait gagner un temps fou", "fr", "productivite", "q-productivite"),
+    ("AI makes me so much more productive at work", "en", "productivite", "q-productivite"),
+    (
+        "Les boîtes virent des gens pour les remplacer par des IA",
+        "fr",
+        "au-profit-des-patrons",
+        "q-au-profit-des-patrons",
+    ),
+    (
+        "Companies are firing people and replacing them with AI",
+        "en",
+        "au-profit-des-patrons",
+        "q-au-profit-des-patrons",
+    ),
+    (
+        "OpenAI veut atteindre l'AGI en augmentant la puissance de calcul",
+        "fr",
+        "plan-milliardaires",
+        "q-ressources",
+    ),
+    ("Les data centers pompent l'eau des rivières", "fr", "ressources-finies", "q-ressources"),
+    ("Datacenters use so much water and electricity", "en", "ressources-finies", "q-ressources"),
+]
 
-@pytest.mark.parametrize(
-    ("mention", "language", "expected"),
-    [
-        # the reader's reply from the seed thread: posters for shows, no money for designers
-        (SEED_REPLY, "fr", "petites-voix"),
-        (
-            "For shows, for example. Making AI-generated posters is lame when you can just reuse"
-            " photos from previous shows.",
-            "en",
-            "petites-voix",
-        ),
-        (
-            "Les data centers consomment une quantité d'eau et d'électricité folle",
-            "fr",
-            "ressources-finies",
-        ),
-        (
-            "L'IA va surtout servir à supprimer des emplois et augmenter les profits",
-            "fr",
-            "au-profit-des-patrons",
-        ),
-        ("Au boulot on nous dit que l'IA augmente la productivité", "fr", "productivite"),
-        ("C'est juste un outil, tout dépend de l'usage qu'on en fait", "fr", "outil-fascisme"),
-    ],
-)
+
+@pytest.mark.parametrize(("mention", "language", "quote", "prompt"), RANKING)
 def test_catalog_keywords_find_the_passage(
-    catalog: Catalog, mention: str, language: str, expected: str
+    catalog: Catalog, mention: str, language: str, quote: str, prompt: str
 ) -> None:
     from bot.rank import Index, Query
 
     index = Index.build(catalog.essays)
-    ids = [quote.id for quote in catalog.quotes]
-    ranked = index.score(ids, Query(mention=mention, thread=(), language=language))
-    assert ranked[0].id == expected, ranked[:3]
+    query = Query(mention=mention, thread=(), language=language)
+    quotes = index.score([q.id for q in catalog.quotes], query)
+    assert quotes[0].id == quote, quotes[:3]
+    prompts = index.score([p.id for p in catalog.prompts], query)
+    assert prompts[0].id == prompt, prompts[:3]
 
 
 # -- line recovery -------------------------------------------------------------------

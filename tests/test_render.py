@@ -230,6 +230,11 @@ PATRONS = (
             "Elle dit : « Non. » Puis rien.",
             ["Elle dit : « Non. »", "Elle dit : « Non. » Puis rien."],
         ),
+        # a question inside a quotation, carried on by a lower-case word
+        (
+            "« Et alors ? » se demanda-t-elle. Fin.",
+            ["« Et alors ? » se demanda-t-elle.", "« Et alors ? » se demanda-t-elle. Fin."],
+        ),
         # no ending at all
         ("sans point final", []),
     ],
