@@ -14,10 +14,16 @@ from pathlib import Path
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--catalog", type=Path, default=None, help="check this catalog instead of the configured one"
+        "--catalog",
+        type=Path,
+        default=None,
+        help="check this catalog instead of the configured one",
     )
     parser.add_argument(
-        "--rules", type=Path, default=None, help="check this rules file instead of the configured one"
+        "--rules",
+        type=Path,
+        default=None,
+        help="check this rules file instead of the configured one",
     )
 
 
@@ -25,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from bot.catalog import load_config
+    from bot.decide import SPECIAL_TEMPLATES
     from bot.errors import ConfigError
     from bot.settings import Settings
 
@@ -64,7 +71,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"rules {settings.rules_path}")
     print(f"  {len(rules)} rules (" + ", ".join(f"{n} {m}" for m, n in sorted(modes.items())) + ")")
     for rule in rules:
-        languages = ",".join(sorted(lang for name, lang in config.rules.templates if name == rule.name))
+        languages = ",".join(
+            sorted(lang for name, lang in config.rules.templates if name == rule.name)
+        )
+        if rule.name in SPECIAL_TEMPLATES and not rule.conditions.commands:
+            print(f"  - {rule.name}: wording of a built-in reply [{languages}]")
+            continue
         print(f"  - {rule.name}: {rule.action.value}, {rule.mode.value} [{languages}]")
     print(
         f"limits: {settings.max_characters} characters, URLs count"
