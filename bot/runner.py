@@ -1,0 +1,310 @@
+"""The running bot: one listener, one worker, one record.
+
+``Bot.start()`` connects (who am I, the instance's limits), loads the admin
+data, opens the record, starts the listener and the worker thread.
+``Bot.stop()`` (SIGTERM) lets the in-flight mention finish — or leaves it
+claimable for the next start — and closes the database.
+
+The worker is the only thread that makes REST calls or writes the record:
+
+    loop:
+        take streamed notifications → record.enqueue
+        catch-up requested?         → notifications(min_id=cursor) → enqueue, advance cursor
+        every due mention (pending, retry due, left by a crash) → Actor.process
+
+The cursor only moves in the catch-up, after what it covers was enqueued: a
+streamed notification never moves it, or a gap before it would be skipped.
+
+Not done yet: reloading the catalog and rules on SIGHUP (restart to reload).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.act import Actor, Result
+from bot.catalog import Config, load_config
+from bot.client import Backoff, Client, InstanceInfo, Me, id_int
+from bot.decide import Policy
+from bot.errors import FilRougeError, PermanentError, RateLimited, TransientError
+from bot.listen import Inbox, Listener
+from bot.metrics import Health, Metrics
+from bot.record import Store
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: How many streamed statuses are kept in memory to save a fetch when processing.
+_PAYLOAD_CACHE = 1000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Bot:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        backoff: Backoff | None = None,
+        stream_backoff: Backoff | None = None,
+        metrics: Metrics | None = None,
+        health: Health | None = None,
+        config: Config | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.backoff = backoff or Backoff()
+        self.stream_backoff = stream_backoff or Backoff(base=2.0, cap=300.0)
+        self.metrics = metrics or Metrics()
+        self.health = health or Health()
+        self._config = config
+        self.client = Client(settings, backoff=self.backoff)
+        self.inbox = Inbox()
+        self.me: Me | None = None
+        self.instance: InstanceInfo | None = None
+        self.store: Store | None = None
+        self.actor: Actor | None = None
+        self.listener: Listener | None = None
+        self._resolver: Any = None
+        self._stopping = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._started_at: datetime | None = None
+        self._payloads: dict[str, Mapping[str, Any]] = {}
+        self._pause_until = 0.0
+        self._failures = 0
+        #: Results of every processed mention, newest last (tests and the demo read it).
+        self.results: list[Result] = []
+        self._results_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Bot({self.client!r})"
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> Bot:
+        """Connect, load, open, and start listening. Raises on a bad token or bad data."""
+        settings = self.settings
+        config = self._config or load_config(settings)
+        self._config = config
+        self.me, self.instance = self.client.connect()
+        log.info(
+            "connected as @%s on %s (limit %d characters)",
+            self.me.acct,
+            self.client.base_url,
+            self.instance.max_characters,
+            extra={"event": "connect", "account_id": self.me.id},
+        )
+        policy = Policy.from_settings(
+            settings,
+            self_id=self.me.id,
+            max_characters=self.instance.max_characters,
+            url_length=self.instance.url_length,
+        )
+        self.store = Store(settings.db_path)
+        self._started_at = self.clock()
+        resolve_links = None
+        if settings.resolve_hosts:
+            from bot.links import Resolver
+
+            store = self.store
+            self._resolver = Resolver.from_settings(
+                settings,
+                cache_get=store.cached_link,
+                cache_put=lambda url, resolved: store.cache_link(url, resolved, self.clock()),
+            )
+            resolve_links = self._resolver.resolve_many
+        self.actor = Actor(
+            client=self.client,
+            store=self.store,
+            config=config,
+            policy=policy,
+            settings=settings,
+            metrics=self.metrics,
+            backoff=self.backoff,
+            clock=self.clock,
+            resolve_links=resolve_links,
+        )
+        self.listener = Listener(
+            inbox=self.inbox,
+            api_factory=self.client.new_api if settings.streaming else None,
+            health=self.health,
+            metrics=self.metrics,
+            poll_interval=settings.poll_interval,
+            stall_timeout=settings.stream_stall_timeout,
+            connect_timeout=settings.request_timeout + settings.stream_stall_timeout,
+            backoff=self.stream_backoff,
+        )
+        self.health.update(started_at=time.time(), polling=not settings.streaming)
+        self._stopping.clear()
+        self._worker = threading.Thread(target=self._work, name="filrouge-worker", daemon=True)
+        self._worker.start()
+        self.listener.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop listening, let the worker finish its mention, close the record."""
+        self._stopping.set()
+        self.inbox.wake()
+        if self.listener is not None:
+            self.listener.stop()
+        if self._worker is not None:
+            self._worker.join(timeout)
+            if self._worker.is_alive():
+                log.warning("the worker did not stop in %.0fs", timeout, extra={"event": "stop"})
+            self._worker = None
+        if self._resolver is not None:
+            self._resolver.close()
+            self._resolver = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        log.info("stopped", extra={"event": "stop"})
+
+    def __enter__(self) -> Bot:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until ``stop()`` is called (or ``timeout``); True if stopped."""
+        return self._stopping.wait(timeout)
+
+    def run_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Poll ``predicate`` until it holds or ``timeout`` passes (tests, the demo)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.02)
+        return predicate()
+
+    def outcomes(self) -> list[Result]:
+        with self._results_lock:
+            return list(self.results)
+
+    # -- the worker -----------------------------------------------------------------------
+
+    def _stale_after(self) -> timedelta:
+        # One worker per record: a row claimed before this process started
+        # belongs to a process that died; one claimed since is our own.
+        assert self._started_at is not None
+        return max(self.clock() - self._started_at, timedelta(0))
+
+    def _work(self) -> None:
+        idle = max(0.01, min(1.0, self.settings.poll_interval))
+        while not self._stopping.is_set():
+            try:
+                wait = self._pause_until - time.time()
+                if wait > 0:
+                    self._stopping.wait(min(wait, idle))
+                    continue
+                self._cycle(idle)
+                self._failures = 0
+            except RateLimited as error:
+                self._pause(error.retry_at, error)
+            except PermanentError as error:
+                # A bad token or a refused request outside any one mention:
+                # nothing to do but wait, loudly, and try again later.
+                self._failures += 1
+                log.error(
+                    "%s (%s)", error, error.kind, extra={"event": "error", "kind": error.kind}
+                )
+                self._after_failure(error)
+            except (TransientError, FilRougeError) as error:
+                self._failures += 1
+                log.warning(
+                    "%s", error, extra={"event": "error", "kind": getattr(error, "kind", "")}
+                )
+                self._after_failure(error)
+            except Exception as error:
+                self._failures += 1
+                log.exception("worker error", extra={"event": "error", "kind": "internal"})
+                self._after_failure(error)
+
+    def _after_failure(self, error: BaseException) -> None:
+        self.health.update(last_error=str(error))
+        self.metrics.errors.labels(kind=getattr(error, "kind", "internal")).inc()
+        # Whatever failed (usually the catch-up) is asked for again after a pause.
+        self.inbox.request_catch_up()
+        self._stopping.wait(self.backoff.delay(self._failures))
+
+    def _pause(self, retry_at: float | None, error: BaseException) -> None:
+        self._failures += 1
+        until = (
+            retry_at if retry_at is not None else time.time() + self.backoff.delay(self._failures)
+        )
+        self._pause_until = max(until, time.time() + self.backoff.delay(1))
+        log.warning(
+            "rate limited; pausing for %.0fs",
+            self._pause_until - time.time(),
+            extra={"event": "ratelimit"},
+        )
+        self.health.update(last_error=str(error))
+        self.inbox.request_catch_up()
+
+    def _cycle(self, idle: float) -> None:
+        assert self.store is not None and self.actor is not None
+        item = self.inbox.get(timeout=idle)
+        while item is not None:
+            self._take(item)
+            item = self.inbox.get(timeout=0)
+        if self.inbox.take_catch_up():
+            self._catch_up()
+        for notification_id in self.store.due(self.clock(), stale_after=self._stale_after()):
+            if self._stopping.is_set():
+                return
+            status = self._payloads.pop(notification_id, None)
+            result = self.actor.process(
+                notification_id, stale_after=self._stale_after(), status=status
+            )
+            if result is None:
+                continue
+            with self._results_lock:
+                self.results.append(result)
+            if result.pause_until is not None:
+                self._pause(result.pause_until, RateLimited("rate limited", retry_at=None))
+                return
+            # Streamed mentions that arrived meanwhile go to the record first.
+            item = self.inbox.get(timeout=0)
+            while item is not None:
+                self._take(item)
+                item = self.inbox.get(timeout=0)
+
+    def _take(self, notification: Mapping[str, Any]) -> None:
+        """Record a mention notification as pending (duplicates are ignored)."""
+        assert self.store is not None
+        status = notification.get("status")
+        account = notification.get("account") or (status or {}).get("account") or {}
+        if not status or notification.get("id") is None:
+            return
+        notification_id = str(notification["id"])
+        new = self.store.enqueue(
+            notification_id, str(status["id"]), str(account.get("id", "")), self.clock()
+        )
+        if new:
+            self.metrics.mentions.inc()
+            if len(self._payloads) >= _PAYLOAD_CACHE:
+                self._payloads.pop(next(iter(self._payloads)))
+            self._payloads[notification_id] = status
+
+    def _catch_up(self) -> None:
+        """Fetch every mention after the cursor, record it, then move the cursor."""
+        assert self.store is not None
+        cursor = self.store.cursor()
+        not_before = self.clock() - self.settings.max_mention_age if cursor is None else None
+        notifications = self.client.notifications_since(cursor, not_before=not_before)
+        for notification in notifications:
+            self._take(notification)
+        if notifications:
+            newest = max(notifications, key=lambda n: id_int(n["id"]))
+            self.store.advance_cursor(str(newest["id"]))
+        self.health.update(last_event_at=time.time())

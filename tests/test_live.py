@@ -1,0 +1,473 @@
+"""The live bot end to end: the real ``Bot`` (stream + REST + SQLite record)
+against mastodon-mock over loopback HTTP. Nothing of the project is mocked.
+
+Each test names the guarantee it protects (DESIGN.md invariants, issue 3
+"Tests" and "Servers differ", issue 6 faults).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from mastodon_mock.testing import MockServer
+
+from bot.client import Backoff, idempotency_key
+from bot.errors import PermanentError
+from bot.record import Store
+from bot.runner import Bot
+from bot.settings import Settings
+from bot.text import html_to_text
+from tests.conftest import eventually
+
+pytestmark = pytest.mark.e2e
+
+SHARED_LINK = "https://app.flus.fr/links/1853382202557961738"
+ESSAY_HOST = "paulineharmange.fr"
+AFFICHES = (
+    "Pour les spectacles par exemple. Je trouve ça nul de faire des affiches générées par IA "
+    "quand on peut juste ré-utiliser des photos de spectacles précédents c'est tellement plus "
+    "parlant ^^."
+)
+
+
+class Live:
+    """A running bot on a mock server, with helpers to post and to look."""
+
+    def __init__(self, server: MockServer, settings: Settings, **bot_options: Any) -> None:
+        self.server = server
+        self.settings = settings
+        self.bot_options = bot_options
+        self.bot: Bot | None = None
+        self._clients: dict[str, Any] = {}
+        self.me = self.client("filrouge").account_verify_credentials()
+
+    def client(self, who: str) -> Any:
+        if who not in self._clients:
+            self._clients[who] = self.server.client(who)
+        return self._clients[who]
+
+    def start(self, **options: Any) -> Bot:
+        fast = Backoff(base=0.05, cap=0.5, rng=random.Random(5))
+        self.bot = Bot(
+            self.settings,
+            backoff=fast,
+            stream_backoff=fast,
+            **{**self.bot_options, **options},
+        ).start()
+        return self.bot
+
+    def stop(self) -> None:
+        if self.bot is not None:
+            self.bot.stop()
+            self.bot = None
+
+    def wait_streaming(self) -> None:
+        assert self.bot is not None and self.bot.listener is not None
+        listener = self.bot.listener
+        eventually(lambda: listener.connections >= 1 and listener.stream_connected)
+
+    # -- the server side --------------------------------------------------------------
+
+    def post(self, who: str, text: str, **options: Any) -> Any:
+        return self.client(who).status_post(text, **options)
+
+    def thread(self, *lines: tuple[str, str], **options: Any) -> Any:
+        """Post a chain of replies; returns the last status."""
+        parent = None
+        for who, text in lines:
+            parent = self.post(
+                who, text, in_reply_to_id=parent["id"] if parent else None, **options
+            )
+        return parent
+
+    def notification_id(self, status: Any) -> str:
+        """The bot's notification id for a mention status."""
+
+        def find() -> str | None:
+            for n in self.client("filrouge").notifications(types=["mention"], limit=80):
+                if str(n["status"]["id"]) == str(status["id"]):
+                    return str(n["id"])
+            return None
+
+        found: str = eventually(find)
+        return found
+
+    def replies_to(self, status: Any) -> list[Any]:
+        """The bot's statuses replying to ``status`` (as the bot sees the thread)."""
+        context = self.client("filrouge").status_context(status["id"])
+        return [
+            s
+            for s in context["descendants"]
+            if str(s["account"]["id"]) == str(self.me["id"])
+            and str(s["in_reply_to_id"]) == str(status["id"])
+        ]
+
+    # -- the record side --------------------------------------------------------------
+
+    def outcome(self, status: Any, timeout: float = 10.0) -> dict[str, Any]:
+        """The recorded final outcome of the mention ``status`` (waits for it)."""
+        notification_id = self.notification_id(status)
+
+        def final() -> dict[str, Any] | None:
+            with Store(self.settings.db_path) as store:
+                row = store.outcome(notification_id)
+            if row is None:
+                return None
+            final = row["state"] in ("replied", "skipped")
+            gave_up = row["state"] == "failed" and not row.get("retry_at")
+            return row if final or gave_up else None
+
+        found: dict[str, Any] = eventually(final, timeout=timeout)
+        return found
+
+
+@pytest.fixture
+def live(
+    start_server: Callable[..., MockServer], settings_for: Callable[..., Settings]
+) -> Iterator[Callable[..., Live]]:
+    made: list[Live] = []
+
+    def make(server_options: dict[str, Any] | None = None, **overrides: Any) -> Live:
+        bot_options = overrides.pop("bot_options", {})
+        server = start_server(**(server_options or {}))
+        harness = Live(server, settings_for(server, **overrides), **bot_options)
+        made.append(harness)
+        return harness
+
+    yield make
+    for harness in made:
+        harness.stop()
+
+
+def text_of(status: Any) -> str:
+    return html_to_text(str(status["content"])).text
+
+
+def mentioned(status: Any) -> set[str]:
+    return {m["acct"] for m in status["mentions"]}
+
+
+# -- replies ---------------------------------------------------------------------------------
+
+
+def test_public_mention_gets_a_reply_with_the_link_and_a_quote(live: Callable[..., Live]) -> None:
+    """Issue 3: public mention → reply at the default visibility, link + relevant quote.
+    Also: ``language`` null on the mention (servers differ) → the reply still says its own."""
+    harness = live()
+    harness.start()
+    harness.wait_streaming()
+    mention = harness.thread(
+        ("carol", f"Un texte à lire avant de continuer : {SHARED_LINK}"),
+        ("alice", f"@carol @filrouge {AFFICHES}"),
+    )
+    assert mention["language"] is None
+    outcome = harness.outcome(mention)
+    assert outcome["state"] == "replied", outcome
+    [reply] = harness.replies_to(mention)
+    assert str(reply["id"]) == outcome["reply_id"]
+    assert reply["visibility"] == "unlisted"  # the default, narrower than public
+    assert reply["language"] == "fr"
+    assert ESSAY_HOST in str(reply["content"])
+    assert "«" in text_of(reply) or "“" in text_of(reply) or outcome["rule"]
+    # Only the requester is mentioned (invariant 4), never carol.
+    assert mentioned(reply) == {"alice"}
+
+
+def test_direct_mention_gets_a_direct_reply_to_the_sender_only(live: Callable[..., Live]) -> None:
+    """Invariant 3 and 4: a DM is answered by DM, mentioning only its sender."""
+    harness = live()
+    harness.start()
+    root = harness.post("carol", f"À lire : {SHARED_LINK}")
+    mention = harness.post(
+        "alice",
+        f"@filrouge @bob {AFFICHES}",
+        visibility="direct",
+        in_reply_to_id=root["id"],
+    )
+    assert harness.outcome(mention)["state"] == "replied"
+    [reply] = harness.replies_to(mention)
+    assert reply["visibility"] == "direct"
+    assert mentioned(reply) == {"alice"}
+
+
+def test_followers_only_mention_is_never_answered_wider_than_private(
+    live: Callable[..., Live],
+) -> None:
+    """Invariant 3: visibility never widens."""
+    harness = live(default_visibility="public")
+    harness.start()
+    mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}", visibility="private")
+    assert harness.outcome(mention)["state"] == "replied"
+    [reply] = harness.replies_to(mention)
+    assert reply["visibility"] in ("private", "direct")
+
+
+def test_a_content_warning_is_kept(live: Callable[..., Live]) -> None:
+    """Invariant 5."""
+    harness = live()
+    harness.start()
+    mention = harness.post(
+        "alice", f"@filrouge {SHARED_LINK} {AFFICHES}", spoiler_text="IA, débat houleux"
+    )
+    assert harness.outcome(mention)["state"] == "replied"
+    [reply] = harness.replies_to(mention)
+    assert reply["spoiler_text"] == "IA, débat houleux"
+
+
+# -- guards ----------------------------------------------------------------------------------
+
+
+def test_guards_skip_bots_nobot_bios_and_opted_out_accounts(live: Callable[..., Live]) -> None:
+    """Invariant 6: no reply to a bot, a #nobot bio, an opted-out account; reason recorded."""
+    harness = live()
+    harness.start()
+    from_bot = harness.post("beepboop", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    from_quiet = harness.post("quiet", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    stop = harness.post("bob", "@filrouge stop")
+    assert harness.outcome(from_bot)["reason"] == "bot_account"
+    assert harness.outcome(from_quiet)["reason"] == "nobot"
+    harness.outcome(stop)
+    after_stop = harness.post("bob", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    assert harness.outcome(after_stop)["reason"] == "opted_out"
+    for status in (from_bot, from_quiet, after_stop):
+        assert harness.replies_to(status) == []
+
+
+def test_the_bots_own_post_is_never_answered(live: Callable[..., Live]) -> None:
+    """Invariant 6 (self). Mastodon never notifies an account of its own post, so
+    the notification is handed to the bot the way the stream would."""
+    harness = live()
+    bot = harness.start()
+    own = harness.post("filrouge", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    bot.inbox.put(
+        {"id": "999999999999", "type": "mention", "status": own, "account": own["account"]}
+    )
+    eventually(lambda: any(r.notification_id == "999999999999" for r in bot.outcomes()))
+    result = next(r for r in bot.outcomes() if r.notification_id == "999999999999")
+    assert (result.outcome, result.detail) == ("skipped", "self")
+    assert harness.replies_to(own) == []
+
+
+def test_a_mention_older_than_the_maximum_age_is_skipped(live: Callable[..., Live]) -> None:
+    """Invariant 6 (age): a bot back from downtime does not answer old mentions."""
+    harness = live(max_mention_age="1h")
+    mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    harness.start(clock=lambda: datetime.now(UTC) + timedelta(hours=2))
+    assert harness.outcome(mention)["reason"] == "too_old"
+    assert harness.replies_to(mention) == []
+
+
+def test_a_burst_in_one_thread_respects_the_thread_limit(live: Callable[..., Live]) -> None:
+    """Invariant 7: 20 mentions at once in one thread → at most the limit answered."""
+    harness = live(thread_reply_limit=3)
+    harness.start()
+    root = harness.post("carol", f"À lire : {SHARED_LINK}")
+    people = ["alice", "bob", "maiwann", "carol"]
+    mentions = [
+        harness.post(people[i % 4], f"@filrouge {AFFICHES} ({i})", in_reply_to_id=root["id"])
+        for i in range(20)
+    ]
+    outcomes = [harness.outcome(m) for m in mentions]
+    replied = [o for o in outcomes if o["state"] == "replied"]
+    assert len(replied) == 3
+    assert {o["reason"] for o in outcomes if o["state"] == "skipped"} <= {
+        "thread_limit",
+        "cooldown",
+        "account_cooldown",
+    }
+    assert sum(len(harness.replies_to(m)) for m in mentions) == 3
+
+
+def test_a_burst_with_the_default_cooldown_gets_one_reply(live: Callable[..., Live]) -> None:
+    harness = live(thread_cooldown="10m")
+    harness.start()
+    root = harness.post("carol", f"À lire : {SHARED_LINK}")
+    mentions = [
+        harness.post("alice", f"@filrouge {AFFICHES} ({i})", in_reply_to_id=root["id"])
+        for i in range(20)
+    ]
+    outcomes = [harness.outcome(m) for m in mentions]
+    assert sum(o["state"] == "replied" for o in outcomes) == 1
+    assert {o["reason"] for o in outcomes if o["state"] == "skipped"} <= {
+        "thread_limit",
+        "cooldown",
+    }
+
+
+# -- listening --------------------------------------------------------------------------------
+
+
+def test_with_streaming_switched_off_polling_answers(live: Callable[..., Live]) -> None:
+    """Servers differ: no streaming endpoint at all (404); polling carries the bot."""
+    harness = live({"streaming": False})
+    bot = harness.start()
+    mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    assert harness.outcome(mention)["state"] == "replied"
+    assert bot.health.snapshot()["polling"] is True
+    assert len(harness.replies_to(mention)) == 1
+
+
+def test_with_streaming_disabled_in_the_settings_polling_answers(
+    live: Callable[..., Live],
+) -> None:
+    harness = live(streaming=False)
+    harness.start()
+    mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    assert harness.outcome(mention)["state"] == "replied"
+
+
+def test_mentions_during_a_stream_drop_are_answered_once_after_reconnect(
+    live: Callable[..., Live],
+) -> None:
+    """The stream does not replay: the catch-up after the reconnect must find them.
+    Polling is slowed right down so only the reconnect's catch-up can."""
+    harness = live(poll_interval=60.0)
+    bot = harness.start()
+    harness.wait_streaming()
+    assert bot.listener is not None
+    connections = bot.listener.connections
+    outage = harness.server.fault(path_regex=r"^/api/v1/streaming", status=503)
+    bot.listener._close_stream()  # the connection drops
+    eventually(lambda: not bot.listener.stream_connected)  # type: ignore[union-attr]
+    mentions = [harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES} {i}") for i in range(3)]
+    outage.delete()
+    eventually(lambda: bot.listener.connections > connections)  # type: ignore[union-attr]
+    for mention in mentions:
+        assert harness.outcome(mention)["state"] == "replied"
+        assert len(harness.replies_to(mention)) == 1
+
+
+# -- restarts and crashes ------------------------------------------------------------------------
+
+
+def test_a_restart_in_the_middle_of_a_backlog_loses_and_doubles_nothing(
+    live: Callable[..., Live],
+) -> None:
+    """Invariants 1 and 2 across a restart (SIGTERM-style stop mid-backlog)."""
+    harness = live()
+    mentions = [
+        harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES} ({i})") for i in range(12)
+    ]
+    bot = harness.start()
+    eventually(lambda: len(bot.outcomes()) >= 3)
+    harness.stop()
+    harness.start()
+    for mention in mentions:
+        assert harness.outcome(mention)["state"] in ("replied", "skipped")
+    assert all(len(harness.replies_to(m)) <= 1 for m in mentions)
+    assert sum(len(harness.replies_to(m)) for m in mentions) >= 1
+
+
+def test_a_crash_between_post_and_record_does_not_post_twice(live: Callable[..., Live]) -> None:
+    """Servers differ: ``Idempotency-Key`` ignored. A previous process posted the reply
+    (the server kept no key) and died before recording it; the restarted bot finds
+    the reply in the thread and records it instead of posting again."""
+    harness = live()
+    mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    notification_id = harness.notification_id(mention)
+    now = datetime.now(UTC)
+    with Store(harness.settings.db_path) as store:
+        store.enqueue(notification_id, str(mention["id"]), str(mention["account"]["id"]), now)
+        assert store.claim(notification_id, now, stale_after=timedelta(0)) is not None
+        store.mark_posting(notification_id, idempotency_key(str(harness.me["id"]), "x"), now)
+        store.advance_cursor(notification_id)
+    # The crashed process's reply, posted with no idempotency key the server kept.
+    earlier = harness.client("filrouge").status_post(
+        "@alice (réponse envoyée avant la panne)",
+        in_reply_to_id=mention["id"],
+        visibility="unlisted",
+    )
+    harness.start()
+    outcome = harness.outcome(mention)
+    assert outcome["state"] == "replied"
+    assert outcome["reply_id"] == str(earlier["id"])
+    assert [str(r["id"]) for r in harness.replies_to(mention)] == [str(earlier["id"])]
+
+
+# -- server faults ------------------------------------------------------------------------------
+
+
+def test_a_rate_limited_post_is_retried_after_the_reset(live: Callable[..., Live]) -> None:
+    """Issue 6: 429 on posting with a reset time → waits for it, then answers once."""
+    harness = live()
+    harness.start()
+    reset = str(int(time.time()) + 2)
+    harness.server.fault(
+        path="/api/v1/statuses",
+        methods=["POST"],
+        type="ratelimit",
+        headers={"X-RateLimit-Reset": reset},
+        count=1,
+    )
+    mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    assert harness.outcome(mention, timeout=15)["state"] == "replied"
+    assert len(harness.replies_to(mention)) == 1
+
+
+def test_server_errors_on_the_thread_are_retried(live: Callable[..., Live]) -> None:
+    """Issue 6: 5xx on status_context → retried with backoff, answered once."""
+    harness = live()
+    harness.start()
+    harness.server.fault(path_regex=r"/context$", status=502, count=4)
+    mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    outcome = harness.outcome(mention)
+    assert outcome["state"] == "replied"
+    assert len(harness.replies_to(mention)) == 1
+
+
+def test_a_mention_deleted_before_it_is_processed_is_skipped_as_gone(
+    live: Callable[..., Live],
+) -> None:
+    """Recorded (invariant 2) even though there is nothing left to answer: the
+    mention was recorded as pending by an earlier run, then its author deleted it
+    (Mastodon deletes the notification with it, so only the record remembers)."""
+    harness = live()
+    mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    notification_id = harness.notification_id(mention)
+    with Store(harness.settings.db_path) as store:
+        store.enqueue(
+            notification_id, str(mention["id"]), str(mention["account"]["id"]), datetime.now(UTC)
+        )
+    harness.client("alice").status_delete(mention["id"])
+    harness.start()
+
+    def recorded() -> dict[str, Any] | None:
+        with Store(harness.settings.db_path) as store:
+            row = store.outcome(notification_id)
+        return row if row and row["state"] == "skipped" else None
+
+    assert eventually(recorded)["reason"] == "gone"
+
+
+def test_a_bad_token_answered_with_400_stops_the_start(live: Callable[..., Live]) -> None:
+    """Servers differ: 400 instead of 401 for a bad token."""
+    harness = live()
+    harness.server.fault(
+        path="/api/v1/accounts/verify_credentials", status=400, body={"error": "invalid_token"}
+    )
+    with pytest.raises(PermanentError) as caught:
+        harness.start()
+    assert caught.value.kind == "auth"
+
+
+def test_an_unparsable_version_string_changes_nothing(live: Callable[..., Live]) -> None:
+    """Servers differ: versions Mastodon.py cannot parse (``version_check_mode="none"``)."""
+    harness = live({"version": "0.16.0+git-b3f4 (compatible; GoToSocial 0.16.0)"})
+    harness.start()
+    mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    assert harness.outcome(mention)["state"] == "replied"
+
+
+def test_dry_run_records_and_never_posts(live: Callable[..., Live]) -> None:
+    harness = live(dry_run=True)
+    harness.start()
+    mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    outcome = harness.outcome(mention)
+    assert outcome["state"] == "replied"
+    assert outcome["reply_id"] is None
+    assert harness.replies_to(mention) == []
