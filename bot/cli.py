@@ -29,6 +29,18 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command(
+        name="run",
+        module="bot.commands.run",
+        help="Run the bot: stream and poll mentions, decide, reply, record (until SIGTERM).",
+        example="filrouge run --dry-run",
+    ),
+    Command(
+        name="demo",
+        module="bot.commands.demo",
+        help="See the bot answer a heated thread on an embedded Mastodon (no account needed).",
+        example="filrouge demo",
+    ),
+    Command(
         name="preview",
         module="bot.commands.preview",
         help="Show the reply the bot would post to a mention with this text (offline).",

@@ -1,0 +1,83 @@
+"""``filrouge run``: the bot, until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+log = logging.getLogger("bot.run")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="decide and record, never post (same as FILROUGE_DRY_RUN=true)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.errors import ConfigError, PermanentError, TransientError
+    from bot.logs import setup_logging, warn_if_env_readable
+    from bot.ops import OpsServer, sqlite_write_check
+    from bot.runner import Bot
+    from bot.settings import Settings
+
+    settings = Settings(dry_run=True) if args.dry_run else Settings()
+    setup_logging(settings)
+    warn_if_env_readable(".env")
+    if not settings.instance_url or not settings.access_token.get_secret_value():
+        log.error(
+            "FILROUGE_INSTANCE_URL and FILROUGE_ACCESS_TOKEN must be set (in the environment "
+            "or .env); see the README, or try `filrouge demo`",
+            extra={"event": "start"},
+        )
+        return 2
+
+    stop = threading.Event()
+
+    def on_signal(number: int, frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(number).name, extra={"event": "stop"})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    bot = Bot(settings)
+    try:
+        bot.start()
+    except ConfigError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except PermanentError as error:
+        log.error("cannot start: %s (%s)", error, error.kind, extra={"event": "start"})
+        bot.stop()
+        return 3
+    except TransientError as error:
+        log.error("cannot reach the server: %s", error, extra={"event": "start"})
+        bot.stop()
+        return 4
+
+    ops = OpsServer.from_settings(
+        settings,
+        health=bot.health,
+        metrics=bot.metrics,
+        db_check=sqlite_write_check(settings.db_path),
+    )
+    if ops is not None:
+        ops.start()
+        log.info("health and metrics on %s", ops.url, extra={"event": "start"})
+    try:
+        # Reloading on SIGHUP is not implemented yet: restart to load new admin data.
+        while not stop.wait(1.0):
+            pass
+    finally:
+        bot.stop()
+        if ops is not None:
+            ops.stop()
+    return 0
