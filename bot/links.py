@@ -19,7 +19,10 @@ Two things live here:
      checked address (Host header and TLS SNI carry the name), so a DNS answer
      that changes between check and connect cannot redirect it;
   4. at most ``max_redirects`` redirects, one deadline for the whole walk, and
-     at most ``max_bytes`` of body read (decompression included).
+     at most ``max_bytes`` of body read (decompression included). Each network
+     wait is bounded by the time left when its hop started and the walk stops
+     at the first check past the deadline, so a walk never takes more than
+     twice ``timeout``.
 
   Then ``<link rel="canonical">`` or ``<meta property="og:url">`` is read from
   the HTML with the standard library's parser, else the final URL.
@@ -532,7 +535,9 @@ class Resolver:
         remaining = deadline - self._clock()
         if remaining <= 0:
             raise httpx.TimeoutException("resolution took too long")
-        pinned = hop.url.copy_with(host=str(hop.address))
+        # userinfo would go out as an Authorization header: a stranger's link
+        # does not get to make the bot send credentials.
+        pinned = hop.url.copy_with(host=str(hop.address), userinfo=b"")
         name = f"[{hop.host}]" if ":" in hop.host else hop.host
         default_port = hop.port == _DEFAULT_PORTS[hop.url.scheme]
         host_header = name if default_port else f"{name}:{hop.port}"

@@ -526,6 +526,25 @@ def test_connects_to_the_checked_address_with_name_in_host_and_sni() -> None:
     assert request.extensions["sni_hostname"] == "app.flus.fr"
 
 
+def test_credentials_in_a_link_are_not_sent() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, html=page(canonical=ESSAY))
+
+    resolver = Resolver(
+        ["app.flus.fr"],
+        resolve_host=names({"app.flus.fr": ["93.184.215.14"]}),
+        transport=httpx.MockTransport(handler),
+    )
+    with resolver:
+        assert resolver.resolve("https://admin:hunter2@app.flus.fr/links/1") == ESSAY
+    (request,) = seen
+    assert "authorization" not in request.headers
+    assert request.url.userinfo == b""
+
+
 # -- SSRF: nothing reaches a forbidden address ----------------------------------
 
 
