@@ -65,6 +65,18 @@ COMMANDS: tuple[Command, ...] = (
         example="filrouge register --instance https://mastodon.example --env-file .env",
     ),
     Command(
+        name="catalog import",
+        module="bot.commands.catalog_import",
+        help="Write a draft catalog entry (metadata, candidate quotes) from an essay's page.",
+        example="filrouge catalog import https://blog.example/essai/ --out essai.toml",
+    ),
+    Command(
+        name="replay",
+        module="bot.commands.replay",
+        help="Run the catalog and rules over saved threads (JSON lines); summarise by rule.",
+        example="filrouge replay threads.jsonl",
+    ),
+    Command(
         name="log",
         module="bot.commands.log",
         help="Show recent mentions from the record: outcome, rule, reason, quote, reply.",
