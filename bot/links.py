@@ -416,44 +416,32 @@ class Resolver:
     def resolve(self, url: str) -> str | None:
         """The canonical URL ``url`` leads to, or None when it is not on an
         allowlisted host, a hop was refused, or the walk failed."""
-        if not self.handles(url):
-            return None
-        key = normalize_url(url)
-        if self._cache_get is not None:
-            cached = self._cache_get(key)
-            if cached is not None:
-                return cached
-        try:
-            answer = self._walk(url.strip())
-        except Refused as refusal:
-            log.warning(
-                "link not resolved: %s",
-                refusal,
-                extra={"event": "link_refused", "url": url},
-            )
-            self._put(key, None)
-            return None
-        except (httpx.HTTPError, httpx.InvalidURL, OSError, UnicodeError, ValueError) as error:
-            # Network trouble is not cached: the next mention may get through.
-            log.info(
-                "link not resolved: %s: %s",
-                type(error).__name__,
-                error,
-                extra={"event": "link_failed", "url": url},
-            )
-            return None
-        self._put(key, answer)
+        answer, _ = self._resolve(url)
         return answer
 
-    def resolve_many(self, urls: Iterable[str]) -> dict[str, str]:
+    def resolve_many(self, urls: Iterable[str], *, max_walks: int = 3) -> dict[str, str]:
         """``{normalize_url(link): resolved}`` for the links this resolver
-        handles, as ``bot.understand.find_essay`` takes them."""
+        handles, as ``bot.understand.find_essay`` takes them.
+
+        Give the links nearest the mention first: at most ``max_walks`` of
+        them are fetched per call (cached answers are free), so a thread of a
+        thousand aggregator links costs a few fetches, not a thousand.
+        """
         resolved: dict[str, str] = {}
+        seen: set[str] = set()
+        walks = 0
         for url in urls:
             key = normalize_url(url)
-            if key in resolved or not self.handles(url):
+            if key in seen or not self.handles(url):
                 continue
-            answer = self.resolve(url)
+            seen.add(key)
+            if walks >= max_walks:
+                cached = self._cached(key)
+                if cached is not None:
+                    resolved[key] = cached
+                continue
+            answer, walked = self._resolve(url)
+            walks += walked
             if answer is not None:
                 resolved[key] = answer
         return resolved
@@ -473,6 +461,39 @@ class Resolver:
         self.close()
 
     # -- the walk -------------------------------------------------------------
+
+    def _cached(self, key: str) -> str | None:
+        return self._cache_get(key) if self._cache_get is not None else None
+
+    def _resolve(self, url: str) -> tuple[str | None, bool]:
+        """The answer, and whether the network was used to get it."""
+        if not self.handles(url):
+            return None, False
+        key = normalize_url(url)
+        cached = self._cached(key)
+        if cached is not None:
+            return cached, False
+        try:
+            answer = self._walk(url.strip())
+        except Refused as refusal:
+            log.warning(
+                "link not resolved: %s",
+                refusal,
+                extra={"event": "link_refused", "url": url},
+            )
+            self._put(key, None)
+            return None, True
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, UnicodeError, ValueError) as error:
+            # Network trouble is not cached: the next mention may get through.
+            log.info(
+                "link not resolved: %s: %s",
+                type(error).__name__,
+                error,
+                extra={"event": "link_failed", "url": url},
+            )
+            return None, True
+        self._put(key, answer)
+        return answer, True
 
     def _put(self, key: str, answer: str | None) -> None:
         if self._cache_put is not None:

@@ -481,6 +481,35 @@ def test_resolve_many_maps_normalised_links() -> None:
         assert resolver.resolve_many(links) == {"https://app.flus.fr/links/1": ESSAY}
 
 
+def test_resolve_many_bounds_the_fetches_per_call() -> None:
+    """A thread full of aggregator links costs a few fetches, not one each."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, html=page(canonical=f"{ESSAY}{request.url.path}"))
+
+    stored: dict[str, str | None] = {"https://app.flus.fr/links/99": ESSAY}
+    resolver = Resolver(
+        ["app.flus.fr"],
+        resolve_host=names({"app.flus.fr": ["93.184.215.14"]}),
+        transport=httpx.MockTransport(handler),
+        cache_get=stored.get,
+        cache_put=stored.__setitem__,
+    )
+    links = [f"https://app.flus.fr/links/{n}" for n in range(100)]
+    with resolver:
+        resolved = resolver.resolve_many(links, max_walks=3)
+    assert len(seen) == 3
+    # The first three, fetched; the rest only if already cached.
+    assert set(resolved) == {
+        "https://app.flus.fr/links/0",
+        "https://app.flus.fr/links/1",
+        "https://app.flus.fr/links/2",
+        "https://app.flus.fr/links/99",
+    }
+
+
 def test_from_settings() -> None:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
