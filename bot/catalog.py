@@ -321,6 +321,11 @@ class _Checker:
         self.lines = lines
         self.problems: list[Problem] = []
 
+    def sorted_problems(self) -> list[Problem]:
+        """In file order, which is how an admin fixes them (the sort is stable,
+        so problems on one line keep the order they were found in)."""
+        return sorted(self.problems, key=lambda problem: problem.line or 0)
+
     def add(self, at: _Path, key: str | None, where: str, message: str, hint: str = "") -> None:
         self.problems.append(Problem(self.path, self.lines.line(at, key), where, message, hint))
 
@@ -643,7 +648,7 @@ def _load_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
                     line=line,
                 )
             )
-    return Catalog(essays=tuple(essays), path=path), check.problems
+    return Catalog(essays=tuple(essays), path=path), check.sorted_problems()
 
 
 def _claim_id(
@@ -938,7 +943,7 @@ def _load_rules(
         rules.append(rule)
         for lang, template in parsed.items():
             templates[(name, lang)] = template
-    return RuleSet(rules=tuple(rules), path=path, templates=templates), check.problems
+    return RuleSet(rules=tuple(rules), path=path, templates=templates), check.sorted_problems()
 
 
 def _enum(
