@@ -63,6 +63,7 @@ Rules format (``rules.toml``), tried in order, first match wins::
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -223,7 +224,6 @@ class _Lines:
 
     def __init__(self, text: str) -> None:
         self.blocks: dict[_Path, _Block] = {(): _Block(1)}
-        self.last_line = max(1, text.count("\n") + 1)
         counters: dict[tuple[str, ...], int] = {}
         current: _Path = ()
         in_string: str | None = None
@@ -448,8 +448,8 @@ class _Checker:
             expected = "an integer" if integer else "a number"
             self.add(at, key, where, f"{key!r} must be {expected}, not {_kind(value)}")
             return None
-        if value < 0:
-            self.add(at, key, where, f"{key!r} must not be negative")
+        if not math.isfinite(value) or value < 0:
+            self.add(at, key, where, f"{key!r} must be a finite number, not negative")
             return None
         return float(value) if not integer else int(value)
 

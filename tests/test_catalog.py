@@ -645,6 +645,20 @@ def test_defaults_of_a_minimal_rule(tmp_path: Path) -> None:
     assert (rule.quotes, rule.prompts, rule.tags) == ((), (), ())
 
 
+@pytest.mark.parametrize("value", ["-1", "nan", "inf"])
+def test_heat_bounds_are_finite_and_positive(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        '[[rules]]\nname = "r"\naction = "link"\nwhen.min_heat = '
+        + value
+        + '\ntemplates.fr = "{requester} {essay_url}"\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_rules(path, load_catalog(SMALL), max_characters=500)
+    (problem,) = caught.value.problems
+    assert problem.line == 4 and "'min_heat' must be a finite number" in problem.message
+
+
 def test_hashtags_compare_folded(tmp_path: Path) -> None:
     path = tmp_path / "catalog.toml"
     two = SMALL.read_text("utf-8") + (
