@@ -35,11 +35,13 @@ The order, and why:
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -74,6 +76,7 @@ from bot.text import fold
 if TYPE_CHECKING:
     from bot.catalog import Config
     from bot.model import EssayMatch, History, Thread
+    from bot.rank import Scored
     from bot.settings import Settings
 
 # -- policy -------------------------------------------------------------------
@@ -476,13 +479,19 @@ class _Facts:
     text: str
     body: str
     folded: str
+    #: The ancestors' texts, oldest first, then the mention's.
     thread_texts: tuple[str, ...]
-    thread_folded: tuple[str, ...]
     language: str | None
     essay_id: str | None
     visibility: Visibility
     depth: int
     heat: float
+
+    @cached_property
+    def thread_folded(self) -> tuple[str, ...]:
+        # Folded on first use only: most rules never look at the thread, and a
+        # long thread would cost more to fold than the rest of the decision.
+        return tuple(fold(text) for text in self.thread_texts)
 
 
 def _match(rule: Rule, facts: _Facts, policy: Policy) -> tuple[bool, str]:
@@ -656,17 +665,30 @@ def _candidates(rule: Rule, essay: Essay, kind: str, inputs: Inputs) -> list[Can
     pool: Sequence[Candidate] = essay.quotes if kind == "quote" else essay.prompts
     allowed = rule.quotes if kind == "quote" else rule.prompts
     used = inputs.history.thread_quote_ids if kind == "quote" else inputs.history.thread_prompt_ids
-    tags = {fold(tag) for tag in rule.tags}
+    tags = {_fold_tag(tag) for tag in rule.tags}
     return [
         item
         for item in pool
         if (not allowed or item.id in allowed)
-        and (not tags or tags & {fold(tag) for tag in item.tags})
+        and (not tags or any(_fold_tag(tag) in tags for tag in item.tags))
         and item.id not in used
     ]
 
 
-def _rank(items: Sequence[Candidate], inputs: Inputs, language: str) -> list[_Ranked]:
+@lru_cache(maxsize=8192)
+def _fold_tag(tag: str) -> str:
+    # Tags repeat across thousands of quotes: fold each once per process.
+    return fold(tag).lstrip("#")
+
+
+def _rank(items: Sequence[Candidate], inputs: Inputs, language: str) -> Iterator[_Ranked]:
+    """The candidates, most relevant first; equal scores go to the least recently
+    used (never used first), then to the id.
+
+    Lazy: the index already sorts by score, so only a group of equal scores is
+    re-sorted, and only when the caller gets that far (with thousands of quotes
+    the first one usually fits).
+    """
     from bot.rank import Query
 
     query = Query(
@@ -675,20 +697,24 @@ def _rank(items: Sequence[Candidate], inputs: Inputs, language: str) -> list[_Ra
         language=language,
     )
     by_id = {item.id: item for item in items}
-    scored = inputs.config.index.score(list(by_id), query)
+    scored = [s for s in inputs.config.index.score(list(by_id), query) if s.id in by_id]
     last_used = inputs.history.last_used
-    ranked = [
-        _Ranked(by_id[s.id], s.score, tuple(s.matched), last_used.get(s.id))
-        for s in scored
-        if s.id in by_id
-    ]
 
-    def key(r: _Ranked) -> tuple[float, int, float, str]:
+    def key(s: Scored) -> tuple[int, float, str]:
+        used = last_used.get(s.id)
+        return (0 if used is None else 1, used.timestamp() if used else 0.0, s.id)
+
+    start = 0
+    while start < len(scored):
         # Scores are rounded so float noise cannot beat the least-recently-used rule.
-        used = r.last_used.timestamp() if r.last_used else 0.0
-        return (-round(r.score, 6), 0 if r.last_used is None else 1, used, r.item.id)
-
-    return sorted(ranked, key=key)
+        level = round(scored[start].score, 6)
+        end = start + 1
+        while end < len(scored) and round(scored[end].score, 6) == level:
+            end += 1
+        group = scored[start:end]
+        for s in sorted(group, key=key) if len(group) > 1 else group:
+            yield _Ranked(by_id[s.id], s.score, tuple(s.matched), last_used.get(s.id))
+        start = end
 
 
 def _prompt_text(prompt: Prompt, language: str, default: str) -> str:
@@ -714,70 +740,92 @@ class _Fitted:
     shortened: bool = False
 
 
+#: How many candidates, in rank order, may be cut at a sentence end when none fits whole.
+SHORTEN_TRIES = 20
+#: How many fitting attempts, and how many ranked candidates, the trace lists.
+TRACE_TRIES = 10
+TRACE_CANDIDATES = 10
+
+
 def _fit(
     template: Template,
     base: Mapping[str, str],
-    variants: Sequence[tuple[Candidate | None, Mapping[str, str]]],
+    variants: Iterable[tuple[Candidate | None, Mapping[str, str]]],
     shorten_field: str | None,
-    raw_texts: Mapping[str, str],
+    raw_of: Callable[[Candidate], str] | None,
     inputs: Inputs,
     steps: list[Step],
 ) -> _Fitted | None:
-    """The first variant whose whole status fits; else one shortened at a sentence end."""
+    """The first variant whose whole status fits; else one cut at a sentence end.
+
+    ``variants`` is consumed lazily, in preference order: a shorter candidate
+    further down is preferred to cutting the best one (invariant 8).
+    """
     policy = inputs.policy
     spoiler = inputs.mention.post.spoiler_text
     tried: list[str] = []
+    kept: list[tuple[Candidate, Mapping[str, str]]] = []
+    count = 0
+
+    def note(entry: str) -> None:
+        if len(tried) < TRACE_TRIES:
+            tried.append(entry)
+
+    def done(fitted: _Fitted, how: str) -> _Fitted:
+        detail = f"{fitted.length}/{policy.max_characters} characters"
+        if fitted.item is not None:
+            detail += f" with {fitted.item.id}{how}"
+        data = {"tried": tried, "count": count, **_chosen(fitted.item)}
+        steps.append(Step("fit", "length", True, detail, data))
+        return fitted
+
     for item, extra in variants:
+        count += 1
         text = render(template, {**base, **extra})
         ok, length = _fits(text, policy, spoiler)
-        tried.append(f"{item.id if item else 'text'} {length}")
+        note(f"{item.id if item else 'text'}: {length}")
         if ok:
-            steps.append(
-                Step(
-                    "fit",
-                    "length",
-                    True,
-                    f"{length}/{policy.max_characters} characters"
-                    + (f" with {item.id}" if item else ""),
-                    {"tried": tried, **_chosen(item)},
-                )
-            )
-            return _Fitted(text, item, length)
-    if shorten_field is not None:
-        for item, extra in variants:
-            if item is None:
-                continue
-            raw = raw_texts[item.id]
-            empty = render(template, {**base, **extra, shorten_field: ""})
-            _, overhead = _fits(empty, policy, spoiler)
-            budget = policy.max_characters - overhead
-            # status_length is not additive (graphemes merge, URLs weigh fixed),
-            # so the budget is checked again on the whole status and tightened.
-            for _ in range(5):
-                short = shorten_at_sentence(raw, budget, url_length=policy.url_length)
-                if short is None:
-                    break
-                text = render(
-                    template, {**base, **extra, shorten_field: neutralise_mentions(short)}
-                )
-                ok, length = _fits(text, policy, spoiler)
-                if ok:
-                    steps.append(
-                        Step(
-                            "fit",
-                            "length",
-                            True,
-                            f"{length}/{policy.max_characters} characters with {item.id}"
-                            " cut at a sentence end",
-                            {"tried": tried, **_chosen(item)},
-                        )
-                    )
-                    return _Fitted(text, item, length, shortened=True)
-                budget -= length - policy.max_characters
-            tried.append(f"{item.id} cannot be cut short enough")
+            return done(_Fitted(text, item, length), "")
+        if item is not None and len(kept) < SHORTEN_TRIES:
+            kept.append((item, extra))
+    if shorten_field is not None and raw_of is not None:
+        for item, extra in kept:
+            fitted = _shorten(template, {**base, **extra}, shorten_field, raw_of(item), inputs)
+            if fitted is not None:
+                return done(dataclasses.replace(fitted, item=item), " cut at a sentence end")
+            note(f"{item.id}: cannot be cut short enough")
     steps.append(
-        Step("fit", "length", False, f"nothing fits {policy.max_characters}", {"tried": tried})
+        Step(
+            "fit",
+            "length",
+            False,
+            f"nothing fits {policy.max_characters} characters",
+            {"tried": tried, "count": count},
+        )
     )
+    return None
+
+
+def _shorten(
+    template: Template, values: Mapping[str, str], name: str, raw: str, inputs: Inputs
+) -> _Fitted | None:
+    """``values[name]`` replaced by ``raw`` cut at a sentence end so the status fits."""
+    policy = inputs.policy
+    spoiler = inputs.mention.post.spoiler_text
+    _, overhead = _fits(render(template, {**values, name: ""}), policy, spoiler)
+    budget = policy.max_characters - overhead
+    # status_length is not additive (graphemes merge, URLs weigh a fixed
+    # amount, the neutralising zero-width spaces count), so the whole status is
+    # measured again and the budget tightened by the overshoot.
+    for _ in range(5):
+        short = shorten_at_sentence(raw, budget, url_length=policy.url_length)
+        if short is None:
+            return None
+        text = render(template, {**values, name: neutralise_mentions(short)})
+        ok, length = _fits(text, policy, spoiler)
+        if ok:
+            return _Fitted(text, None, length, shortened=True)
+        budget -= length - policy.max_characters
     return None
 
 
@@ -902,7 +950,6 @@ def _decide(inputs: Inputs, temperature: Heat, steps: list[Step]) -> Decision:
         body=text_body,
         folded=fold(post.text),
         thread_texts=(*(p.text for p in inputs.thread.ancestors), post.text),
-        thread_folded=(*(fold(p.text) for p in inputs.thread.ancestors), fold(post.text)),
         language=_language(post.language),
         essay_id=essay.id if essay else None,
         visibility=post.visibility,
@@ -982,7 +1029,7 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
     elif "quote" in fields:
         kind = "quote"
     if kind is None or essay is None:
-        fitted = _fit(template, base, [(None, {})], None, {}, inputs, steps)
+        fitted = _fit(template, base, [(None, {})], None, None, inputs, steps)
         if fitted is None:
             return Skip(SkipReason.DOES_NOT_FIT, "the template does not fit", rule.name)
         return _reply(inputs, rule, language, fitted.text, essay=essay)
@@ -994,13 +1041,14 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
             Step("candidates", kind, False, f"no {kind} left ({len(used)} already in this thread)")
         )
         return Skip(SkipReason.NO_CANDIDATE, f"no {kind} left for this thread", rule.name)
-    ranked = _rank(items, inputs, wanted or policy.default_language)
+    ranking = _rank(items, inputs, wanted or policy.default_language)
+    head = list(itertools.islice(ranking, TRACE_CANDIDATES))
     steps.append(
         Step(
             "candidates",
             kind,
             True,
-            f"{kind} {ranked[0].item.id} ranked first of {len(ranked)}",
+            f"{kind} {head[0].item.id} ranked first of {len(items)}",
             {
                 "candidates": [
                     {
@@ -1009,17 +1057,21 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
                         "matched": list(r.matched),
                         "last_used": r.last_used,
                     }
-                    for r in ranked[:10]
+                    for r in head
                 ]
             },
         )
     )
-    variants: list[tuple[Candidate | None, Mapping[str, str]]] = []
-    raw: dict[str, str] = {}
-    for r in ranked:
-        raw[r.item.id], extra = _candidate_values(r.item, language, policy.default_language)
-        variants.append((r.item, extra))
-    fitted = _fit(template, base, variants, kind, raw, inputs, steps)
+    default = policy.default_language
+
+    def variants() -> Iterator[tuple[Candidate | None, Mapping[str, str]]]:
+        for r in itertools.chain(head, ranking):
+            yield r.item, _candidate_values(r.item, language, default)[1]
+
+    def raw_of(item: Candidate) -> str:
+        return _candidate_values(item, language, default)[0]
+
+    fitted = _fit(template, base, variants(), kind, raw_of, inputs, steps)
     if fitted is None:
         return Skip(SkipReason.DOES_NOT_FIT, f"no {kind} fits the template", rule.name)
     return _reply(inputs, rule, language, fitted.text, essay=essay, item=fitted.item)
@@ -1040,7 +1092,7 @@ def _unknown_essay(
     variants: list[tuple[Candidate | None, Mapping[str, str]]] = [
         (None, {"essays": "\n".join(lines[:n])}) for n in range(len(lines), 0, -1)
     ]
-    fitted = _fit(template, base, variants, None, {}, inputs, steps)
+    fitted = _fit(template, base, variants, None, None, inputs, steps)
     if fitted is None:
         return Skip(SkipReason.NO_ESSAY, "no essay could be told apart", rule.name)
     return _reply(inputs, rule, language, fitted.text, action=Action.HELP)
@@ -1062,7 +1114,7 @@ def _why(
         language, template = _special_template(
             inputs.config, "why_nothing", wanted, policy.default_language
         )
-        fitted = _fit(template, base, [(None, {})], None, {}, inputs, steps)
+        fitted = _fit(template, base, [(None, {})], None, None, inputs, steps)
         if fitted is None:
             return Skip(SkipReason.DOES_NOT_FIT, "the template does not fit", rule.name)
         return _reply(inputs, rule, language, fitted.text)
@@ -1078,16 +1130,19 @@ def _why(
     elif explained.prompt_id:
         item = catalog.prompt(explained.prompt_id)
     variants: list[tuple[Candidate | None, Mapping[str, str]]] = [(None, {})]
-    raw: dict[str, str] = {}
     shorten: str | None = None
     if item is not None:
-        raw[item.id], extra = _candidate_values(item, language, policy.default_language)
+        extra = _candidate_values(item, language, policy.default_language)[1]
         if isinstance(item, Prompt):
             # A template written for quotes still shows the prompt.
             extra["quote"] = extra["prompt"]
         variants = [(item, extra)]
         shorten = "quote" if "quote" in template.fields else "prompt"
-    fitted = _fit(template, base, variants, shorten, raw, inputs, steps)
+
+    def raw_of(candidate: Candidate) -> str:
+        return _candidate_values(candidate, language, policy.default_language)[0]
+
+    fitted = _fit(template, base, variants, shorten, raw_of, inputs, steps)
     if fitted is None:
         return Skip(SkipReason.DOES_NOT_FIT, "the explanation does not fit", rule.name)
     return _reply(inputs, rule, language, fitted.text, essay=essay)
