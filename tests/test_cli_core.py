@@ -149,6 +149,7 @@ def test_a_quote_with_a_handle_never_mentions(
         encoding="utf-8",
     )
     monkeypatch.setenv("FILROUGE_CATALOG_PATH", str(catalog))
+    monkeypatch.setenv("FILROUGE_RULES_PATH", str(DATA / "rules.toml"))
     for visibility in ("public", "direct"):
         data = preview(capsys, "--visibility", visibility, "@filrouge citation")
         assert data["quote"] == "q1"
@@ -229,11 +230,21 @@ def test_check_config_ok(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "1 essays" in out and "quotes" in out and "prompts" in out and "rules" in out
     assert out.rstrip().endswith("ok")
+    # the bundled de-escalation rule links the instance rules: say when that link is missing
+    assert "warning: FILROUGE_RULES_URL is empty" in out
+
+
+def test_check_config_no_warning_with_rules_url(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FILROUGE_RULES_URL", "https://example.org/about")
+    assert main(["check-config"]) == 0
+    assert "warning" not in capsys.readouterr().out
 
 
 BROKEN = [
     # a duplicate quote id in the catalog
-    ("broken_catalog.toml", None, r"broken_catalog\.toml:13: .*duplicate id"),
+    ("broken_catalog.toml", "rules.toml", r"broken_catalog\.toml:13: .*duplicate id"),
     # an unknown placeholder
     (
         "catalog.toml",
@@ -254,12 +265,11 @@ def test_check_config_reports_broken_files(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     catalog: str,
-    rules: str | None,
+    rules: str,
     expected: str,
 ) -> None:
     monkeypatch.setenv("FILROUGE_CATALOG_PATH", str(DATA / catalog))
-    if rules is not None:  # else the bundled rules
-        monkeypatch.setenv("FILROUGE_RULES_PATH", str(DATA / rules))
+    monkeypatch.setenv("FILROUGE_RULES_PATH", str(DATA / rules))
     assert main(["check-config"]) == 1
     captured = capsys.readouterr()
     assert re.search(expected, captured.err), captured.err

@@ -10,6 +10,11 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.catalog import Config
+    from bot.settings import Settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -83,5 +88,22 @@ def run(args: argparse.Namespace) -> int:
         f" {settings.characters_per_url}, default language {settings.language},"
         f" default visibility {settings.default_visibility}"
     )
+    for warning in warnings(settings, config):
+        print(f"warning: {warning}")
     print("ok")
     return 0
+
+
+def warnings(settings: Settings, config: Config) -> list[str]:
+    """Settings that load but would make replies look broken."""
+    found = []
+    if not settings.rules_url:
+        users = sorted(
+            {name for (name, _), t in config.rules.templates.items() if "rules_url" in t.fields}
+        )
+        if users:
+            found.append(
+                f"FILROUGE_RULES_URL is empty, yet {{rules_url}} is used by rule(s)"
+                f" {', '.join(users)}: those replies would show an empty link"
+            )
+    return found
