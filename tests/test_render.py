@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from mastodon import Mastodon
 
 from bot.render import (
@@ -299,3 +301,69 @@ def test_shortest_form() -> None:
     assert shortest_form(PATRONS) == PATRONS[: PATRONS.index("artificielles.") + 14] + ELLIPSIS
     assert shortest_form("Une seule phrase.") == "Une seule phrase."
     assert shortest_form("sans fin") == "sans fin"
+
+
+# -- properties ----------------------------------------------------------------------
+
+
+# The server's mention pattern (app/models/account.rb, MENTION_RE), in Python terms.
+SERVER_MENTION = re.compile(r"(?<![=/\w])@(([a-z0-9_]+)(?:@[\w.-]+\w)?)", re.IGNORECASE)
+
+_TEXT = st.lists(
+    st.sampled_from([*"ab_Z9 @.-/=«»!?…\n{}éß", "@x", "a@b.c", "\u200b"]), max_size=40
+).map("".join)
+
+
+@given(_TEXT)
+def test_no_mention_survives_neutralising(text: str) -> None:
+    assert not SERVER_MENTION.search(neutralise_mentions(text))
+
+
+@given(_TEXT)
+def test_neutralising_only_adds_zero_width_spaces(text: str) -> None:
+    assert neutralise_mentions(text).replace(ZERO_WIDTH_SPACE, "") == text.replace(
+        ZERO_WIDTH_SPACE, ""
+    )
+
+
+@given(st.text(max_size=80))
+def test_values_are_inserted_verbatim(value: str) -> None:
+    template = parse_template("{requester} {{x}} {quote}", "fr")
+    assert render(template, {"requester": "@a", "quote": value}) == "@a {x} " + value
+
+
+@given(st.lists(st.sampled_from([*"{}abq_.:!0[] ", "quote"]), max_size=20).map("".join))
+def test_parsing_fails_only_with_value_error(source: str) -> None:
+    try:
+        template = parse_template(source, "fr")
+    except ValueError:
+        return
+    assert set(template.fields) <= PLACEHOLDERS
+
+
+_SENTENCES = st.lists(
+    st.builds(
+        lambda words, end: " ".join(words) + end,
+        st.lists(
+            st.sampled_from(["Une", "phrase", "longue", "« mot »", "l’idée", "(…)"]),
+            min_size=1,
+            max_size=8,
+        ),
+        st.sampled_from([".", " !", " ?", "…"]),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(_SENTENCES, st.integers(min_value=0, max_value=200))
+def test_shortening_keeps_whole_sentences(sentences: list[str], max_length: int) -> None:
+    text = " ".join(sentences)
+    short = shorten_at_sentence(text, max_length)
+    if short is None:
+        return
+    assert status_length(short) <= max_length
+    if short != text:
+        body = short.removesuffix(ELLIPSIS)
+        assert len(body) in sentence_ends(text)
+        assert text.startswith(body)
