@@ -203,6 +203,8 @@ def normalize_url(url: str) -> str:
         port = parts.port  # raises ValueError on a port that is not a number
     except ValueError:
         return text
+    if any(char.isspace() or not char.isprintable() for char in host):
+        return text  # no host name has these: not a URL
 
     host = normalize_host(host)
     if ":" in host:  # an IPv6 literal

@@ -12,6 +12,7 @@ import contextlib
 import gzip
 import ipaddress
 import socket
+import string
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +22,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.links import (
     Resolver,
@@ -119,6 +122,7 @@ def test_normalize_url(url: str, expected: str) -> None:
         "https://example.com:notaport/a",
         "https://[::1/a",  # unbalanced bracket
         "https://example.com:99999/a",  # port out of range
+        "https://exa mple.com/a",  # no host name has a space
         "\x00\x01",
     ],
 )
@@ -128,6 +132,25 @@ def test_normalize_url_returns_garbage_stripped(garbage: str) -> None:
 
 def test_normalize_url_is_idempotent() -> None:
     url = "HTTP://WWW.Exemple.FR:80/b/../Été/?z=1&utm_source=x&a=%7e#top"
+    once = normalize_url(url)
+    assert normalize_url(once) == once
+
+
+_URLISH = st.one_of(
+    st.text(),
+    st.builds(
+        "{}://{}{}?{}#{}".format,
+        st.sampled_from(["http", "https", "HTTP", "ftp", ""]),
+        st.text(alphabet=string.ascii_letters + string.digits + ".-:[]@%éü_ ", max_size=20),
+        st.text(alphabet=string.printable + "éü", max_size=30),
+        st.text(alphabet=string.printable + "éü", max_size=30),
+        st.text(max_size=5),
+    ),
+)
+
+
+@given(_URLISH)
+def test_normalize_url_never_raises_and_is_idempotent(url: str) -> None:
     once = normalize_url(url)
     assert normalize_url(once) == once
 

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mastodon.return_types import Context, Notification, Status, try_cast_recurse
 
 from bot.catalog import Catalog, Config, RuleSet, load_catalog
@@ -705,3 +707,58 @@ def test_seed_thread_is_found_by_the_alias_in_the_root_post() -> None:
     direct = Mention("n2", post_from_status(load("mastodon_status_direct_cw.json")))
     match = find_essay(direct, Thread(), config, threshold=1.0)
     assert (match.essay.id, match.how) == ("ia-probleme", "link")
+
+
+# -- whatever a server sends: a Post or a ValueError ------------------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+_STATUS_KEYS = sorted(load("mastodon_notification_mention.json")["status"])
+_ACCOUNT_KEYS = ["id", "acct", "username", "bot", "note", "fields"]
+
+
+@settings(max_examples=300)
+@given(
+    st.dictionaries(st.sampled_from(_STATUS_KEYS), _JSON | st.just(_DELETE), max_size=6),
+    st.dictionaries(st.sampled_from(_ACCOUNT_KEYS), _JSON | st.just(_DELETE), max_size=3),
+)
+def test_malformed_status_gives_a_post_or_a_value_error(
+    changes: dict[str, Any], account_changes: dict[str, Any]
+) -> None:
+    """Guard: the caller records an unreadable mention on ValueError; any other
+    exception would be a crash on what a remote server chose to send."""
+    status = status_with(**changes)
+    if isinstance(status.get("account"), dict):
+        for key, value in account_changes.items():
+            if value is _DELETE:
+                status["account"].pop(key, None)
+            else:
+                status["account"][key] = value
+    try:
+        result = post_from_status(status)
+    except ValueError:
+        return
+    assert isinstance(result, Post)
+    assert result.visibility in VISIBILITY_ORDER
+    assert result.created_at.tzinfo is UTC
+
+
+@settings(max_examples=100)
+@given(st.lists(_JSON | st.just(load("mastodon_context.json")["ancestors"][0]), max_size=5))
+def test_malformed_context_gives_a_thread(ancestors: list[Any]) -> None:
+    thread = thread_from_context({"ancestors": ancestors})
+    assert all(isinstance(post, Post) for post in thread.ancestors)
+
+
+def test_a_thread_of_4096_ancestors() -> None:
+    """The most a server returns with a token (contexts_controller.rb)."""
+    root = load("mastodon_context.json")["ancestors"][0]
+    ancestors = [{**root, "id": str(n)} for n in range(4096)]
+    thread = thread_from_context({"ancestors": ancestors, "descendants": []})
+    assert thread.depth == 4096
+    assert [post.id for post in thread.ancestors[:3]] == ["0", "1", "2"]
