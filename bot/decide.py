@@ -224,6 +224,10 @@ class Trace(tuple[Step, ...]):
                             f"    {rank}. {cand['id']}  score {cand['score']:.3f}"
                             f"  ({terms}; {used})"
                         )
+                elif key == "tried" and value and (step.ok is False or len(value) > 1):
+                    more = step.data.get("count", len(value)) - len(value)
+                    extra = f" (+{more} more)" if more > 0 else ""
+                    lines.append(f"    tried: {'; '.join(value)}{extra}")
                 elif key == "signals":
                     signals = ", ".join(f"{k} {v:.2f}" for k, v in value.items())
                     lines.append(f"    signals: {signals}")
@@ -237,7 +241,8 @@ class Trace(tuple[Step, ...]):
         for step in self:
             if step.kind == "rule" and step.ok:
                 # A later rule that answers replaces one that fell through.
-                parts = [f"{step.name} ({step.detail})"]
+                why = f" ({step.detail})" if step.detail != NO_CONDITIONS else ""
+                parts = [f"rule {step.name}{why}"]
             elif step.kind == "candidates" and step.ok:
                 candidates = list(step.data.get("candidates", ()))
             elif step.kind == "fit" and step.ok and step.data.get("chosen"):
@@ -252,6 +257,10 @@ class Trace(tuple[Step, ...]):
         if not parts:
             parts = [step.detail for step in self if step.kind == "decision"]
         return "; ".join(parts)
+
+
+#: What a rule with no conditions matched on.
+NO_CONDITIONS = "no conditions"
 
 
 @dataclass(frozen=True)
@@ -563,7 +572,7 @@ def _match(rule: Rule, facts: _Facts, policy: Policy) -> tuple[bool, str]:
         if facts.heat > c.max_heat:
             return False, f"heat {facts.heat:.2f} > {c.max_heat:.2f}"
         matched.append(f"heat {facts.heat:.2f} ≤ {c.max_heat:.2f}")
-    return True, ", ".join(matched) or "no conditions"
+    return True, ", ".join(matched) or NO_CONDITIONS
 
 
 def _command_rule(rules: Iterable[Rule], text_body: str) -> Rule | None:

@@ -750,3 +750,53 @@ def test_same_inputs_same_outcome_and_json_trace() -> None:
     text = first.trace.to_text()
     assert "citation" in text and "voix" in text and "/500" in text
     assert "voix" in data["summary"]
+
+
+# -- policy ---------------------------------------------------------------------
+
+
+def test_policy_from_settings() -> None:
+    from bot.settings import Settings
+
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        default_visibility="private",
+        language="en",
+        bot_allowlist=("@Helper@Example.org", "123"),
+        blocked=("spam.example", "@troll@bad.example"),
+        nobot_tags=("#NoBot",),
+        thread_reply_limit=5,
+    )
+    policy = Policy.from_settings(settings, self_id="9", max_characters=1000)
+    assert policy.self_id == "9"
+    assert (policy.default_visibility, policy.default_language) == ("private", "en")
+    # the instance's limit wins; the URL length falls back to the setting
+    assert (policy.max_characters, policy.url_length) == (1000, 23)
+    assert policy.bot_allowlist == frozenset({"helper@example.org", "123"})
+    assert policy.blocked == frozenset({"spam.example", "troll@bad.example"})
+    assert policy.nobot_tags == ("nobot",)
+    assert policy.thread_reply_limit == 5
+
+
+def test_quote_url_is_the_anchor_when_there_is_one() -> None:
+    anchored = dataclasses.replace(ESSAY.quotes[0], anchor_url=URL + "#:~:text=petites%20voix")
+    essay = dataclasses.replace(ESSAY, quotes=(anchored, *ESSAY.quotes[1:]))
+    reply = reply_of(decide(make(cfg=config(essays=(essay,)), essay=essay)))
+    assert reply.quote_id == "voix"
+    assert reply.text.endswith(URL + "#:~:text=petites%20voix")
+    plain = reply_of(decide(make()))
+    assert plain.text.endswith(URL)
+
+
+def test_heat_placeholder_and_trace() -> None:
+    calm = rule(
+        "calme",
+        Action.DEESCALATE,
+        {"fr": "{requester} chaleur {heat}"},
+        when=Conditions(min_heat=0.5),
+    )
+    outcome = decide(make("@filrouge T'ES VRAIMENT UN ABRUTI !!!", cfg=config((calm,))))
+    reply = reply_of(outcome)
+    assert outcome.heat is not None
+    assert reply.text == f"@lecteur@example.org chaleur {outcome.heat.score:.2f}"
+    assert "signals:" in outcome.trace.to_text()
