@@ -70,7 +70,8 @@ def start_server() -> Iterator[Callable[..., MockServer]]:
     servers: list[MockServer] = []
 
     def start(**options: Any) -> MockServer:
-        server = MockServer(config=mock_config(**options)).start()
+        # A short join: a fault that hangs a request must not slow every teardown.
+        server = MockServer(config=mock_config(**options), shutdown_timeout=1.0).start()
         servers.append(server)
         return server
 

@@ -44,6 +44,7 @@ class Live:
         self.bot_options = bot_options
         self.bot: Bot | None = None
         self._clients: dict[str, Any] = {}
+        self._notifications: dict[str, str] = {}
         self.me = self.client("filrouge").account_verify_credentials()
 
     def client(self, who: str) -> Any:
@@ -86,15 +87,16 @@ class Live:
         return parent
 
     def notification_id(self, status: Any) -> str:
-        """The bot's notification id for a mention status."""
+        """The bot's notification id for a mention status (looked up once: tests
+        that fault the notifications endpoint look it up before the fault)."""
+        key = str(status["id"])
 
         def find() -> str | None:
             for n in self.client("filrouge").notifications(types=["mention"], limit=80):
-                if str(n["status"]["id"]) == str(status["id"]):
-                    return str(n["id"])
-            return None
+                self._notifications[str(n["status"]["id"])] = str(n["id"])
+            return self._notifications.get(key)
 
-        found: str = eventually(find)
+        found: str = self._notifications.get(key) or eventually(find)
         return found
 
     def replies_to(self, status: Any) -> list[Any]:
@@ -471,3 +473,67 @@ def test_dry_run_records_and_never_posts(live: Callable[..., Live]) -> None:
     assert outcome["state"] == "replied"
     assert outcome["reply_id"] is None
     assert harness.replies_to(mention) == []
+
+
+# Each row: the endpoint a fault hits, and the fault. Every mention must still end
+# with exactly one outcome and at most one reply once the fault clears (issue 6).
+FAULTS = [
+    # the catch-up (streaming off, so only polling finds mentions)
+    ("^/api/v1/notifications$", {"status": 500, "count": 3}),
+    ("^/api/v1/notifications$", {"status": 503, "count": 3}),
+    ("^/api/v1/notifications$", {"type": "malformed", "count": 3}),
+    # a hung connection, cut by the request timeout
+    ("^/api/v1/notifications$", {"type": "timeout", "delay_ms": 2000, "count": 1}),
+    ("^/api/v1/notifications$", {"type": "ratelimit", "count": 1, "reset_in": 1}),
+    # the thread
+    (r"/context$", {"status": 500, "count": 5}),
+    (r"/context$", {"type": "malformed", "count": 5}),
+    # the mention itself (fetched when not streamed)
+    (r"^/api/v1/statuses/\d+$", {"status": 502, "count": 5, "methods": ["GET"]}),
+    # posting: refused, garbled, or slower than the timeout (the server still
+    # creates the status: the retry must find it, not post a second one)
+    ("^/api/v1/statuses$", {"status": 503, "count": 3, "methods": ["POST"]}),
+    ("^/api/v1/statuses$", {"type": "malformed", "count": 2, "methods": ["POST"]}),
+    ("^/api/v1/statuses$", {"type": "latency", "delay_ms": 1500, "count": 2, "methods": ["POST"]}),
+]
+
+
+@pytest.mark.parametrize(("path", "fault"), FAULTS, ids=[f"{p}-{f}" for p, f in FAULTS])
+def test_server_faults_end_in_one_outcome_and_one_reply(
+    live: Callable[..., Live], path: str, fault: dict[str, Any]
+) -> None:
+    harness = live(streaming=False, request_timeout=0.8, max_attempts=8)
+    mentions = [
+        harness.post(who, f"@filrouge {SHARED_LINK} {AFFICHES}") for who in ("alice", "bob")
+    ]
+    for mention in mentions:
+        harness.notification_id(mention)
+    options = dict(fault)
+    if "reset_in" in options:
+        reset_in = options.pop("reset_in")
+        options["headers"] = {"X-RateLimit-Reset": str(int(time.time()) + reset_in)}
+    harness.server.fault(path_regex=path, **options)
+    harness.start()
+    for mention in mentions:
+        assert harness.outcome(mention, timeout=20)["state"] == "replied"
+    # Let any late duplicate land before counting.
+    time.sleep(0.3)
+    for mention in mentions:
+        assert len(harness.replies_to(mention)) == 1
+
+
+def test_a_stream_that_keeps_dropping_loses_and_doubles_nothing(
+    live: Callable[..., Live],
+) -> None:
+    """Issue 6: the stream closing every second or so (heartbeat slower than the
+    stall timeout), with polling slowed down: reconnect catch-ups carry the mentions."""
+    harness = live({"heartbeat": 1.5}, stream_stall_timeout=0.6, poll_interval=30.0)
+    bot = harness.start()
+    mentions = []
+    for i in range(6):
+        mentions.append(harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES} {i}"))
+        time.sleep(0.25)
+    for mention in mentions:
+        assert harness.outcome(mention, timeout=20)["state"] == "replied"
+        assert len(harness.replies_to(mention)) == 1
+    assert bot.listener is not None and bot.listener.connections >= 2
