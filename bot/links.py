@@ -280,14 +280,19 @@ def system_resolve(host: str, port: int) -> list[str]:
 # -- reading the page ---------------------------------------------------------
 
 
+_REFRESH_URL = re.compile(r"""url\s*=\s*['"]?([^'"\s]+)""", re.IGNORECASE)
+
+
 class _CanonicalParser(HTMLParser):
-    """Collects the canonical URL, ``og:url``, and the links inside ``<h1>``
-    (an aggregator's page about a link carries the link in its title)."""
+    """Collects the canonical URL, ``og:url``, a ``<meta http-equiv=refresh>``
+    target (shorteners answer browsers with one), and the links inside
+    ``<h1>`` (an aggregator's page about a link carries the link in its title)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.canonical: list[str] = []
         self.og_url: list[str] = []
+        self.refresh: list[str] = []
         self.heading_links: list[str] = []
         self._h1_depth = 0
 
@@ -299,6 +304,9 @@ class _CanonicalParser(HTMLParser):
         elif tag == "meta" and values.get("property", values.get("name", "")).lower() == "og:url":
             if values.get("content"):
                 self.og_url.append(values["content"])
+        elif tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
+            if match := _REFRESH_URL.search(values.get("content", "")):
+                self.refresh.append(match.group(1))
         elif tag == "h1":
             self._h1_depth += 1
         elif tag == "a" and self._h1_depth and values.get("href"):
@@ -588,16 +596,22 @@ class Resolver:
             parser = _CanonicalParser()
             for text in self._read_text(response, deadline, hop.url):
                 parser.feed(text)
-                if self._pick(parser, hop.url) is not None:
+                if self._pick((parser.canonical, parser.og_url), hop.url) is not None:
                     break
-            return self._pick(parser, hop.url) or str(hop.url)
         finally:
             response.close()
+        named = self._pick((parser.canonical, parser.og_url), hop.url)
+        if named is not None:
+            return named
+        if parser.refresh:
+            # Followed like a redirect: the same checks, counted in the same limit.
+            return hop.url.join(parser.refresh[0])
+        return self._pick((parser.heading_links,), hop.url) or str(hop.url)
 
-    def _pick(self, parser: _CanonicalParser, base: httpx.URL) -> str | None:
+    def _pick(self, lists: Iterable[list[str]], base: httpx.URL) -> str | None:
         """The first candidate that is an absolute http(s) URL leaving the
         aggregators (their own pages name themselves as canonical)."""
-        for candidates in (parser.canonical, parser.og_url, parser.heading_links):
+        for candidates in lists:
             for candidate in candidates:
                 try:
                     absolute = httpx.URL(urljoin(str(base), candidate))
@@ -641,7 +655,7 @@ class Resolver:
             else:
                 try:
                     # max_length bounds what a small compressed body can expand to.
-                    data = inflater.decompress(raw, budget)
+                    data = inflater.decompress(raw)
                 except zlib.error:
                     return
             budget -= len(data)

@@ -389,6 +389,16 @@ def test_aggregator_page_naming_itself_canonical_gives_the_link_in_its_title(
         assert resolver.resolve(own) == ESSAY
 
 
+def test_meta_refresh_is_followed_as_a_redirect(listener: Listener) -> None:
+    """Shorteners answer browsers with an HTML page that refreshes."""
+    refresh = '<meta http-equiv="Refresh" content="0; URL=\'/story/9\'">'
+    listener.routes["/s/9"] = html(f"<html><head>{refresh}</head></html>")
+    listener.routes["/story/9"] = html(page(canonical=ESSAY))
+    with loopback_resolver(listener) as resolver:
+        assert resolver.resolve(listener.url("/s/9", host="agg.test")) == ESSAY
+    assert [path for path, _ in listener.requests] == ["/s/9", "/story/9"]
+
+
 def test_relative_canonical_is_made_absolute(listener: Listener) -> None:
     listener.routes["/links/4"] = html(page(canonical="//essay.example/a?b=1"))
     with loopback_resolver(listener) as resolver:
@@ -746,6 +756,27 @@ def test_redirect_to_loopback_is_refused(listener: Listener, target_host: str) -
     )
     with resolver:
         assert resolver.resolve("https://agg.test/links/1") is None
+    assert listener.connections == []
+
+
+def test_meta_refresh_to_loopback_is_refused(listener: Listener) -> None:
+    """Guard: a meta refresh is a hop like any other and is checked."""
+    listener.routes["/admin"] = html(page(canonical=ESSAY))
+    target = listener.url("/admin")
+
+    def aggregator(request: httpx.Request) -> httpx.Response:
+        refresh = f'<meta http-equiv="refresh" content="0;url={target}">'
+        return httpx.Response(200, html=f"<html><head>{refresh}</head></html>")
+
+    resolver = Resolver(
+        ["agg.test", f"127.0.0.1:{listener.port}"],
+        allow_http=True,
+        resolve_host=names({"agg.test": [PUBLIC]}),
+        transport=Routing(aggregator),
+        timeout=2.0,
+    )
+    with resolver:
+        assert resolver.resolve("https://agg.test/s/1") is None
     assert listener.connections == []
 
 
