@@ -655,7 +655,7 @@ class Resolver:
             else:
                 try:
                     # max_length bounds what a small compressed body can expand to.
-                    data = inflater.decompress(raw)
+                    data = inflater.decompress(raw, budget)
                 except zlib.error:
                     return
             budget -= len(data)
