@@ -13,33 +13,34 @@ fixes a file in one pass. ``filrouge check-config`` runs exactly this code.
 them by scanning the source for table headers (``[[essays.quotes]]``,
 ``[rules.when]``…) and keys (``id = …``).
 
-Catalog format (``catalog.toml``)::
+Catalog format (``catalog.toml``), tested by ``tests/test_catalog.py``::
 
     [[essays]]
     id = "ia-probleme"                 # unique slug
-    title = "…"
-    author = "…"
-    url = "https://…"                  # canonical URL
+    title = "L'IA est un problème, et pas celui que vous croyez"
+    author = "Pauline Harmange"
+    url = "https://mail.paulineharmange.fr/archive/ia-probleme/"   # canonical
     language = "fr"
-    aliases = ["https://…"]            # other URLs that lead to the essay
-    hashtags = ["iaprobleme"]          # without "#"
+    aliases = ["https://app.flus.fr/links/1853382202557961738"]    # optional
+    hashtags = ["iaprobleme"]          # optional, without "#"
 
     [[essays.quotes]]
     id = "petites-voix"                # unique across quotes AND prompts
-    text = "…"
-    tags = ["visuels"]
-    keywords = ["affiche", "graphiste"]
-    anchor_url = "https://…#…"         # optional link to the passage
+    text = "Au milieu, des petites voix demandaient : « On est censé faire quoi ? »"
+    tags = ["visuels"]                 # optional: rules can select by tag
+    keywords = ["affiche", "poster"]   # optional: weigh more than the text
+    anchor_url = "https://mail.paulineharmange.fr/archive/ia-probleme/#:~:text=petites%20voix"
 
     [[essays.prompts]]
     id = "q-petites-voix"
     tags = ["visuels"]
     keywords = ["affiche"]
-    [essays.prompts.text]
-    fr = "…"
-    en = "…"
+    [essays.prompts.text]              # one text per language
+    fr = "Que dit l’autrice aux « petites voix » ? Relisez ce passage."
+    en = "What does the author say to the “petites voix”? Reread that passage."
 
-Rules format (``rules.toml``), tried in order, first match wins::
+Rules format (``rules.toml``), tried in order; the first rule that matches
+and has something to post answers::
 
     [[rules]]
     name = "citation"                  # unique
@@ -49,12 +50,22 @@ Rules format (``rules.toml``), tried in order, first match wins::
     prompts = []                       # …or prompts
     tags = []                          # optional: only candidates with one of these tags
     notify_moderators = false
-    [rules.when]                       # every condition given must hold
-    commands = ["citation", "quote"]   # whole words, accent/case-insensitive
-    keywords = []      thread_keywords = []      not_keywords = []
-    regex = []         thread_regex = []
-    languages = []     essays = []     visibilities = []
-    min_depth = 0      max_depth = 10  min_heat = 0.6    max_heat = 1.0
+
+    [rules.when]                       # all optional; every condition given must hold
+    commands = ["citation", "quote"]   # first word after the mentions, accents/case ignored
+    keywords = []                      # words or phrases in the mention
+    thread_keywords = []               # … anywhere in the thread
+    not_keywords = []                  # … that veto the rule
+    regex = []                         # searched in the mention
+    thread_regex = []                  # … in the thread
+    languages = []                     # the mention's language
+    essays = []                        # essay ids
+    visibilities = []                  # direct private unlisted public
+    min_depth = 0                      # thread depth (ancestors)
+    max_depth = 50
+    min_heat = 0.0                     # bot.heat score
+    max_heat = 1.0
+
     [rules.templates]                  # one per language; the default one is required
     fr = "{requester} « {quote} » — {author}, {quote_url}"
     en = "{requester} “{quote}” — {author}, {quote_url}"

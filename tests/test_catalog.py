@@ -669,3 +669,34 @@ def test_hashtags_compare_folded(tmp_path: Path) -> None:
     path.write_text(two, "utf-8")
     with pytest.raises(ConfigError, match="hashtag #ÉSSAI already belongs to essay"):
         load_catalog(path)
+
+
+# -- the documented formats ------------------------------------------------------------
+
+
+def _documented(title: str) -> str:
+    import textwrap
+
+    import bot.catalog
+
+    doc = bot.catalog.__doc__ or ""
+    start = doc.index(title)
+    block = doc[doc.index("::\n", start) + 3 :]
+    lines = []
+    for line in block.splitlines():
+        if line and not line.startswith("    "):
+            break
+        lines.append(line)
+    return textwrap.dedent("\n".join(lines))
+
+
+def test_documented_formats_load(tmp_path: Path) -> None:
+    catalog_path = tmp_path / "catalog.toml"
+    catalog_path.write_text(_documented("Catalog format"), "utf-8")
+    rules_path = tmp_path / "rules.toml"
+    rules_path.write_text(_documented("Rules format"), "utf-8")
+    catalog = load_catalog(catalog_path)
+    assert [q.id for q in catalog.quotes] == ["petites-voix"]
+    (rule,) = load_rules(rules_path, catalog, max_characters=500).rules
+    assert rule.conditions.commands == ("citation", "quote")
+    assert rule.conditions.max_heat == 1.0
