@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from bot.model import EssayMatch, History, Mention, Reply, Skip, SkipReason, Thread
 from bot.understand import mention_from_notification, post_from_status, thread_from_context
@@ -94,19 +95,24 @@ def parse_line(text: str) -> tuple[Mention, Thread]:
 def self_id(mention: Mention, thread: Thread, handle: str) -> str:
     """The bot's account id, as far as the thread tells: an author or a
     mentioned account whose handle is ``handle`` (``user`` or ``user@domain``)."""
-    wanted = handle.strip().lstrip("@").lower()
+    user, _, domain = handle.strip().lstrip("@").lower().partition("@")
 
-    def same(acct: str) -> bool:
-        acct = acct.strip().lstrip("@").lower()
-        return acct == wanted or ("@" not in wanted and acct.split("@")[0] == wanted)
+    def same(acct: str, url: str | None) -> bool:
+        their_user, _, their_domain = acct.strip().lstrip("@").lower().partition("@")
+        if their_user != user:
+            return False
+        if not domain or their_domain == domain:
+            return True
+        # A local account's acct has no domain; its profile URL has.
+        return not their_domain and urlsplit(url or "").hostname == domain
 
     for post in (*thread.ancestors, mention.post):
-        if same(post.account.acct):
+        if same(post.account.acct, post.url):
             return post.account.id
     for ref in mention.post.content.mentions:
-        if ref.account_id and same(ref.acct):
+        if ref.account_id and same(ref.acct, ref.url):
             return ref.account_id
-    return f"replay:{wanted}"
+    return f"replay:{handle.strip().lstrip('@').lower()}"
 
 
 def replay_lines(
@@ -164,7 +170,7 @@ class Summary:
     skips: int = 0
     unreadable: int = 0
     crashed: int = 0
-    #: Decisions per rule (replies, and skips a rule gave); "-" for none.
+    #: Decisions per rule (replies, and skips a rule gave); "(no rule)" for guards.
     by_rule: Counter[str] = field(default_factory=Counter)
     #: Skips per reason, ``unreadable`` lines included.
     by_reason: Counter[str] = field(default_factory=Counter)
@@ -181,7 +187,7 @@ class Summary:
             self.by_reason[result.reason or SkipReason.UNREADABLE.value] += 1
             return
         decision = result.outcome.decision
-        self.by_rule[decision.rule or "-"] += 1
+        self.by_rule[decision.rule or "(no rule)"] += 1
         if isinstance(decision, Reply):
             self.replies += 1
             if decision.mode.value != "live":
