@@ -73,6 +73,8 @@ class Backoff:
     factor: float = 2.0
     #: In-call retries of a read before the error goes up to the caller.
     attempts: int = 3
+    #: A longer wait (a rate-limit reset) is left to the caller to schedule.
+    max_inline_wait: float = 10.0
     rng: random.Random = field(default_factory=random.Random, compare=False)
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
@@ -279,8 +281,10 @@ class Client:
                 if failures >= self.backoff.attempts:
                     raise
                 wait = self.backoff.wait_for(error, failures, now=self.clock())
-                if wait > self.backoff.cap:
-                    # A rate-limit reset far away: let the caller schedule it instead.
+                if wait > self.backoff.max_inline_wait:
+                    # A rate-limit reset far away: the caller schedules it (the
+                    # worker pauses, the mention gets a retry time) instead of
+                    # holding the thread.
                     raise
                 log.info(
                     "%s failed (%s), retrying in %.2fs",
@@ -430,6 +434,14 @@ class Client:
                 idempotency_key=idempotency_key,
             )
         )
+        return result
+
+    def notification_policy(self) -> Mapping[str, Any] | None:
+        """The account's notification policy (Mastodon 4.3+), None where there is none."""
+        try:
+            result: Mapping[str, Any] = self.call(self.api.notifications_policy)
+        except (PermanentError, TransientError):
+            return None
         return result
 
     def post_direct(self, text: str, *, in_reply_to_id: str | None = None) -> Mapping[str, Any]:

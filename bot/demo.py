@@ -118,8 +118,16 @@ def demo_settings(base_url: str, db_path: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-def run_demo(out: TextIO, *, timeout: float = 15.0, verbose: bool = False, width: int = 78) -> int:
-    """Run the whole demo; 0 when the bot replied."""
+def run_demo(
+    out: TextIO,
+    *,
+    timeout: float = 15.0,
+    verbose: bool = False,
+    width: int = 78,
+    configure_logging: bool = False,
+) -> int:
+    """Run the whole demo; 0 when the bot replied. ``configure_logging`` installs
+    the bot's log handler (the command does; a test keeps its own)."""
     try:
         from mastodon_mock.testing import MockServer
     except ImportError:
@@ -139,7 +147,8 @@ def run_demo(out: TextIO, *, timeout: float = 15.0, verbose: bool = False, width
                 Path(tmp) / "demo.sqlite3",
                 log_level="INFO" if verbose else "WARNING",
             )
-            setup_logging(settings)
+            if configure_logging:
+                setup_logging(settings)
             out.write(f"A Mastodon server is running on {server.base_url} (mastodon-mock).\n")
             people = {name: server.client(name) for name, _ in CAST}
             parent: Any = None

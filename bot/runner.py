@@ -61,7 +61,9 @@ class Bot:
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.backoff = backoff or Backoff()
+        self._stopping = threading.Event()
+        # Waits between retries end early on stop(): SIGTERM never waits out a backoff.
+        self.backoff = backoff or Backoff(sleep=self._interruptible_sleep)
         self.stream_backoff = stream_backoff or Backoff(base=2.0, cap=300.0)
         self.metrics = metrics or Metrics()
         self.health = health or Health()
@@ -74,7 +76,6 @@ class Bot:
         self.actor: Actor | None = None
         self.listener: Listener | None = None
         self._resolver: Any = None
-        self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
         self._started_at: datetime | None = None
         self._payloads: dict[str, Mapping[str, Any]] = {}
@@ -86,6 +87,9 @@ class Bot:
 
     def __repr__(self) -> str:
         return f"Bot({self.client!r})"
+
+    def _interruptible_sleep(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -102,6 +106,7 @@ class Bot:
             self.instance.max_characters,
             extra={"event": "connect", "account_id": self.me.id},
         )
+        self._check_notification_policy()
         policy = Policy.from_settings(
             settings,
             self_id=self.me.id,
@@ -148,6 +153,33 @@ class Bot:
         self._worker.start()
         self.listener.start()
         return self
+
+    def _check_notification_policy(self) -> None:
+        """Say so when the server filters mentions before they reach the bot.
+
+        Since Mastodon 4.3, filtered notifications are neither listed nor
+        streamed: private mentions from accounts the bot does not follow are
+        filtered by default (``for_private_mentions``). Deliberate either way.
+        """
+        policy = self.client.notification_policy()
+        if not policy:
+            return
+        for field, what in (
+            ("for_not_following", "mentions from accounts the bot does not follow"),
+            ("for_private_mentions", "private mentions and DMs from strangers"),
+            ("for_new_accounts", "mentions from new accounts"),
+            ("for_limited_accounts", "mentions from limited accounts"),
+        ):
+            value = policy.get(field)
+            if value in ("filter", "drop"):
+                log.warning(
+                    "the server's notification policy %ss %s: the bot will not see them "
+                    "(set %s to accept in the bot account's notification settings to answer them)",
+                    "drop" if value == "drop" else "filter",
+                    what,
+                    field,
+                    extra={"event": "connect", "policy": field, "value": value},
+                )
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop listening, let the worker finish its mention, close the record."""

@@ -537,3 +537,14 @@ def test_a_stream_that_keeps_dropping_loses_and_doubles_nothing(
         assert harness.outcome(mention, timeout=20)["state"] == "replied"
         assert len(harness.replies_to(mention)) == 1
     assert bot.listener is not None and bot.listener.connections >= 2
+
+
+def test_a_filtering_notification_policy_is_reported_at_start(
+    live: Callable[..., Live], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Mastodon 4.3+: filtered mentions are never listed nor streamed; the admin is told."""
+    harness = live()
+    harness.client("filrouge").update_notifications_policy(for_private_mentions="filter")
+    with caplog.at_level("WARNING", logger="bot.runner"):
+        harness.start()
+    assert any("for_private_mentions" in record.getMessage() for record in caplog.records)

@@ -21,4 +21,4 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return run_demo(sys.stdout, timeout=args.timeout, verbose=args.verbose)
+    return run_demo(sys.stdout, timeout=args.timeout, verbose=args.verbose, configure_logging=True)
