@@ -12,12 +12,15 @@ import contextlib
 import gzip
 import ipaddress
 import socket
+import ssl
 import string
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -255,7 +258,9 @@ def _handler_for(listener: Listener) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _serve(host: str, family: socket.AddressFamily) -> Iterator[Listener]:
+def _serve(
+    host: str, family: socket.AddressFamily, tls: ssl.SSLContext | None = None
+) -> Iterator[Listener]:
     class Server(ThreadingHTTPServer):
         address_family = family
         daemon_threads = True
@@ -267,6 +272,8 @@ def _serve(host: str, family: socket.AddressFamily) -> Iterator[Listener]:
 
     listener = Listener(host=host, port=0)
     server = Server((host, 0), _handler_for(listener))
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     listener.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
@@ -559,6 +566,49 @@ def test_from_settings() -> None:
 
 
 # -- pinning --------------------------------------------------------------------
+
+
+def _certificate(directory: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for ``name``, made with the openssl command."""
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    try:
+        command = [
+            *("openssl", "req", "-x509", "-nodes", "-days", "1"),
+            *("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", f"/CN={name}"),
+            *("-addext", f"subjectAltName=DNS:{name}"),
+        ]
+        subprocess.run(command, check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        pytest.skip(f"cannot make a test certificate: {error}")
+    return cert, key
+
+
+@pytest.mark.parametrize(("served_name", "works"), [("agg.test", True), ("other.test", False)])
+def test_tls_to_the_pinned_address_verifies_the_host_name(
+    tmp_path: Path, served_name: str, works: bool
+) -> None:
+    """The connection goes to the checked address while TLS (SNI and the
+    certificate check) uses the host name: a certificate for another name fails."""
+    cert, key = _certificate(tmp_path, served_name)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    client_tls = ssl.create_default_context(cafile=str(cert))
+    for listener in _serve("127.0.0.1", socket.AF_INET, tls=server_tls):
+        listener.routes["/links/1"] = html(page(canonical=ESSAY))
+        resolver = Resolver(
+            [f"agg.test:{listener.port}"],
+            address_allowed=allow_loopback,
+            resolve_host=names({"agg.test": ["127.0.0.1"]}),
+            transport=httpx.HTTPTransport(
+                verify=client_tls, limits=httpx.Limits(max_keepalive_connections=0)
+            ),
+            timeout=5.0,
+        )
+        with resolver:
+            answer = resolver.resolve(f"https://agg.test:{listener.port}/links/1")
+        assert answer == (ESSAY if works else None)
+        assert len(listener.requests) == (1 if works else 0)
 
 
 def test_connects_to_the_checked_address_with_name_in_host_and_sni() -> None:
