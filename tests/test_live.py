@@ -548,3 +548,20 @@ def test_a_filtering_notification_policy_is_reported_at_start(
     with caplog.at_level("WARNING", logger="bot.runner"):
         harness.start()
     assert any("for_private_mentions" in record.getMessage() for record in caplog.records)
+
+
+def test_the_token_never_reaches_logs_or_reprs(
+    live: Callable[..., Live], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Invariant 9, over a whole run with a failure in it."""
+    from tests.conftest import BOT_TOKEN
+
+    harness = live()
+    with caplog.at_level("DEBUG"):
+        bot = harness.start()
+        harness.server.fault(path_regex=r"/context$", status=500, count=2)
+        mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
+        assert harness.outcome(mention)["state"] == "replied"
+        texts = [caplog.text, repr(bot), repr(bot.client), repr(harness.settings)]
+        texts += [str(r) for r in bot.outcomes()]
+    assert all(BOT_TOKEN not in text for text in texts)

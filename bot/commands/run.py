@@ -71,7 +71,6 @@ def run(args: argparse.Namespace) -> int:
     )
     if ops is not None:
         ops.start()
-        log.info("health and metrics on %s", ops.url, extra={"event": "start"})
     try:
         # Reloading on SIGHUP is not implemented yet: restart to load new admin data.
         while not stop.wait(1.0):
