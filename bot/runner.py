@@ -15,7 +15,9 @@ The worker is the only thread that makes REST calls or writes the record:
 The cursor only moves in the catch-up, after what it covers was enqueued: a
 streamed notification never moves it, or a gap before it would be skipped.
 
-Not done yet: reloading the catalog and rules on SIGHUP (restart to reload).
+``Bot.reload()`` (SIGHUP) loads the catalog and rules again and swaps them in
+between two mentions; if they are broken, the bot keeps the ones it has.
+Settings are read once, at start.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,7 +34,7 @@ from bot.act import Actor, Result
 from bot.catalog import Config, load_config
 from bot.client import Backoff, Client, InstanceInfo, Me, id_int
 from bot.decide import Policy
-from bot.errors import FilRougeError, PermanentError, RateLimited, TransientError
+from bot.errors import ConfigError, FilRougeError, PermanentError, RateLimited, TransientError
 from bot.listen import Inbox, Listener
 from bot.metrics import Health, Metrics
 from bot.record import Store
@@ -81,8 +84,8 @@ class Bot:
         self._payloads: dict[str, Mapping[str, Any]] = {}
         self._pause_until = 0.0
         self._failures = 0
-        #: Results of every processed mention, newest last (tests and the demo read it).
-        self.results: list[Result] = []
+        #: Results of the latest processed mentions, newest last (tests, the demo).
+        self.results: deque[Result] = deque(maxlen=1000)
         self._results_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -199,6 +202,30 @@ class Bot:
             self.store.close()
             self.store = None
         log.info("stopped", extra={"event": "stop"})
+
+    def reload(self) -> bool:
+        """Load the catalog and rules again (SIGHUP). False, keeping the current
+        ones, when the files have problems (they are logged)."""
+        try:
+            config = load_config(self.settings)
+        except ConfigError as error:
+            for problem in error.problems:
+                log.error("reload: %s", problem, extra={"event": "reload"})
+            log.error(
+                "reload refused: keeping the catalog and rules in use", extra={"event": "reload"}
+            )
+            return False
+        self._config = config
+        if self.actor is not None:
+            # One attribute swap: the worker reads it once per mention.
+            self.actor.config = config
+        log.info(
+            "reloaded %d essays and %d rules",
+            len(config.catalog.essays),
+            len(config.rules.rules),
+            extra={"event": "reload"},
+        )
+        return True
 
     def __enter__(self) -> Bot:
         return self.start()

@@ -565,3 +565,28 @@ def test_the_token_never_reaches_logs_or_reprs(
         texts = [caplog.text, repr(bot), repr(bot.client), repr(harness.settings)]
         texts += [str(r) for r in bot.outcomes()]
     assert all(BOT_TOKEN not in text for text in texts)
+
+
+def test_reload_swaps_good_admin_data_and_keeps_the_old_on_errors(
+    live: Callable[..., Live], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """SIGHUP: new rules are used from the next mention; broken ones never replace good ones."""
+    from bot.settings import DATA_DIR
+
+    data = tmp_path_factory.mktemp("admin")
+    rules = data / "rules.toml"
+    rules.write_text((DATA_DIR / "rules.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    catalog = data / "catalog.toml"
+    catalog.write_text((DATA_DIR / "catalog.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    harness = live(rules_path=rules, catalog_path=catalog)
+    bot = harness.start()
+    assert bot.actor is not None
+    before = bot.actor.config
+    rules.write_text('[[rules]]\nname = "broken"\naction = "nope"\n', encoding="utf-8")
+    assert bot.reload() is False
+    assert bot.actor.config is before
+    rules.write_text((DATA_DIR / "rules.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert bot.reload() is True
+    assert bot.actor.config is not before
+    mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    assert harness.outcome(mention)["state"] == "replied"

@@ -39,13 +39,19 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     stop = threading.Event()
+    reload = threading.Event()
 
     def on_signal(number: int, frame: FrameType | None) -> None:
         log.info("received %s, stopping", signal.Signals(number).name, extra={"event": "stop"})
         stop.set()
 
+    def on_hangup(number: int, frame: FrameType | None) -> None:
+        reload.set()
+
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, on_hangup)
 
     bot = Bot(settings)
     try:
@@ -72,9 +78,10 @@ def run(args: argparse.Namespace) -> int:
     if ops is not None:
         ops.start()
     try:
-        # Reloading on SIGHUP is not implemented yet: restart to load new admin data.
-        while not stop.wait(1.0):
-            pass
+        while not stop.wait(0.5):
+            if reload.is_set():
+                reload.clear()
+                bot.reload()
     finally:
         bot.stop()
         if ops is not None:
