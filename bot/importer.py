@@ -47,7 +47,14 @@ import httpx
 
 from bot.links import normalize_url
 from bot.model import Essay
-from bot.render import PLACEHOLDERS, parse_template, render, sentence_ends, status_length
+from bot.render import (
+    PLACEHOLDERS,
+    neutralise_mentions,
+    parse_template,
+    render,
+    sentence_ends,
+    status_length,
+)
 
 #: A web page is read up to this many bytes; essays are far smaller, but
 #: newsletter archives inline their styles and scripts.
@@ -388,11 +395,11 @@ def _paragraphs(body: object) -> tuple[str, ...]:
         return ()
     for element in iterate():
         tag = getattr(element, "tag", None)
-        if tag not in ("p", "item", "cell"):
+        if tag not in ("p", "item", "quote"):
             continue
-        # A <p> inside a list item or a quote is read on its own; an item
-        # holding <p>s is then skipped to read each text once.
-        if tag == "item" and any(child.tag == "p" for child in element):
+        # A block quote or list item holding <p>s is read through them, so
+        # each text is kept once; one holding bare text is a paragraph itself.
+        if tag != "p" and any(child.tag == "p" for child in element):
             continue
         text = _clean("".join(element.itertext()))
         if text:
@@ -566,6 +573,12 @@ def _pack(
     return packed
 
 
+def _length(text: str, url_length: int) -> int:
+    """A quote's length as posted: ``bot.decide`` neutralises its mentions
+    (a zero-width space after each ``@``), which the server counts."""
+    return status_length(neutralise_mentions(text), url_length=url_length)
+
+
 def candidate_quotes(
     paragraphs: Sequence[str],
     *,
@@ -586,13 +599,13 @@ def candidate_quotes(
     too_short = 0
     for number, paragraph in enumerate(paragraphs, start=1):
         pieces = sentences(paragraph)
-        lengths = [status_length(piece, url_length=url_length) for piece in pieces]
+        lengths = [_length(piece, url_length) for piece in pieces]
         too_long += [
             piece for piece, length in zip(pieces, lengths, strict=True) if length > max_length
         ]
 
         def join(i: int, j: int, pieces: list[str] = pieces) -> int:
-            return status_length(" ".join(pieces[i:j]), url_length=url_length)
+            return _length(" ".join(pieces[i:j]), url_length)
 
         for i, j in _pack(lengths, max_length, join):
             text = " ".join(pieces[i:j])

@@ -44,7 +44,7 @@ from bot.importer import (
     text_fragment,
     toml_string,
 )
-from bot.render import parse_template, render, sentence_ends, status_length
+from bot.render import neutralise_mentions, parse_template, render, sentence_ends, status_length
 from bot.settings import DATA_DIR, Settings
 
 DATA = Path(__file__).parent / "data" / "import"
@@ -599,3 +599,32 @@ def test_load_page_reads_paths_and_file_urls() -> None:
     by_url = load_page(PAGE.as_uri(), user_agent="t", timeout=1)
     assert by_path.html == by_url.html
     assert by_path.url is None
+
+
+def test_a_quote_is_measured_as_posted_with_mentions_neutralised() -> None:
+    paragraph = "Écrivez à @claire@carnets.example pour en parler, elle répond toujours."
+    (candidate,) = candidate_quotes([paragraph], max_length=400).candidates
+    # Posted raw, the server would count "@claire" for the whole handle; the
+    # bot neutralises it (a zero-width space after the @), so all of it counts.
+    assert candidate.length == status_length(neutralise_mentions(paragraph))
+    assert candidate.length > status_length(paragraph)
+    assert candidate.text == paragraph
+
+
+def test_a_block_quote_of_bare_text_is_a_paragraph() -> None:
+    page = Page(
+        html=(
+            "<html lang='fr'><body><article><blockquote>Une citation sans paragraphe, assez"
+            " longue pour être gardée telle quelle. Et une deuxième phrase.</blockquote>"
+            "<p>Un paragraphe normal, avec du texte, encore du texte et toujours du texte.</p>"
+            "<ul><li><p>Un point de liste, en paragraphe, assez long pour compter aussi.</p></li>"
+            "</ul></article></body></html>"
+        ),
+        source="inline",
+    )
+    assert extract(page).paragraphs == (
+        "Une citation sans paragraphe, assez longue pour être gardée telle quelle."
+        " Et une deuxième phrase.",
+        "Un paragraphe normal, avec du texte, encore du texte et toujours du texte.",
+        "Un point de liste, en paragraphe, assez long pour compter aussi.",
+    )
