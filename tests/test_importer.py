@@ -628,3 +628,102 @@ def test_a_block_quote_of_bare_text_is_a_paragraph() -> None:
         "Un paragraphe normal, avec du texte, encore du texte et toujours du texte.",
         "Un point de liste, en paragraphe, assez long pour compter aussi.",
     )
+
+
+def _posted_quotes(tmp_path: Path, draft: str, url: str, essay_id: str) -> list[str]:
+    """With ``draft`` appended to the bundled catalog, ask the bot for a quote
+    again and again in one thread (from a 30-character handle, the longest
+    the budget assumes) and return each reply, checking it is posted whole."""
+    from datetime import UTC, datetime
+
+    from bot.catalog import load_config
+    from bot.decide import Inputs, Policy, decide
+    from bot.model import Account, History, Mention, Post, Reply, Thread
+    from bot.text import plain_to_text
+    from bot.understand import find_essay
+
+    catalog = tmp_path / "catalog.toml"
+    bundled = (DATA_DIR / "catalog.toml").read_text(encoding="utf-8")
+    catalog.write_text(bundled + "\n" + draft, encoding="utf-8")
+    settings = Settings(catalog_path=catalog)
+    # the same loader as check-config: the rules accept the new essay
+    config = load_config(settings)
+    essay = config.catalog.essay(essay_id)
+    assert essay is not None
+    now = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+    # A local handle counts whole (a remote one only up to its second @).
+    handle = "x" * 30
+    post = Post(
+        id="1",
+        account=Account(id="2", acct=handle, username=handle),
+        content=plain_to_text(f"@filrouge citation {url}"),
+        created_at=now,
+        language="fr",
+    )
+    mention = Mention(notification_id="1", post=post)
+    match = find_essay(mention, Thread(), config, threshold=settings.essay_threshold)
+    assert match.essay == essay
+    posted: list[str] = []
+    replies: list[str] = []
+    for _ in essay.quotes:
+        inputs = Inputs(
+            mention=mention,
+            thread=Thread(),
+            essay=match,
+            config=config,
+            history=History(thread_quote_ids=frozenset(posted)),
+            policy=Policy.from_settings(settings, self_id="0"),
+            now=now,
+        )
+        decision = decide(inputs).decision
+        assert isinstance(decision, Reply), decision
+        assert decision.rule == "citation"
+        quote = config.catalog.quote(decision.quote_id or "")
+        assert quote is not None and quote.essay_id == essay.id
+        # whole: the bot did not have to cut it at a sentence with "…"
+        assert quote.text in decision.text
+        assert status_length(decision.text) <= 500
+        posted.append(quote.id)
+        replies.append(decision.text)
+    assert sorted(posted) == sorted(q.id for q in essay.quotes)
+    return replies
+
+
+def test_every_candidate_is_posted_whole_by_the_bundled_rules(tmp_path: Path) -> None:
+    replies = _posted_quotes(tmp_path, draft_for(), CANONICAL, "sobriete-numerique-petit-geste")
+    assert len(replies) == 13
+
+
+def test_the_budget_is_exact(tmp_path: Path) -> None:
+    # One sentence of exactly the budget, and one a character longer.
+    def sentence(length: int) -> str:
+        words = "Une phrase faite de mots ordinaires"
+        text = (words + " ") * (length // (len(words) + 1))
+        return (text + "x" * length)[: length - 1].rstrip() + "."
+
+    fits, over = sentence(402), sentence(403)
+    assert (status_length(fits), status_length(over)) == (402, 403)
+    art = Article(
+        title="Un essai",
+        author="Claire Vasseur",
+        url="https://carnets.example.org/un-essai/",
+        language="fr",
+        published=None,
+        paragraphs=(fits, over),
+    )
+    draft = make_draft(
+        art,
+        source="inline",
+        max_characters=500,
+        url_length=23,
+        default_language="fr",
+        rules_path=BUNDLED_RULES,
+    )
+    assert draft.budget.max_length == 402
+    assert [c.text for c in draft.passages.candidates] == [fits]
+    assert draft.passages.too_long == (over,)
+    (reply,) = _posted_quotes(
+        tmp_path, draft_toml(draft, today=TODAY), art.url or "", draft.essay_id
+    )
+    # the tightest template, filled to the last character the server allows
+    assert status_length(reply) == 500
