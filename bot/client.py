@@ -231,6 +231,8 @@ class Client:
         self.api = self.new_api()
         self.me: Me | None = None
         self.instance: InstanceInfo | None = None
+        #: Notifications per page (the server's maximum; tests use small pages).
+        self.page_limit = PAGE_LIMIT
 
     def __repr__(self) -> str:
         # Never the token (invariant 9).
@@ -386,7 +388,7 @@ class Client:
                     not_before is None
                     or not isinstance(created, datetime)
                     or created < not_before
-                    or len(page) < PAGE_LIMIT
+                    or len(page) < self.page_limit
                 ):
                     break
                 max_id = str(oldest["id"])
@@ -397,7 +399,7 @@ class Client:
     ) -> Sequence[Mapping[str, Any]]:
         page = self.read(
             lambda: self.api.notifications(
-                types=["mention"], min_id=min_id, max_id=max_id, limit=PAGE_LIMIT
+                types=["mention"], min_id=min_id, max_id=max_id, limit=self.page_limit
             ),
             what="notifications",
         )

@@ -147,18 +147,36 @@ def test_validation_errors_are_permanent() -> None:
 
 def test_paging_forward_is_gap_free_and_oldest_first(client: Client, server: MockServer) -> None:
     client.connect()
+    client.page_limit = 5  # the same code as with 80 per page, in fewer posts
     alice = server.client("alice")
     first = alice.status_post("@filrouge zéro")
     cursor = str(client.notifications_since(None)[-1]["id"])
-    for number in range(85):  # more than one page of 80
+    for number in range(12):  # more than two pages
         alice.status_post(f"@filrouge numéro {number}")
     found = client.notifications_since(cursor)
-    assert len(found) == 85
+    assert len(found) == 12
     ids = [id_int(n["id"]) for n in found]
     assert ids == sorted(ids)
     assert all(i > id_int(cursor) for i in ids)
     assert str(found[0]["status"]["id"]) != str(first["id"])
     assert client.notifications_since(str(found[-1]["id"])) == []
+
+
+def test_first_start_pages_back_to_the_maximum_age(client: Client, server: MockServer) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    client.connect()
+    client.page_limit = 4
+    alice = server.client("alice")
+    for number in range(10):
+        alice.status_post(f"@filrouge numéro {number}")
+    everything = client.notifications_since(None, not_before=datetime.now(UTC) - timedelta(hours=1))
+    assert len(everything) == 10
+    ids = [id_int(n["id"]) for n in everything]
+    assert ids == sorted(ids)
+    # Nothing is younger than "in an hour": only the newest page is read.
+    newest = client.notifications_since(None, not_before=datetime.now(UTC) + timedelta(hours=1))
+    assert len(newest) == 4
 
 
 def test_ids_compare_as_integers() -> None:
