@@ -727,3 +727,47 @@ def test_the_budget_is_exact(tmp_path: Path) -> None:
     )
     # the tightest template, filled to the last character the server allows
     assert status_length(reply) == 500
+
+
+LIBRARY_PAGE = DATA / "long_loan_library.html"
+
+
+def test_a_newsletter_page_without_a_canonical_link() -> None:
+    # og:url stands in for <link rel=canonical>; the author is only in JSON-LD;
+    # the subscription box in the middle of the text is not a paragraph.
+    art = extract(read_local(str(LIBRARY_PAGE)))
+    assert art.title == "The Library Is Not a Warehouse"
+    assert art.author == "Tomas Ferreira"
+    assert art.url == "https://letters.example.net/p/the-library-is-not-a-warehouse"
+    assert (art.language, art.published, art.site_name) == ("en", "2025-02-11", "The Long Loan")
+    assert len(art.paragraphs) == 9
+    text = "\n".join(art.paragraphs)
+    for boilerplate in ("Subscribe", "Thanks for reading", "Comments", "The figures did improve"):
+        assert boilerplate not in text, boilerplate
+
+
+@pytest.mark.parametrize(
+    ("page", "essay_id"),
+    [(PAGE, "petit-geste"), (LIBRARY_PAGE, "slow-library")],
+)
+def test_curated_quotes_of_the_test_catalog_are_import_candidates(
+    page: Path, essay_id: str
+) -> None:
+    # tests/data/catalogs/three_essays.toml was curated from these drafts:
+    # each of its quotes is one of the candidates, word for word.
+    catalog = load_catalog(Path(__file__).parent / "data" / "catalogs" / "three_essays.toml")
+    essay = catalog.essay(essay_id)
+    assert essay is not None
+    art = extract(read_local(str(page)))
+    assert art.url == essay.url
+    draft = make_draft(
+        art,
+        source=str(page),
+        max_characters=500,
+        url_length=23,
+        default_language="fr",
+        rules_path=BUNDLED_RULES,
+    )
+    candidates = {c.text for c in draft.passages.candidates}
+    for quote in essay.quotes:
+        assert quote.text in candidates, quote.id
