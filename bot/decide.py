@@ -10,14 +10,19 @@ The order, and why:
 
 1. **Guards** (``Skip``): itself; bot accounts not allowlisted; ``#nobot`` and
    friends in the profile; opted out (``start`` still goes through, so anyone
-   can opt back in); blocked account or domain; too old; a re-mention in reply
-   to the bot's own post that carries no command (composers pre-fill every
-   participant, so that is conversation, not a request); the thread's reply
-   limit and cooldown; the account's cooldown. ``stop`` and ``start`` skip the
-   limit and cooldowns: consent must always work. ``help`` and ``why`` do not,
-   they are requests like any other.
+   can opt back in; ``stop`` again gets silence, which is what was asked);
+   blocked account or domain; too old; a re-mention in reply to the bot's own
+   post that carries no command (composers pre-fill every participant, so that
+   is conversation, not a request); the thread's reply limit and cooldown; the
+   account's cooldown. ``stop`` and ``start`` skip the limit and cooldowns:
+   consent must always work. ``help`` and ``why`` do not, they are requests
+   like any other.
 2. **Rules** in file order; ``off`` rules are skipped (and traced); the first
-   whose conditions all hold wins.
+   whose conditions all hold answers. A command word counts only as the first
+   word after the leading @-mentions ("@filrouge source", not "j'ai cherché
+   le lien"). A rule left with nothing to post (every quote already in this
+   thread, nothing fits) hands over to the next matching rule, which is how
+   the rules file chains its fallbacks.
 3. **Essay**: quote, prompt, link and de-escalation replies need one. Without
    it the bot lists the essays it knows (``unknown_essay = "list"``) or stays
    silent.
@@ -428,11 +433,7 @@ def _guards(inputs: Inputs, command: Rule | None, steps: list[Step]) -> Skip | N
             f"command {command.name!r}" if command else "a new request",
         ),
     ]
-    if consent:
-        steps.append(
-            Step("guard", "limits", True, f"{action} bypasses the thread limit and cooldowns")
-        )
-    else:
+    if not consent:
         count = len(history.thread_replies)
         checks += [
             (
@@ -466,6 +467,10 @@ def _guards(inputs: Inputs, command: Rule | None, steps: list[Step]) -> Skip | N
         skip = check(name, failed, reason, ok_detail)
         if skip is not None:
             return skip
+    if consent:
+        steps.append(
+            Step("guard", "limits", True, f"{action} bypasses the thread limit and cooldowns")
+        )
     return None
 
 
