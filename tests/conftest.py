@@ -113,13 +113,20 @@ def settings_for(tmp_path: Path) -> Callable[..., Settings]:
     return make
 
 
-def eventually(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
+def eventually(
+    predicate: Callable[[], Any],
+    timeout: float = 10.0,
+    interval: float = 0.02,
+    message: Callable[[], str] | None = None,
+) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout``
+    (with ``message()`` appended, to say what was going on)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout:g}s")
+            detail = f"\n{message()}" if message is not None else ""
+            raise AssertionError(f"condition not met within {timeout:g}s{detail}")
         time.sleep(interval)
