@@ -54,20 +54,32 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGHUP, on_hangup)
 
     bot = Bot(settings)
-    try:
-        bot.start()
-    except ConfigError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        return 2
-    except PermanentError as error:
-        log.error("cannot start: %s (%s)", error, error.kind, extra={"event": "start"})
-        bot.stop()
-        return 3
-    except TransientError as error:
-        log.error("cannot reach the server: %s", error, extra={"event": "start"})
-        bot.stop()
-        return 4
+    failures = 0
+    while True:
+        try:
+            bot.start()
+            break
+        except ConfigError as error:
+            for problem in error.problems:
+                print(problem, file=sys.stderr)
+            return 2
+        except PermanentError as error:
+            log.error("cannot start: %s (%s)", error, error.kind, extra={"event": "start"})
+            bot.stop()
+            return 3
+        except TransientError as error:
+            # The server is down or unreachable: keep trying, as after any fault.
+            failures += 1
+            delay = bot.backoff.delay(failures)
+            log.warning(
+                "cannot reach the server (%s); trying again in %.0fs",
+                error,
+                delay,
+                extra={"event": "start", "kind": error.kind},
+            )
+            if stop.wait(delay):
+                bot.stop()
+                return 0
 
     ops = OpsServer.from_settings(
         settings,

@@ -1,0 +1,98 @@
+"""``filrouge run`` as a process: exit codes, signals, a server that is down at start."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from mastodon_mock.testing import MockServer
+
+from bot.record import Store
+from tests.conftest import BOT_TOKEN, eventually
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bot(workdir: Path, **settings: str) -> subprocess.Popen[bytes]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FILROUGE_")}
+    env.update({f"FILROUGE_{key.upper()}": value for key, value in settings.items()})
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=workdir,  # no .env here
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(workdir / "bot.log").open("wb"),
+    )
+
+
+def common(server_url: str, workdir: Path) -> dict[str, str]:
+    return {
+        "instance_url": server_url,
+        "access_token": BOT_TOKEN,
+        "db_path": str(workdir / "filrouge.sqlite3"),
+        "poll_interval": "0.3",
+        "resolve_hosts": "",
+    }
+
+
+def test_without_an_instance_it_says_what_to_set(tmp_path: Path) -> None:
+    bot = run_bot(tmp_path)
+    assert bot.wait(30) == 2
+    assert "FILROUGE_INSTANCE_URL" in (tmp_path / "bot.log").read_text()
+
+
+def test_a_bad_token_exits_with_an_auth_error(server: MockServer, tmp_path: Path) -> None:
+    bot = run_bot(tmp_path, **{**common(server.base_url, tmp_path), "access_token": "nope"})
+    assert bot.wait(30) == 3
+    log = (tmp_path / "bot.log").read_text()
+    assert "auth" in log
+    assert "nope" not in log
+
+
+def test_it_waits_for_a_server_that_is_down_then_answers_and_stops_on_sigterm(
+    start_server: Callable[..., MockServer], tmp_path: Path
+) -> None:
+    # Reserve a port, start the bot against it while nothing listens there.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bot = run_bot(tmp_path, **common(f"http://127.0.0.1:{port}", tmp_path))
+    try:
+        eventually(lambda: "trying again" in (tmp_path / "bot.log").read_text(), timeout=30)
+        assert bot.poll() is None
+        bot.send_signal(signal.SIGHUP)  # a reload request is harmless before start
+        assert bot.poll() is None
+    finally:
+        bot.send_signal(signal.SIGTERM)
+    assert bot.wait(30) == 0
+
+    server = start_server()
+    mention = server.client("alice").status_post(
+        "@filrouge https://app.flus.fr/links/1853382202557961738 des photos de spectacles"
+    )
+    bot = run_bot(tmp_path, **common(server.base_url, tmp_path))
+    try:
+
+        def replied() -> bool:
+            if not (tmp_path / "filrouge.sqlite3").exists():
+                return False
+            with Store(tmp_path / "filrouge.sqlite3") as store:
+                rows = store.recent(since=None, outcome="replied", limit=5)
+            return any(row["status_id"] == str(mention["id"]) for row in rows)
+
+        eventually(replied, timeout=30, message=lambda: (tmp_path / "bot.log").read_text())
+        bot.send_signal(signal.SIGHUP)
+        eventually(lambda: "reloaded" in (tmp_path / "bot.log").read_text(), timeout=30)
+        assert bot.poll() is None
+    finally:
+        bot.send_signal(signal.SIGTERM)
+    assert bot.wait(30) == 0
