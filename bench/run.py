@@ -126,10 +126,10 @@ class Plan:
             )
         return cls(
             decisions=200,
-            decide_budget=8.0,
+            decide_budget=6.0,
             naive_budget=3.0,
             minimum_runs=5,
-            memory_decisions=50,
+            memory_decisions=20,
             check_config_runs=7,
             e2e_streaming=100,
             e2e_polling=20,
@@ -884,6 +884,10 @@ def measure_end_to_end(
             for number in range(mentions + warmup):
                 person = people[number % len(people)]
                 text = "@filrouge " + text_of(rng, words.fr, 10, 30)
+                if not streaming:
+                    # Mentions come at any moment of the poll cycle, not just
+                    # after the reply to the previous one.
+                    time.sleep(rng.uniform(0.0, poll_interval))
                 seen = len(bot.outcomes())
                 before = time.perf_counter()
                 person.status_post(text, visibility="public")
