@@ -1,0 +1,631 @@
+"""Relevance: which quote, prompt or essay speaks to what was just said.
+
+Text is turned into terms by :func:`analyze` (folding, elisions, stop words,
+Snowball stems) and documents are scored with BM25 (Robertson & Zaragoza,
+"The Probabilistic Relevance Framework: BM25 and Beyond", 2009), in its
+BM25F form: tags and keywords are fields whose term counts are boosted
+before saturation.
+
+Each indexed text is analysed in its own language, and the query is analysed
+again for each language it is compared with. A post's ``language`` is often
+the client's default rather than what was written, so the query's language
+never decides which stemmer meets which text.
+
+All the document side of BM25 is computed once in :meth:`Index.build`; a
+query only sums precomputed weights over an inverted index, which keeps a
+decision within a few milliseconds at ten thousand quotes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import re
+import sys
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol, cast
+
+import snowballstemmer
+
+from bot.model import Essay
+from bot.text import fold
+
+__all__ = ["Index", "Query", "Scored", "analyze"]
+
+# -- tuning ------------------------------------------------------------------------
+
+#: BM25 term-frequency saturation and length normalisation (the usual values).
+K1 = 1.2
+B = 0.75
+#: How much a term in a quote's or prompt's tags and keywords counts, as
+#: occurrences in its text: the admin put it there on purpose.
+FIELD_BOOST = 2.5
+#: Same, for an essay's title and hashtags when choosing an essay.
+TITLE_BOOST = 2.0
+#: Query weights: the mention is what the bot was asked about; the post it
+#: answers counts half as much, and each older post 0.8 times the next one.
+MENTION_WEIGHT = 1.0
+NEAREST_WEIGHT = 0.5
+THREAD_DECAY = 0.8
+#: Older posts weigh less than this and are not read at all (the 12th
+#: ancestor and beyond): a 200-post thread costs what an 11-post one does.
+MIN_WEIGHT = 0.05
+#: At most this many query terms are scored, the most telling first
+#: (weight x idf), as in Lucene's "more like this": long threads stay cheap
+#: and a pile of common words cannot drown the rare one that matters.
+MAX_QUERY_TERMS = 64
+
+# -- analysis ----------------------------------------------------------------------
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(fold(word) for word in text.split())
+
+
+#: French function words (folded), with the conjugations of être and avoir,
+#: inclusive pronouns (iel, celleux) and chat fillers (genre, truc).
+_STOP_FR = _words(
+    """
+    a à afin ah ai aie aient aies ait alors as au aucun aucune aujourd auquel aura aurai
+    auraient aurais aurait auras aurez auriez aurions aurons auront aussi autre autres aux
+    avaient avais avait avant avec avez aviez avions avoir avons ayant ayez ayons bah bas bon
+    c ça car ce ceci cela celle celles celleux celui cependant certes ces cet cette ceux
+    chaque chez ci comme comment d dans de déjà depuis des desquels dit dites donc dont du
+    duquel elle elles en encore entre es est et étaient étais était étant étiez étions été
+    être eu eue eues eûmes eurent eus eut eûtes eux fait faire fais faut fois font fûmes
+    furent fus fut fûtes genre hein hui ici iel iels il ils j je jusqu l la là laquelle le
+    lequel les lesquelles lesquels leur leurs lorsqu lui m ma mais me même mêmes mes moi mon
+    n ne ni non nos notre nous o on ont or ou où oui par parce pas peu peut peuvent peux plus
+    pour pourquoi puis puisqu qu quand que quel quelle quelles quels qui quoi quoiqu re rien
+    s sa sans se sera serai seraient serais serait seras serez seriez serions serons seront
+    ses si sinon soi soient sois soit sommes son sont sous soyez soyons suis sur t ta tant te
+    tel telle tes toi ton tous tout toute toutes très trop truc tu un une va vais vas voilà
+    vont vos votre vous vu y
+    """
+)
+#: English function words (folded); contractions arrive split at the apostrophe.
+_STOP_EN = _words(
+    """
+    a about above after again against all also am an and any are aren as at be because been
+    before being below between both but by can cannot could couldn d did didn do does doesn
+    doing don down during each even ever few for from further get gets got had hadn has hasn
+    have haven having he her here hers herself him himself his how i if in into is isn it its
+    itself just let ll m may me might more most much must mustn my myself no nor not now of
+    off on once one only or other our ours ourselves out over own quite re really s same say
+    says shall shan she should shouldn so some such t than that the their theirs them
+    themselves then there these they this those through thus to too under until up upon us
+    ve very was wasn we were weren what when where which while who whom why will with won
+    would wouldn yes yet you your yours yourself yourselves
+    """
+)
+#: Words that are function words in one language but carry meaning in the
+#: other ("ai" is French "j'ai" and English "AI"; "an" is a French year).
+_KEEP_IN_FR = _words("an")
+_KEEP_IN_EN = _words("ai car comment encore font genre mon non plus pour son ton")
+_STOP_WORDS = {
+    "fr": _STOP_FR | (_STOP_EN - _KEEP_IN_FR),
+    "en": _STOP_EN | (_STOP_FR - _KEEP_IN_EN),
+}
+_STOP_ANY = _STOP_FR | _STOP_EN
+
+#: French elided articles and conjunctions, stripped from the word they lean on
+#: (« l'IA » is « IA », « qu'on » is « on »).
+_ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)'")
+#: A word: letters and digits, possibly joined by apostrophes or hyphens.
+_TOKEN = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
+_URL = re.compile(r"\b(?:https?://|www\.)\S+")
+_HANDLE = re.compile(r"(?<![\w@])@[\w.-]+(?:@[\w-]+(?:\.[\w-]+)+)?")
+#: French inclusive writing: « épouvanté·es », « vrai.e.s » read as the base word.
+_INCLUSIVE = re.compile(
+    # The lookbehinds come after the separator so that the engine scans for
+    # the separator first instead of testing every position.
+    r"[·‧⋅•](?<=[^\W\d_].)[^\W\d_]{1,5}(?:[·‧⋅•][^\W\d_]{1,5})?"
+    r"|\.(?<=[^\W\d_].)(?:e|es|s|x|ne|nes|se|ses|le|les|rice|rices|trice|trices|euse|euses"
+    r"|ive|ives|ere|eres|ère|ères|fe|fes)(?:\.(?:e|es|s|x))?(?![\w.])"
+)
+_HASHTAG = re.compile(r"#(\w+)")
+#: Hyphenated compounds whose first part is one of these are also read as one
+#: word (« ré-utiliser » is « réutiliser »).
+_PREFIXES = _words(
+    "anti auto co contre e extra hyper inter micro multi néo post pré pro ré semi super"
+)
+
+#: ISO 639-1 code → Snowball algorithm.
+_SNOWBALL = {
+    "ar": "arabic",
+    "ca": "catalan",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "es": "spanish",
+    "eu": "basque",
+    "fi": "finnish",
+    "fr": "french",
+    "hu": "hungarian",
+    "id": "indonesian",
+    "it": "italian",
+    "lt": "lithuanian",
+    "nl": "dutch",
+    "no": "norwegian",
+    "nb": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sv": "swedish",
+    "tr": "turkish",
+}
+
+
+class _Stemmer(Protocol):
+    def stemWord(self, word: str) -> str: ...
+
+
+_STEMMERS: dict[str, _Stemmer | None] = {}
+#: Pure-Python Snowball stemmers keep the word being stemmed on the object.
+_STEM_LOCK = threading.Lock()
+
+
+def _language(language: str) -> str:
+    """``fr-CA``, ``en_US``, ``FR`` → ``fr``, ``en``, ``fr``."""
+    return re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0]
+
+
+@lru_cache(maxsize=1 << 15)
+def _stem(word: str, language: str) -> str:
+    """Stem of a casefolded word that still has its accents, then folded.
+
+    The French Snowball stemmer reads accents (« générées » and
+    « génératives » both give « géner »; without accents « generees » gives
+    « genere »), so it sees them first. A trailing ``e`` left by the
+    stemmer is dropped for French, which makes most words typed without
+    accents meet their accented forms.
+    """
+    with _STEM_LOCK:
+        stemmer = _STEMMERS.get(language, ...)
+        if stemmer is ...:
+            algorithm = _SNOWBALL.get(language)
+            stemmer = snowballstemmer.stemmer(algorithm) if algorithm else None
+            _STEMMERS[language] = stemmer
+        stem = stemmer.stemWord(word) if stemmer is not None else word
+    stem = fold(stem)
+    if language == "fr":
+        trimmed = stem.rstrip("e")
+        if len(trimmed) >= 2:
+            stem = trimmed
+    return sys.intern(stem)
+
+
+def _split_camel(match: re.Match[str]) -> str:
+    """``#IAGénérative`` → ``IA Générative``: hashtags glue words by capitals."""
+    tag = match.group(1)
+    if tag.islower() or tag.isupper():
+        return " " + tag
+    out = [tag[0]]
+    # zip stops at the shortest: every character after the first, with its neighbours.
+    for previous, char, following in zip(tag, tag[1:], tag[2:] + " ", strict=False):
+        if char.isupper() and (previous.islower() or (previous.isupper() and following.islower())):
+            out.append(" ")
+        out.append(char)
+    return " " + "".join(out)
+
+
+def _analyze(text: str, language: str) -> tuple[tuple[str, str], ...]:
+    """(stem, word) for each content word of ``text``, in order."""
+    # Each pass only runs when its trigger character is there: most posts
+    # have no hashtag, handle or URL, and analysis runs on every thread post.
+    if "#" in text:
+        text = _HASHTAG.sub(_split_camel, text)
+    text = fold(text, keep_accents=True)
+    if "://" in text or "www." in text:
+        text = _URL.sub(" ", text)
+    if "@" in text:
+        text = _HANDLE.sub(" ", text)
+    text = _INCLUSIVE.sub("", text)
+    terms: list[tuple[str, str]] = []
+    for token in _TOKEN.findall(text):
+        terms.extend(_token_terms(token, language))
+    return tuple(terms)
+
+
+@lru_cache(maxsize=1 << 16)
+def _token_terms(token: str, language: str) -> tuple[tuple[str, str], ...]:
+    """The terms of one token: elision stripped, split at apostrophes and
+    hyphens, stop words dropped. Cached: a thread repeats its words."""
+    stop = _STOP_WORDS.get(language, _STOP_ANY)
+    terms: list[tuple[str, str]] = []
+    for piece in _ELISION.sub("", token).split("'"):
+        parts = piece.split("-")
+        kept = [part for part in parts if len(part) >= 2 and fold(part) not in stop]
+        for part in kept:
+            terms.append((_stem(part, language), part))
+        if len(parts) > 1 and kept and (parts[0] in kept or fold(parts[0]) in _PREFIXES):
+            terms.append((_stem("".join(parts), language), piece))
+    return tuple(terms)
+
+
+@lru_cache(maxsize=4096)
+def _analyze_cached(text: str, language: str) -> tuple[tuple[str, str], ...]:
+    return _analyze(text, language)
+
+
+def analyze(text: str, language: str) -> list[str]:
+    """The terms of ``text`` as the index sees them: folded, elisions and
+    stop words (French and English) removed, stemmed with Snowball.
+
+    ``language`` is an ISO 639-1 code (``fr``, ``en``, also ``fr-CA``).
+    Languages Snowball knows are stemmed with it; others are not stemmed
+    and lose both French and English stop words.
+
+    >>> analyze("Des affiches générées par l'IA", "fr")
+    ['affich', 'gener', 'ia']
+    """
+    return [stem for stem, _ in _analyze_cached(text, _language(language))]
+
+
+# -- values ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What the bot is asked about: the mention and the thread above it.
+
+    ``thread`` is oldest first, as in :class:`bot.model.Thread`.
+    ``language`` is the mention's language; scoring reads every text in its
+    own language whatever this says (see the module docstring).
+    """
+
+    mention: str
+    thread: tuple[str, ...] = ()
+    language: str = "fr"
+
+    def sources(self) -> list[tuple[str, float]]:
+        """(text, weight): the mention, then ancestors nearest first, until
+        their weight drops below :data:`MIN_WEIGHT`."""
+        sources = [(self.mention, MENTION_WEIGHT)]
+        weight = NEAREST_WEIGHT
+        for text in reversed(self.thread):
+            if weight < MIN_WEIGHT:
+                break
+            sources.append((text, weight))
+            weight *= THREAD_DECAY
+        return sources
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A document's relevance to a query.
+
+    ``score`` is a BM25 sum (0.0: nothing in common); ``matched`` holds the
+    query's words that contributed, as written (casefolded), the most
+    telling first.
+    """
+
+    id: str
+    score: float
+    matched: tuple[str, ...] = ()
+
+
+# -- the index ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """One language's text of a document: a quote has one, a prompt one per
+    language. A document has at most one view per language."""
+
+    doc: int
+    language: str
+    #: Groups documents whose lengths are compared (quotes with quotes).
+    kind: str
+    body: tuple[str, ...]
+    fields: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    stem: str
+    weight: float
+    word: str
+
+
+class _Space:
+    """The BM25 index of every view in one language, keyed by document number."""
+
+    def __init__(self, language: str, views: Sequence[_View]) -> None:
+        self.language = language
+        counted: list[tuple[_View, dict[str, tuple[float, float]], int]] = []
+        document_frequency: dict[str, int] = defaultdict(int)
+        lengths: dict[str, list[int]] = defaultdict(list)
+        for view in views:
+            body: dict[str, float] = defaultdict(float)
+            length = 0
+            for text in view.body:
+                for stem, _ in _analyze(text, language):
+                    body[stem] += 1.0
+                    length += 1
+            fields: dict[str, float] = defaultdict(float)
+            for text, boost in view.fields:
+                for stem, _ in _analyze(text, language):
+                    fields[stem] += boost
+            terms = {
+                stem: (body.get(stem, 0.0), fields.get(stem, 0.0))
+                for stem in sorted(body.keys() | fields.keys())
+            }
+            counted.append((view, terms, length))
+            lengths[view.kind].append(length)
+            for stem in terms:
+                document_frequency[stem] += 1
+        total = len(views)
+        self.idf: dict[str, float] = {
+            stem: math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+            for stem, df in sorted(document_frequency.items())
+        }
+        average = {kind: (sum(ls) / len(ls)) or 1.0 for kind, ls in lengths.items()}
+        #: Document number → stem → its BM25 weight there (the whole document
+        #: side of the formula, so a query only multiplies and adds).
+        self.weights: dict[int, dict[str, float]] = {}
+        postings: dict[str, tuple[list[int], list[float]]] = {}
+        for view, terms, length in counted:
+            # Body counts are length-normalised; field counts are not (tags
+            # are a few words, their length says nothing).
+            norm = 1.0 - B + B * length / average[view.kind]
+            weights: dict[str, float] = {}
+            for stem, (body_count, field_count) in terms.items():
+                tf = body_count / norm + field_count
+                weights[stem] = self.idf[stem] * tf * (K1 + 1.0) / (tf + K1)
+            self.weights[view.doc] = weights
+            for stem, weight in weights.items():
+                entry = postings.get(stem)
+                if entry is None:
+                    postings[stem] = entry = ([], [])
+                entry[0].append(view.doc)
+                entry[1].append(weight)
+        #: Stem → (document numbers, weights), the inverted index.
+        self.postings = postings
+        #: Documents that also have a view in another space (set by _Corpus).
+        self.shared: frozenset[int] = frozenset()
+
+    def query_terms(self, query: Query) -> list[_Term]:
+        """The query's terms found in this space, most telling first: each
+        stem weighs what its heaviest source does (mention 1.0, posts less)."""
+        weights: dict[str, float] = {}
+        words: dict[str, str] = {}
+        idf = self.idf
+        for text, weight in query.sources():
+            for stem, word in _analyze_cached(text, self.language):
+                if stem in idf:
+                    if weight > weights.get(stem, 0.0):
+                        weights[stem] = weight
+                    words.setdefault(stem, word)
+        ranked = sorted(weights, key=lambda stem: (-weights[stem] * idf[stem], stem))
+        return [_Term(stem, weights[stem], words[stem]) for stem in ranked[:MAX_QUERY_TERMS]]
+
+
+class _Corpus:
+    """Documents (by id) spread over per-language spaces."""
+
+    def __init__(self, ids: Sequence[str], views: Sequence[_View]) -> None:
+        self.ids = list(ids)
+        self.number = {doc_id: n for n, doc_id in enumerate(self.ids)}
+        #: Documents in id order, to list zero scores without sorting them.
+        self.by_id = sorted(range(len(self.ids)), key=self.ids.__getitem__)
+        by_language: dict[str, list[_View]] = defaultdict(list)
+        for view in views:
+            by_language[view.language].append(view)
+        self.spaces = [_Space(lang, by_language[lang]) for lang in sorted(by_language)]
+        #: The space of each document's first view: its only one, for most.
+        self.home: dict[int, int] = {}
+        spaces_per_doc: dict[int, int] = defaultdict(int)
+        for number, space in enumerate(self.spaces):
+            for doc in space.weights:
+                self.home.setdefault(doc, number)
+                spaces_per_doc[doc] += 1
+        for space in self.spaces:
+            space.shared = frozenset(doc for doc in space.weights if spaces_per_doc[doc] > 1)
+
+    def best(
+        self, wanted: set[int] | None, query: Query
+    ) -> tuple[dict[int, float], dict[int, int], list[list[_Term]]]:
+        """Each document's best score above zero; for documents in several
+        spaces, the space that gave it; the query's terms per space.
+        ``wanted`` None means every document."""
+        found: dict[int, float] = {}
+        where: dict[int, int] = {}
+        all_terms: list[list[_Term]] = []
+        for number, space in enumerate(self.spaces):
+            terms = space.query_terms(query)
+            all_terms.append(terms)
+            if not terms:
+                continue
+            cost = sum(len(space.postings[term.stem][0]) for term in terms)
+            if wanted is not None and len(wanted) * 8 < cost:
+                # Few candidates: look each one up rather than walk postings.
+                values = _score_documents(space, wanted, terms)
+            else:
+                values = _score_postings(space, terms)
+                if wanted is not None:
+                    values = {doc: value for doc, value in values.items() if doc in wanted}
+            for doc in space.shared.intersection(values):
+                if doc not in found or values[doc] > found[doc]:
+                    where[doc] = number
+                else:  # an earlier language scored it at least as high
+                    values[doc] = found[doc]
+            found.update(values)
+        return found, where, all_terms
+
+    def ranked(
+        self,
+        docs: Sequence[int] | None,
+        query: Query,
+        *,
+        limit: int | None = None,
+        unknown: Sequence[str] = (),
+    ) -> list[Scored]:
+        """Scored for the documents given (every one if None) and the
+        ``unknown`` ids (scored 0.0): best first, ties by id, at most ``limit``."""
+        wanted = None if docs is None else set(docs)
+        found, where, terms = self.best(wanted, query)
+        ids = self.ids
+        items: Iterable[tuple[int, float]] = found.items()
+        if limit is not None and len(found) > limit:
+            # Only what can reach the first `limit` places is sorted; the
+            # margin keeps every score that rounds to the cut-off value.
+            cutoff = heapq.nlargest(limit, found.values())[-1] - 1e-8
+            items = [(doc, value) for doc, value in found.items() if value >= cutoff]
+        # Rounding makes equal scores equal whatever the summation order, so
+        # that ties always fall to the id.
+        keyed = sorted((-round(value, 9), ids[doc], doc) for doc, value in items)[:limit]
+        out = [
+            Scored(doc_id, -negative, self._matched(terms, where.get(doc, self.home[doc]), doc))
+            for negative, doc_id, doc in keyed
+        ]
+        room = None if limit is None else limit - len(out)
+        if room is not None and room <= 0:
+            return out
+        zero: Iterable[str]
+        if wanted is None:
+            zero = (ids[doc] for doc in self.by_id if doc not in found)
+        else:
+            zero = sorted(ids[doc] for doc in wanted if doc not in found)
+        if unknown:
+            zero = sorted([*zero, *unknown])
+        out.extend(Scored(doc_id, 0.0) for doc_id in itertools.islice(zero, room))
+        return out
+
+    def _matched(self, terms: list[list[_Term]], space: int, doc: int) -> tuple[str, ...]:
+        """The query's words that the document shares, most telling first."""
+        weights = self.spaces[space].weights[doc]
+        return tuple(dict.fromkeys(term.word for term in terms[space] if term.stem in weights))
+
+
+def _score_documents(
+    space: _Space, docs: Iterable[int], terms: Sequence[_Term]
+) -> dict[int, float]:
+    """Intersect each document's terms with the query's."""
+    order = {term.stem: n for n, term in enumerate(terms)}
+    values: dict[int, float] = {}
+    for doc in docs:
+        weights = space.weights.get(doc)
+        if weights is None:
+            continue
+        common = weights.keys() & order.keys()
+        if common:
+            # Summed in query order, as _score_postings does: the same float
+            # whichever path scored it, and in every process.
+            ranks = sorted(map(order.__getitem__, common))
+            values[doc] = sum(terms[n].weight * weights[terms[n].stem] for n in ranks)
+    return values
+
+
+def _score_postings(space: _Space, terms: Sequence[_Term]) -> dict[int, float]:
+    """Walk each query term's postings: cheaper when most documents are wanted."""
+    values: dict[int, float] = {}
+    get = values.get
+    for term in terms:
+        docs, weights = space.postings[term.stem]
+        weight = term.weight
+        for doc, posting in zip(docs, weights, strict=True):
+            values[doc] = get(doc, 0.0) + weight * posting
+    return values
+
+
+class Index:
+    """Quotes and prompts (by id) and essays, ready to be scored.
+
+    Built once per catalog load; immutable and safe to share between threads.
+    """
+
+    def __init__(self, documents: _Corpus, essays: _Corpus) -> None:
+        self._documents = documents
+        self._essays = essays
+
+    @classmethod
+    def build(cls, essays: Sequence[Essay]) -> Index:
+        """Index every quote and prompt of ``essays``, and the essays themselves.
+
+        A quote is read in its essay's language; a prompt in each language
+        it has a text for (its score is its best language's). Tags and
+        keywords count :data:`FIELD_BOOST` times. The first of two
+        documents with the same id wins.
+        """
+        ids: list[str] = []
+        seen: set[str] = set()
+        views: list[_View] = []
+        for essay in essays:
+            language = _language(essay.language)
+            for quote in essay.quotes:
+                if quote.id in seen:
+                    continue
+                seen.add(quote.id)
+                fields = tuple((text, FIELD_BOOST) for text in (*quote.tags, *quote.keywords))
+                views.append(_View(len(ids), language, "quote", (quote.text,), fields))
+                ids.append(quote.id)
+            for prompt in essay.prompts:
+                if prompt.id in seen:
+                    continue
+                seen.add(prompt.id)
+                fields = tuple((text, FIELD_BOOST) for text in (*prompt.tags, *prompt.keywords))
+                for lang, text in sorted(prompt.texts.items()):
+                    views.append(_View(len(ids), _language(lang), "prompt", (text,), fields))
+                ids.append(prompt.id)
+        return cls(_Corpus(ids, views), _essay_corpus(essays))
+
+    def __len__(self) -> int:
+        return len(self._documents.ids)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._documents.number
+
+    def score(self, ids: Sequence[str], query: Query, *, limit: int | None = None) -> list[Scored]:
+        """One :class:`Scored` per distinct id given, best first, ties by id.
+
+        Ids the index does not know score 0.0. With ``limit``, only the
+        first ``limit`` of that list are built: the same entries, much
+        faster when thousands of ids are given.
+        """
+        corpus = self._documents
+        unique = dict.fromkeys(ids)
+        if len(unique) == len(corpus.ids) and corpus.number.keys() >= unique.keys():
+            return corpus.ranked(None, query, limit=limit)
+        numbers = list(map(corpus.number.get, unique))
+        if None in numbers:
+            unknown = [doc_id for doc_id, n in zip(unique, numbers, strict=True) if n is None]
+            known = [n for n in numbers if n is not None]
+        else:
+            unknown, known = [], cast(list[int], numbers)
+        everything = len(known) == len(corpus.ids)
+        return corpus.ranked(None if everything else known, query, limit=limit, unknown=unknown)
+
+    def essay_scores(self, query: Query, *, limit: int | None = None) -> list[Scored]:
+        """Relevance of each essay (id = essay id): its title and hashtags
+        (boosted), quotes, prompts, tags and keywords. Best first, ties by id."""
+        return self._essays.ranked(None, query, limit=limit)
+
+
+def _essay_corpus(essays: Sequence[Essay]) -> _Corpus:
+    ids: list[str] = []
+    seen: set[str] = set()
+    views: list[_View] = []
+    for essay in essays:
+        if essay.id in seen:
+            continue
+        seen.add(essay.id)
+        language = _language(essay.language)
+        texts: dict[str, list[str]] = defaultdict(list)
+        for quote in essay.quotes:
+            texts[language].extend((quote.text, *quote.tags, *quote.keywords))
+        for prompt in essay.prompts:
+            for lang, text in prompt.texts.items():
+                texts[_language(lang)].extend((text, *prompt.tags, *prompt.keywords))
+        texts.setdefault(language, [])
+        fields = tuple((text, TITLE_BOOST) for text in (essay.title, *essay.hashtags))
+        for lang in sorted(texts):
+            views.append(_View(len(ids), lang, "essay", tuple(texts[lang]), fields))
+        ids.append(essay.id)
+    return _Corpus(ids, views)
