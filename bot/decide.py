@@ -711,7 +711,8 @@ def _rank(items: Sequence[Candidate], inputs: Inputs, language: str) -> Iterator
         language=language,
     )
     by_id = {item.id: item for item in items}
-    scored = [s for s in inputs.config.index.score(list(by_id), query) if s.id in by_id]
+    # One Scored per id given, already sorted by score (the index's contract).
+    scored = inputs.config.index.score(list(by_id), query)
     last_used = inputs.history.last_used
 
     def key(s: Scored) -> tuple[int, float, str]:
