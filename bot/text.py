@@ -233,7 +233,8 @@ class _Converter(HTMLParser):
                 self.out.append("\n" * min(self.pending, 2))
             self.pending = 0
             text = text.lstrip(" ") if not self.pre else text
-        elif self._at_line_start() and not self.pre:
+        elif not self.pre and (self._at_line_start() or self.out[-1].endswith(" ")):
+            # Spaces from neighbouring pieces (``a <img> b``) read as one.
             text = text.lstrip(" ")
         if self.bullet:
             self.out.append("- ")
@@ -352,7 +353,8 @@ class _Converter(HTMLParser):
         anchor, self.anchor = self.anchor, None
         if anchor is None:
             return
-        shown = _INLINE_WS.sub(" ", "".join(anchor.parts)).strip()
+        raw = _INLINE_WS.sub(" ", "".join(anchor.parts))
+        shown = raw.strip()
         kind = anchor.kind
         if not kind:
             kind = {"@": "mention", "#": "hashtag"}.get(shown[:1], "link")
@@ -373,7 +375,8 @@ class _Converter(HTMLParser):
             # them; other servers print a truncated URL ending in "…".
             if not shown or (shown.endswith(_ELLIPSES) and _looks_cut(shown, anchor.href)):
                 shown = anchor.href
-        self._write(shown)
+        # Spaces at the edges of the anchor's text separate it from its neighbours.
+        self._write(raw[: len(raw) - len(raw.lstrip())] + shown + raw[len(raw.rstrip()) :])
 
     def finish(self) -> PlainText:
         self._close_anchor()
