@@ -157,6 +157,59 @@ def test_a_quote_with_a_handle_never_mentions(
         assert MENTION_RE.findall(data["text"]) == ["lecteur@example.org"]
 
 
+def _status(id: str, acct: str, html: str) -> dict[str, Any]:
+    username = acct.split("@")[0]
+    return {
+        "id": id,
+        "created_at": "2026-03-01T10:00:00.000Z",
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "visibility": "public",
+        "language": "fr",
+        "spoiler_text": "",
+        "sensitive": False,
+        "uri": f"https://example.social/users/{username}/statuses/{id}",
+        "url": f"https://example.social/@{username}/{id}",
+        "content": html,
+        "account": {
+            "id": f"id-{username}",
+            "username": username,
+            "acct": acct,
+            "display_name": username,
+            "bot": username == "filrouge",
+            "note": "",
+            "url": f"https://example.social/@{username}",
+            "fields": [],
+        },
+        "mentions": [],
+        "tags": [],
+        "emojis": [],
+        "media_attachments": [],
+        "card": None,
+    }
+
+
+def test_a_reply_to_the_bots_post_needs_a_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    thread = tmp_path / "thread.json"
+    thread.write_text(
+        json.dumps(
+            [
+                _status("1", "alice@example.social", "<p>Des affiches par IA, vraiment ?</p>"),
+                _status("2", "filrouge", "<p>@alice Pour revenir au texte : « … »</p>"),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    # the composer pre-filled @filrouge: conversation, not a request
+    data = preview(capsys, "--thread", str(thread), "@filrouge @alice je ne suis pas d'accord")
+    assert (data["action"], data["reason"]) == ("skip", "not_addressed")
+    # asked explicitly
+    data = preview(capsys, "--thread", str(thread), "@filrouge @alice source")
+    assert (data["action"], data["rule"]) == ("reply", "source")
+
+
 def test_thread_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     account = {
         "id": "7",
