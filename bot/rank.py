@@ -469,6 +469,8 @@ class _Corpus:
     ) -> list[Scored]:
         """Scored for the documents given (every one if None) and the
         ``unknown`` ids (scored 0.0): best first, ties by id, at most ``limit``."""
+        if limit is not None and limit <= 0:
+            return []
         wanted = None if docs is None else set(docs)
         found, where, terms = self.best(wanted, query)
         ids = self.ids

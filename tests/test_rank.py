@@ -1,0 +1,442 @@
+"""bot.rank: analysis and BM25 scoring of quotes, prompts and essays."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.model import Essay, Prompt, Quote
+from bot.rank import (
+    MIN_WEIGHT,
+    NEAREST_WEIGHT,
+    THREAD_DECAY,
+    Index,
+    Query,
+    Scored,
+    analyze,
+)
+
+# -- analyze ---------------------------------------------------------------------
+
+SAME_TERMS = [
+    # (a, b, language, why): both must analyse to the same terms
+    ("l'IA", "IA", "fr", "elision l'"),
+    ("l’IA", "l'IA", "fr", "typographic apostrophe"),
+    ("qu’on utilise", "on utilise", "fr", "elision qu'"),
+    ("jusqu'aux affiches", "affiches", "fr", "elision jusqu'"),
+    ("lorsqu'elle crée", "elle crée", "fr", "elision lorsqu'"),
+    ("d'un visuel", "visuel", "fr", "elision d' and stop word"),
+    ("GÉNÉRÉES", "générées", "fr", "casing"),
+    ("générées", "generees", "fr", "accents typed or not"),
+    ("générées", "génératives", "fr", "plural and feminine of the same root"),
+    ("affiche", "affiches", "fr", "plural"),
+    ("visuels", "visuelle", "fr", "feminine"),
+    ("épouvanté·es", "épouvantés", "fr", "inclusive writing with a middle dot"),
+    ("étudiant.e.s", "étudiants", "fr", "inclusive writing with full stops"),
+    ("Les affiches de la salle", "affiches salle", "fr", "French stop words"),
+    ("the posters for the shows", "posters shows", "en", "English stop words"),
+    ("generated", "generating", "en", "English stemming"),
+    ("#IAGénérative", "IA générative", "fr", "camel-case hashtag split"),
+    ("voir https://x.org/affiches", "voir", "fr", "URLs are not words"),
+    ("@affiches@x.org merci", "merci", "fr", "handles are not words"),
+    ("a\u00a0b\u200bc", "a bc", "fr", "no-break and zero-width spaces"),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "language", "why"), SAME_TERMS)
+def test_analyze_same_terms(a: str, b: str, language: str, why: str) -> None:
+    assert analyze(a, language) == analyze(b, language), why
+
+
+ANALYZE_CASES = [
+    # (text, language, expected, why)
+    ("Des affiches générées par l'IA", "fr", ["affich", "gener", "ia"], "the issue's example"),
+    ("Le, la, les, de, des, et, mais", "fr", [], "only stop words"),
+    ("ré-utiliser", "fr", ["utilis", "reutilis"], "prefixed compound also read whole"),
+    ("peut-être est-ce", "fr", [], "compounds of stop words"),
+    ("AI-generated posters", "en", ["ai", "generat", "aigener", "poster"], "English compound"),
+    ("the AI", "en", ["ai"], "'ai' stays a word in English"),
+    ("j'ai lu", "fr", ["lu"], "'ai' is a French stop word"),
+    ("2024 42 x", "fr", ["2024", "42"], "numbers kept, single characters dropped"),
+    ("", "fr", [], "empty"),
+]
+
+
+@pytest.mark.parametrize(("text", "language", "expected", "why"), ANALYZE_CASES)
+def test_analyze(text: str, language: str, expected: list[str], why: str) -> None:
+    assert analyze(text, language) == expected, why
+
+
+def test_analyze_language_codes() -> None:
+    assert analyze("affiches", "fr-CA") == analyze("affiches", "fr") == analyze("affiches", "FR")
+
+
+def test_analyze_other_languages() -> None:
+    # Stemmed when Snowball knows the language, with French and English stop words.
+    assert analyze("die Häuser und the houses", "de") == ["die", "haus", "und", "hous"]
+    # Not stemmed otherwise, but folded.
+    assert analyze("Häuser the", "xx") == ["hauser"]
+
+
+def test_analyze_returns_a_fresh_list() -> None:
+    first = analyze("affiches générées", "fr")
+    first.append("mutated")
+    assert analyze("affiches générées", "fr") == ["affich", "gener"]
+
+
+# -- queries -----------------------------------------------------------------------
+
+
+def test_query_sources_weights() -> None:
+    query = Query(mention="m", thread=("old", "older-but-one", "parent"))
+    assert query.sources() == [
+        ("m", 1.0),
+        ("parent", NEAREST_WEIGHT),
+        ("older-but-one", NEAREST_WEIGHT * THREAD_DECAY),
+        ("old", NEAREST_WEIGHT * THREAD_DECAY**2),
+    ]
+
+
+def test_query_sources_stop_at_min_weight() -> None:
+    sources = Query(mention="m", thread=tuple(f"p{n}" for n in range(200))).sources()
+    assert all(weight >= MIN_WEIGHT for _, weight in sources)
+    assert len(sources) < 20
+    assert sources[1][0] == "p199", "nearest ancestor first"
+
+
+# -- scoring -----------------------------------------------------------------------
+
+
+def quote(
+    qid: str, text: str, *, tags: tuple[str, ...] = (), keywords: tuple[str, ...] = ()
+) -> Quote:
+    return Quote(id=qid, essay_id="e", text=text, tags=tags, keywords=keywords)
+
+
+def essay(*quotes: Quote, prompts: tuple[Prompt, ...] = (), eid: str = "e", **kw: str) -> Essay:
+    return Essay(
+        id=eid,
+        title=kw.get("title", "Essai"),
+        author="A",
+        url=f"https://x.org/{eid}",
+        language=kw.get("language", "fr"),
+        quotes=tuple(Quote(q.id, eid, q.text, q.tags, q.keywords) for q in quotes),
+        prompts=prompts,
+        hashtags=tuple(kw["hashtags"].split()) if "hashtags" in kw else (),
+    )
+
+
+#: A small made-up catalog, loosely after the seed essay.
+QUOTES = (
+    quote(
+        "visuels",
+        "On est censé faire quoi, quand on n'a ni les compétences ni les moyens d'engager "
+        "des gens pour faire de beaux visuels et des affiches pour promouvoir nos spectacles ?",
+    ),
+    quote("fascisme", "L'IA générative est un outil au service du fascisme, quoi qu'on en fasse."),
+    quote("emplois", "Des milliers d'emplois ont été supprimés au profit de l'IA et des patrons."),
+    quote(
+        "ressources", "L'IA, c'est plus d'eau pour refroidir les data centers, plus d'électricité."
+    ),
+    quote(
+        "precieux",
+        "Penser à l'IA, c'est penser aux choses très précieuses qui rendent la vie belle.",
+    ),
+)
+INDEX = Index.build([essay(*QUOTES)])
+IDS = [q.id for q in QUOTES]
+
+
+def ranked_ids(index: Index, query: Query, ids: list[str] | None = None) -> list[str]:
+    return [s.id for s in index.score(ids if ids is not None else IDS, query)]
+
+
+def test_mention_about_generated_posters_ranks_the_visuals_quote_first() -> None:
+    query = Query(
+        mention="@maiwann Pour les spectacles par exemple. Je trouve ça nul de faire des "
+        "affiches générées par IA pour les spectacles",
+    )
+    result = INDEX.score(IDS, query)
+    assert result[0].id == "visuels"
+    assert result[0].score > result[1].score
+    assert {"affiches", "spectacles"} <= set(result[0].matched)
+
+
+MENTION_CASES = [
+    # (mention, expected first, why)
+    ("Les patrons suppriment des emplois avec l'IA", "emplois", "jobs"),
+    ("et l'eau pour refroidir les data centers ?", "ressources", "resources"),
+    ("c'est un outil fasciste, point", "fascisme", "fascist tool, inflected"),
+    ("ce qui rend la vie belle", "precieux", "what makes life beautiful"),
+    ("ON N'A PAS LES MOYENS D'ENGAGER UN GRAPHISTE", "visuels", "shouting, no accents"),
+]
+
+
+@pytest.mark.parametrize(("mention", "first", "why"), MENTION_CASES)
+def test_mention_picks_the_quote(mention: str, first: str, why: str) -> None:
+    assert ranked_ids(INDEX, Query(mention=mention))[0] == first, why
+
+
+def test_mention_outweighs_thread() -> None:
+    query = Query(mention="les patrons et les emplois", thread=("l'eau des data centers",))
+    assert ranked_ids(INDEX, query)[:2] == ["emplois", "ressources"]
+
+
+def test_thread_counts_when_the_mention_says_nothing() -> None:
+    query = Query(mention="@filrouge citation", thread=("l'eau des data centers",))
+    assert ranked_ids(INDEX, query)[0] == "ressources"
+
+
+def test_nearer_posts_outweigh_older_ones() -> None:
+    older = Query(mention="", thread=("les emplois", "l'eau"))
+    newer = Query(mention="", thread=("l'eau", "les emplois"))
+    assert ranked_ids(INDEX, older)[0] == "ressources"
+    assert ranked_ids(INDEX, newer)[0] == "emplois"
+
+
+def test_repeating_a_word_in_the_thread_does_not_outweigh_the_mention() -> None:
+    thread = tuple("l'eau, l'eau, toujours l'eau" for _ in range(10))
+    query = Query(mention="les emplois", thread=thread)
+    assert ranked_ids(INDEX, query)[0] == "emplois"
+
+
+def test_tags_and_keywords_are_boosted() -> None:
+    plain = quote("a-plain", "Un texte sur les affiches et la musique.")
+    tagged = quote("b-tagged", "Un texte sur les affiches et la musique.", tags=("musique",))
+    keyworded = quote("c-keyword", "Un texte sur le sujet.", keywords=("graphiste",))
+    index = Index.build([essay(plain, tagged, keyworded)])
+    query = Query(mention="la musique")
+    result = index.score(["a-plain", "b-tagged", "c-keyword"], query)
+    assert [s.id for s in result] == ["b-tagged", "a-plain", "c-keyword"]
+    assert result[0].score > result[1].score > 0.0
+    graphiste = index.score(["a-plain", "c-keyword"], Query(mention="un graphiste"))
+    assert graphiste[0].id == "c-keyword"
+    assert graphiste[0].matched == ("graphiste",)
+
+
+def test_rare_words_count_more_than_common_ones() -> None:
+    quotes = [quote(f"q{n}", f"affiches numéro {n}") for n in range(5)]
+    quotes.append(quote("z-rare", "affiches et typographie"))
+    index = Index.build([essay(*quotes)])
+    result = index.score([q.id for q in quotes], Query(mention="affiches typographie"))
+    assert result[0].id == "z-rare"
+
+
+def test_shorter_documents_win_on_equal_matches() -> None:
+    short = quote("b-short", "les affiches")
+    long = quote("a-long", "les affiches " + " ".join(f"mot{n}" for n in range(40)))
+    index = Index.build([essay(short, long)])
+    assert ranked_ids(index, Query(mention="affiches"), ["a-long", "b-short"]) == [
+        "b-short",
+        "a-long",
+    ]
+
+
+def test_ties_are_broken_by_id() -> None:
+    quotes = [quote(qid, "le même texte sur les affiches") for qid in ("c", "a", "b")]
+    index = Index.build([essay(*quotes)])
+    result = index.score(["c", "b", "a"], Query(mention="affiches"))
+    assert [s.id for s in result] == ["a", "b", "c"]
+    assert len({s.score for s in result}) == 1
+
+
+def test_one_scored_per_distinct_id_unknown_ids_score_zero() -> None:
+    result = INDEX.score(
+        ["zz-unknown", "emplois", "visuels", "emplois", "aa-unknown"], Query(mention="emplois")
+    )
+    assert [s.id for s in result] == ["emplois", "aa-unknown", "visuels", "zz-unknown"]
+    assert result[0].score > 0.0
+    assert result[1:] == [
+        Scored("aa-unknown", 0.0),
+        Scored("visuels", 0.0),
+        Scored("zz-unknown", 0.0),
+    ]
+
+
+def test_no_match_scores_zero_in_id_order() -> None:
+    result = INDEX.score(list(reversed(IDS)), Query(mention="rien à voir, xyzzy"))
+    assert result == [Scored(qid, 0.0) for qid in sorted(IDS)]
+
+
+def test_empty_inputs() -> None:
+    assert INDEX.score([], Query(mention="affiches")) == []
+    assert Index.build([]).score(["a"], Query(mention="x")) == [Scored("a", 0.0)]
+    assert Index.build([]).essay_scores(Query(mention="x")) == []
+
+
+def test_matched_are_the_words_as_written() -> None:
+    result = INDEX.score(["visuels"], Query(mention="Des Affiches générées pour nos spectacles"))
+    assert set(result[0].matched) == {"affiches", "spectacles"}
+
+
+def test_prompts_are_indexed_in_every_language() -> None:
+    prompt = Prompt(
+        id="p-moyens",
+        essay_id="e",
+        texts={
+            "fr": "Que dit le texte de celles et ceux qui n'ont pas les moyens ?",
+            "en": "What does the essay say about people who cannot afford designers?",
+        },
+        tags=("moyens",),
+    )
+    other = Prompt(id="p-autre", essay_id="e", texts={"fr": "Relisez le passage sur l'eau."})
+    index = Index.build([essay(*QUOTES, prompts=(prompt, other))])
+    ids = ["p-autre", "p-moyens"]
+    english = index.score(ids, Query(mention="we cannot afford designers", language="en"))
+    assert english[0].id == "p-moyens"
+    assert "designers" in english[0].matched
+    french = index.score(ids, Query(mention="pas les moyens", language="fr"))
+    assert french[0].id == "p-moyens"
+    # The mention's declared language does not decide: posts are often mislabelled.
+    mislabelled = index.score(ids, Query(mention="pas les moyens", language="en"))
+    assert mislabelled == french
+    assert index.score(["p-moyens", "visuels"], Query(mention="moyens"))[0].score > 0
+
+
+def test_quotes_and_prompts_share_one_index() -> None:
+    prompt = Prompt(id="p", essay_id="e", texts={"fr": "Et les data centers ?"})
+    index = Index.build([essay(*QUOTES, prompts=(prompt,))])
+    assert len(index) == len(QUOTES) + 1
+    assert "p" in index and "visuels" in index and "nope" not in index
+
+
+def test_first_of_duplicate_ids_wins() -> None:
+    index = Index.build([essay(quote("a", "les affiches"), quote("a", "l'eau"))])
+    assert len(index) == 1
+    assert index.score(["a"], Query(mention="affiches"))[0].score > 0
+    assert index.score(["a"], Query(mention="eau"))[0].score == 0.0
+
+
+# -- essays --------------------------------------------------------------------------
+
+ESSAYS = [
+    essay(*QUOTES, eid="ia-probleme", title="L'IA est un problème", hashtags="iaprobleme"),
+    essay(
+        quote("velo-1", "La ville appartient aux cyclistes autant qu'aux voitures."),
+        quote("velo-2", "Une piste cyclable protégée change la vie d'un quartier."),
+        eid="velo",
+        title="Le vélo en ville",
+        hashtags="velotaf",
+    ),
+    essay(
+        quote("garden-1", "A garden is a slow argument with the weather."),
+        eid="garden",
+        title="Gardening in a dry summer",
+        language="en",
+    ),
+]
+ESSAY_INDEX = Index.build(ESSAYS)
+
+ESSAY_CASES = [
+    # (mention, expected essay, why)
+    ("les pistes cyclables de mon quartier", "velo", "quote text"),
+    ("le vélo, en ville ?", "velo", "title"),
+    ("#VeloTaf tous les jours", "velo", "hashtag"),
+    ("les affiches générées par IA", "ia-probleme", "quote text"),
+    ("my garden in this weather", "garden", "English essay"),
+]
+
+
+@pytest.mark.parametrize(("mention", "expected", "why"), ESSAY_CASES)
+def test_essay_scores(mention: str, expected: str, why: str) -> None:
+    result = ESSAY_INDEX.essay_scores(Query(mention=mention))
+    assert result[0].id == expected, why
+    assert result[0].score > result[1].score
+    assert sorted(s.id for s in result) == ["garden", "ia-probleme", "velo"]
+
+
+def test_essay_scores_nothing_in_common() -> None:
+    result = ESSAY_INDEX.essay_scores(Query(mention="xyzzy"))
+    assert result == [Scored("garden", 0.0), Scored("ia-probleme", 0.0), Scored("velo", 0.0)]
+
+
+# -- the two scoring paths, limit, determinism ---------------------------------------
+
+
+def synthetic(count: int, seed: int = 3) -> tuple[list[Essay], list[Query]]:
+    rng = random.Random(seed)
+    words = [f"mot{n}" for n in range(400)] + ["affiches", "spectacles", "emplois", "eau"]
+    weights = [1.0 / (n + 1) for n in range(len(words))]
+
+    def text(n: int) -> str:
+        return " ".join(rng.choices(words, weights=weights, k=n))
+
+    quotes = [
+        quote(f"q{n:04d}", text(rng.randint(5, 30)), tags=(rng.choice(words),))
+        for n in range(count)
+    ]
+    prompts = tuple(
+        Prompt(id=f"p{n}", essay_id="e", texts={"fr": text(10), "en": text(10)}) for n in range(20)
+    )
+    queries = [
+        Query(
+            mention=text(rng.randint(1, 20)),
+            thread=tuple(text(15) for _ in range(rng.randint(0, 30))),
+        )
+        for _ in range(15)
+    ]
+    return [essay(*quotes, prompts=prompts)], queries
+
+
+def test_candidate_subsets_score_like_the_whole_index() -> None:
+    essays, queries = synthetic(600)
+    index = Index.build(essays)
+    every = [q.id for q in essays[0].quotes] + [p.id for p in essays[0].prompts]
+    rng = random.Random(5)
+    for query in queries:
+        whole = {s.id: s for s in index.score(every, query)}
+        # Small subsets are scored document by document, large ones through
+        # the postings: both must give the very same floats and words.
+        for size in (1, 7, 60, 400, len(every) - 1):
+            subset = rng.sample(every, size)
+            part = index.score(subset, query)
+            assert {s.id: s for s in part} == {i: whole[i] for i in subset}
+            assert part == sorted(part, key=lambda s: (-s.score, s.id))
+
+
+def test_limit_gives_the_head_of_the_full_list() -> None:
+    essays, queries = synthetic(300)
+    index = Index.build(essays)
+    ids = [q.id for q in essays[0].quotes]
+    for query in queries:
+        full = index.score(ids, query)
+        for limit in (0, 1, 3, 50, 1000):
+            assert index.score(ids, query, limit=limit) == full[:limit]
+        assert index.essay_scores(query, limit=1) == index.essay_scores(query)[:1]
+
+
+def test_scores_are_identical_across_processes() -> None:
+    # Sets of strings iterate in a different order in each process
+    # (PYTHONHASHSEED); the scores must not depend on it.
+    script = (
+        "import json, sys\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from test_rank import synthetic\n"
+        "from bot.rank import Index\n"
+        "essays, queries = synthetic(200)\n"
+        "index = Index.build(essays)\n"
+        "ids = [q.id for q in essays[0].quotes]\n"
+        "print(json.dumps([[(s.id, s.score, s.matched) for s in index.score(ids, q)[:20]]"
+        " for q in queries]))\n"
+    )
+    root = Path(__file__).parent.parent
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        outputs.append(json.loads(done.stdout))
+    assert outputs[0] == outputs[1]
