@@ -384,12 +384,9 @@ class Client:
                     found[id_int(notification["id"])] = notification
                 oldest = min(page, key=lambda n: id_int(n["id"]))
                 created = oldest.get("created_at")
-                if (
-                    not_before is None
-                    or not isinstance(created, datetime)
-                    or created < not_before
-                    or len(page) < self.page_limit
-                ):
+                # Only an empty page ends the walk: servers cap ``limit`` lower
+                # than asked (40 on many), so a short page is not the last one.
+                if not_before is None or not isinstance(created, datetime) or created < not_before:
                     break
                 max_id = str(oldest["id"])
         return [found[key] for key in sorted(found)]

@@ -179,6 +179,24 @@ def test_first_start_pages_back_to_the_maximum_age(client: Client, server: MockS
     assert len(newest) == 4
 
 
+def test_a_server_capping_pages_below_80_still_gives_everything(
+    client: Client, server: MockServer
+) -> None:
+    """Servers cap ``limit`` lower than asked (mastodon-mock and many servers: 40):
+    a short page is not the last one, on the first start as after it."""
+    from datetime import UTC, datetime, timedelta
+
+    client.connect()
+    alice = server.client("alice")
+    for number in range(45):
+        alice.status_post(f"@filrouge numéro {number}")
+    first_start = client.notifications_since(
+        None, not_before=datetime.now(UTC) - timedelta(hours=1)
+    )
+    assert len(first_start) == 45
+    assert len(client.notifications_since(str(first_start[0]["id"]))) == 44
+
+
 def test_ids_compare_as_integers() -> None:
     assert id_int("10") > id_int("9")
     assert id_int(None) == -1

@@ -87,7 +87,7 @@ def start_bot(server: MockServer, workdir: Path, number: int) -> subprocess.Pope
             "FILROUGE_THREAD_COOLDOWN": "0s",
             "FILROUGE_ACCOUNT_COOLDOWN": "0s",
             "FILROUGE_RESOLVE_HOSTS": "",
-            "FILROUGE_LOG_LEVEL": "WARNING",
+            "FILROUGE_LOG_LEVEL": "INFO",
             "PYTHONPATH": str(ROOT),
         }
     )
