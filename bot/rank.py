@@ -103,15 +103,28 @@ _STOP_EN = _words(
     would wouldn yes yet you your yours yourself yourselves
     """
 )
+#: Conversation words that say nothing about what a post discusses ("merci
+#: pour le partage, je lis ça ce soir", "what do you think of this new
+#: post?"): without them a polite remark can look like it is about an essay.
+_CHATTER = _words(
+    """
+    article avis billet bonjour bonsoir coucou demain fil hier lien lire lis lit lu merci
+    parle parlent parler parles parlez parlons partage partager pense penses pensez post
+    poste question salut soir super texte thread trouve trouves trouvez trouvé vraiment
+    actually article good great guess hello hi link lol maybe ok okay please post read
+    reading share sharing stuff thank thanks thing things think thought today tomorrow
+    tonight yeah yesterday new
+    """
+)
 #: Words that are function words in one language but carry meaning in the
 #: other ("ai" is French "j'ai" and English "AI"; "an" is a French year).
 _KEEP_IN_FR = _words("an")
 _KEEP_IN_EN = _words("ai car comment encore font genre mon non plus pour son ton")
 _STOP_WORDS = {
-    "fr": _STOP_FR | (_STOP_EN - _KEEP_IN_FR),
-    "en": _STOP_EN | (_STOP_FR - _KEEP_IN_EN),
+    "fr": _STOP_FR | (_STOP_EN - _KEEP_IN_FR) | _CHATTER,
+    "en": _STOP_EN | (_STOP_FR - _KEEP_IN_EN) | _CHATTER,
 }
-_STOP_ANY = _STOP_FR | _STOP_EN
+_STOP_ANY = _STOP_FR | _STOP_EN | _CHATTER
 
 #: French elided articles and conjunctions, stripped from the word they lean on
 #: (« l'IA » is « IA », « qu'on » is « on »).

@@ -62,7 +62,9 @@ ANALYZE_CASES = [
     ("peut-être est-ce", "fr", [], "compounds of stop words"),
     ("AI-generated posters", "en", ["ai", "generat", "aigener", "poster"], "English compound"),
     ("the AI", "en", ["ai"], "'ai' stays a word in English"),
-    ("j'ai lu", "fr", ["lu"], "'ai' is a French stop word"),
+    ("j'ai dessiné", "fr", ["dessin"], "'ai' is a French stop word"),
+    ("Merci pour le partage, je lis ça ce soir", "fr", [], "conversation words"),
+    ("what do you think of this new post?", "en", [], "conversation words"),
     ("2024 42 x", "fr", ["2024", "42"], "numbers kept, single characters dropped"),
     ("", "fr", [], "empty"),
 ]
