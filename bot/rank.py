@@ -229,7 +229,17 @@ def _split_camel(match: re.Match[str]) -> str:
 
 
 def _analyze(text: str, language: str) -> tuple[tuple[str, str], ...]:
-    """(stem, word) for each content word of ``text``, in order."""
+    """(stem, word) for each content word of ``text``, in order. Catalog
+    texts are read once, so this keeps them out of the per-text cache that
+    queries use (:func:`_analyze_cached`)."""
+    terms: list[tuple[str, str]] = []
+    for token in _split(text):
+        terms.extend(_token_terms(token, language))
+    return tuple(terms)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    """The words of ``text``, casefolded with their accents."""
     # Each pass only runs when its trigger character is there: most posts
     # have no hashtag, handle or URL, and analysis runs on every thread post.
     if "#" in text:
@@ -240,10 +250,7 @@ def _analyze(text: str, language: str) -> tuple[tuple[str, str], ...]:
     if "@" in text:
         text = _HANDLE.sub(" ", text)
     text = _INCLUSIVE.sub("", text)
-    terms: list[tuple[str, str]] = []
-    for token in _TOKEN.findall(text):
-        terms.extend(_token_terms(token, language))
-    return tuple(terms)
+    return tuple(_TOKEN.findall(text))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -262,9 +269,16 @@ def _token_terms(token: str, language: str) -> tuple[tuple[str, str], ...]:
     return tuple(terms)
 
 
+#: The same for every language, so a query read in two languages is split once.
+_tokens = lru_cache(maxsize=4096)(_split)
+
+
 @lru_cache(maxsize=4096)
 def _analyze_cached(text: str, language: str) -> tuple[tuple[str, str], ...]:
-    return _analyze(text, language)
+    terms: list[tuple[str, str]] = []
+    for token in _tokens(text):
+        terms.extend(_token_terms(token, language))
+    return tuple(terms)
 
 
 def analyze(text: str, language: str) -> list[str]:
@@ -496,8 +510,13 @@ class _Corpus:
         # Rounding makes equal scores equal whatever the summation order, so
         # that ties always fall to the id.
         keyed = sorted((-round(value, 9), ids[doc], doc) for doc, value in items)[:limit]
+        orders = [{term.stem: n for n, term in enumerate(space_terms)} for space_terms in terms]
         out = [
-            Scored(doc_id, -negative, self._matched(terms, where.get(doc, self.home[doc]), doc))
+            Scored(
+                doc_id,
+                -negative,
+                self._matched(terms, orders, where.get(doc, self.home[doc]), doc),
+            )
             for negative, doc_id, doc in keyed
         ]
         room = None if limit is None else limit - len(out)
@@ -513,10 +532,15 @@ class _Corpus:
         out.extend(Scored(doc_id, 0.0) for doc_id in itertools.islice(zero, room))
         return out
 
-    def _matched(self, terms: list[list[_Term]], space: int, doc: int) -> tuple[str, ...]:
+    def _matched(
+        self, terms: list[list[_Term]], orders: list[dict[str, int]], space: int, doc: int
+    ) -> tuple[str, ...]:
         """The query's words that the document shares, most telling first."""
-        weights = self.spaces[space].weights[doc]
-        return tuple(dict.fromkeys(term.word for term in terms[space] if term.stem in weights))
+        ranks = orders[space]
+        shared = self.spaces[space].weights[doc].keys() & ranks.keys()
+        return tuple(
+            dict.fromkeys(terms[space][n].word for n in sorted(map(ranks.__getitem__, shared)))
+        )
 
 
 def _score_documents(
