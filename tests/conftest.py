@@ -36,6 +36,7 @@ CAST = (
     SeedAccount(
         username="beepboop", display_name="Another bot", bot=True, access_token="beepboop-token"
     ),
+    SeedAccount(username="mod", display_name="Modération", role="admin", access_token="mod-token"),
     SeedAccount(
         username="quiet",
         display_name="Quiet",

@@ -598,3 +598,32 @@ def test_reload_swaps_good_admin_data_and_keeps_the_old_on_errors(
     assert bot.actor.config is not before
     mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
     assert harness.outcome(mention)["state"] == "replied"
+
+
+@pytest.mark.parametrize("how", ["report", "dm"])
+def test_a_heated_thread_is_handed_to_the_moderators(
+    live: Callable[..., Live], tmp_path_factory: pytest.TempPathFactory, how: str
+) -> None:
+    """``notify_moderators`` on a rule: a report, or a DM to the admins, besides the reply.
+    (The de-escalation rule is made to apply at any heat, so that the test is about
+    handing over, not about measuring heat.)"""
+    from bot.settings import DATA_DIR
+
+    rules = tmp_path_factory.mktemp("admin") / "rules.toml"
+    source = (DATA_DIR / "rules.toml").read_text(encoding="utf-8")
+    assert "min_heat = 0.6" in source
+    rules.write_text(source.replace("min_heat = 0.6", "min_heat = 0.0"), encoding="utf-8")
+    harness = live(rules_path=rules, notify_moderators=how, admins="mod")
+    harness.start()
+    mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
+    outcome = harness.outcome(mention)
+    assert (outcome["state"], outcome["rule"]) == ("replied", "apaisement")
+    mod = harness.client("mod")
+    if how == "report":
+        [report] = eventually(lambda: mod.admin_reports())
+        assert [str(status["id"]) for status in report["statuses"]] == [str(mention["id"])]
+        assert report["target_account"]["username"] == "alice"
+    else:
+        told = eventually(lambda: mod.notifications(types=["mention"]))
+        assert told[0]["status"]["visibility"] == "direct"
+        assert told[0]["account"]["acct"] == "filrouge"
