@@ -375,7 +375,7 @@ class Actor:
                     f"fil-rouge: rule {reply.rule} asked for a moderator to look at this thread",
                 )
             elif self.settings.admins:
-                handles = " ".join(f"@{self._handle(admin)}" for admin in self.settings.admins)
+                handles = " ".join(f"@{self._admin_handle(admin)}" for admin in self.settings.admins)
                 link = post.url or post.id
                 self.client.post_direct(
                     f"{handles} fil-rouge: a thread may need a moderator ({reply.rule}): {link}"
@@ -387,7 +387,7 @@ class Actor:
                 extra={"event": "moderators", "kind": getattr(error, "kind", "error")},
             )
 
-    def _handle(self, admin: str) -> str:
+    def _admin_handle(self, admin: str) -> str:
         """An admin named by account id or handle, as a handle to mention."""
         admin = admin.strip().lstrip("@")
         if admin.isdigit():
