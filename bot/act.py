@@ -375,7 +375,9 @@ class Actor:
                     f"fil-rouge: rule {reply.rule} asked for a moderator to look at this thread",
                 )
             elif self.settings.admins:
-                handles = " ".join(f"@{self._admin_handle(admin)}" for admin in self.settings.admins)
+                handles = " ".join(
+                    f"@{self._admin_handle(admin)}" for admin in self.settings.admins
+                )
                 link = post.url or post.id
                 self.client.post_direct(
                     f"{handles} fil-rouge: a thread may need a moderator ({reply.rule}): {link}"
