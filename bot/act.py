@@ -34,7 +34,7 @@ from bot.decide import Inputs, Policy, decide
 from bot.errors import FilRougeError, Gone, PermanentError, RateLimited, TransientError
 from bot.metrics import Metrics
 from bot.model import Action, EssayMatch, Mention, Mode, Post, Reply, Skip, SkipReason, Thread
-from bot.record import Store
+from bot.record import StateError, Store
 from bot.settings import Settings
 from bot.text import html_to_text
 
@@ -127,7 +127,11 @@ class Actor:
                 extra={"event": "error", "notification_id": notification_id},
             )
             internal = TransientError(f"{type(error).__name__}: {error}", kind="internal")
-            return self._fail(notification_id, internal, claim.attempts)
+            try:
+                return self._fail(notification_id, internal, claim.attempts)
+            except StateError:
+                # The outcome was recorded before the error: it stands.
+                return None
 
     def _handle(
         self, notification_id: str, status_id: str, status: Mapping[str, Any] | None
@@ -382,7 +386,7 @@ class Actor:
                 self.client.post_direct(
                     f"{handles} fil-rouge: a thread may need a moderator ({reply.rule}): {link}"
                 )
-        except FilRougeError as error:
+        except Exception as error:  # best effort: the reply is posted and recorded
             log.warning(
                 "could not notify the moderators: %s",
                 error,
