@@ -72,6 +72,14 @@ class LinkEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Paused:
+    """An admin's ``pause``: who asked (account id) and when."""
+
+    by: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Migration:
     name: str
     sql: str
@@ -160,7 +168,36 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             WHERE reply_id IS NOT NULL AND prompt_id IS NOT NULL;
         """,
     ),
+    Migration(
+        "0003_admin",
+        """
+        -- Threads an admin muted (``mute``): the status named and the root of
+        -- its thread when muted, so a mention anywhere below either is skipped
+        -- even when the server knows only part of a remote thread.
+        CREATE TABLE muted_threads (
+            status_id  TEXT PRIMARY KEY,
+            thread_id  TEXT NOT NULL,
+            url        TEXT NOT NULL DEFAULT '',
+            by_account TEXT NOT NULL,
+            since      TEXT NOT NULL
+        );
+        CREATE INDEX muted_threads_thread ON muted_threads (thread_id);
+        -- One moderator notification per thread, ever (see bot.notify).
+        CREATE TABLE moderator_notices (
+            thread_id       TEXT PRIMARY KEY,
+            notification_id TEXT NOT NULL,
+            rule            TEXT NOT NULL,
+            how             TEXT NOT NULL,
+            at              TEXT NOT NULL
+        );
+        """,
+    ),
 )
+
+#: Rule names of the answers to admin commands (``bot.admin``). They are
+#: recorded like replies, for the audit, but are not part of any discussion:
+#: they never count towards a thread's or an account's limits and cooldowns.
+ADMIN_RULE_PREFIX: Final = "admin:"
 
 
 # -- helpers --------------------------------------------------------------------
@@ -662,13 +699,15 @@ class Store:
         with self._read() as db:
             thread_rows = db.execute(
                 "SELECT posted_at, quote_id, prompt_id FROM replies"
-                " WHERE thread_id = ? AND reply_id IS NOT NULL ORDER BY posted_at",
-                (thread_id,),
+                " WHERE thread_id = ? AND reply_id IS NOT NULL AND rule NOT LIKE ?"
+                " ORDER BY posted_at",
+                (thread_id, ADMIN_RULE_PREFIX + "%"),
             ).fetchall()
             account_rows = db.execute(
                 "SELECT posted_at FROM replies"
-                " WHERE account_id = ? AND reply_id IS NOT NULL ORDER BY posted_at",
-                (account_id,),
+                " WHERE account_id = ? AND reply_id IS NOT NULL AND rule NOT LIKE ?"
+                " ORDER BY posted_at",
+                (account_id, ADMIN_RULE_PREFIX + "%"),
             ).fetchall()
             used_rows = db.execute(
                 "SELECT id, max(posted_at) FROM ("
@@ -740,6 +779,97 @@ class Store:
     def _opted_out(db: sqlite3.Connection, account_id: str) -> bool:
         row = db.execute("SELECT 1 FROM opt_outs WHERE account_id = ?", (account_id,)).fetchone()
         return row is not None
+
+    # -- admin state: pause, muted threads, moderator notices --------------------------------
+
+    def paused(self) -> Paused | None:
+        """Whether an admin paused the bot, by whom and since when."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM state WHERE key = 'paused'").fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        return Paused(by=str(data.get("by", "")), since=_dt(str(data["since"])))
+
+    def pause(self, *, by: str, now: datetime) -> bool:
+        """Persist a pause; True if the bot was not already paused (the first pause
+        keeps its author and date)."""
+        value = json.dumps({"by": by, "since": _ts(now)})
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO state (key, value) VALUES ('paused', ?) ON CONFLICT (key) DO NOTHING",
+                (value,),
+            )
+            return cursor.rowcount == 1
+
+    def resume(self) -> bool:
+        """Lift a pause; True if the bot was paused."""
+        with self._write() as db:
+            return db.execute("DELETE FROM state WHERE key = 'paused'").rowcount == 1
+
+    def mute(self, status_id: str, *, thread_id: str, by: str, url: str, now: datetime) -> bool:
+        """Mute the thread of ``status_id`` (root ``thread_id``); True if it was not muted."""
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO muted_threads (status_id, thread_id, url, by_account, since)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (status_id) DO NOTHING",
+                (status_id, thread_id, url, by, _ts(now)),
+            )
+            return cursor.rowcount == 1
+
+    def unmute(self, ids: Sequence[str]) -> int:
+        """Lift every mute naming one of ``ids`` as its status or its thread; how many."""
+        if not ids:
+            return 0
+        marks = ", ".join("?" * len(ids))
+        with self._write() as db:
+            cursor = db.execute(
+                f"DELETE FROM muted_threads WHERE status_id IN ({marks})"  # noqa: S608 - placeholders
+                f" OR thread_id IN ({marks})",
+                (*ids, *ids),
+            )
+            return cursor.rowcount
+
+    def muted(self, ids: Sequence[str]) -> str | None:
+        """The muted status or thread among ``ids`` (a mention and its ancestors), if any."""
+        if not ids:
+            return None
+        marks = ", ".join("?" * len(ids))
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT status_id, thread_id FROM muted_threads"  # noqa: S608 - placeholders
+                f" WHERE status_id IN ({marks}) OR thread_id IN ({marks}) LIMIT 1",
+                (*ids, *ids),
+            ).fetchone()
+        if row is None:
+            return None
+        return str(row["status_id"] if row["status_id"] in ids else row["thread_id"])
+
+    def muted_threads(self) -> list[dict[str, Any]]:
+        """Every muted thread, oldest mute first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT status_id, thread_id, url, by_account, since FROM muted_threads"
+                " ORDER BY since"
+            ).fetchall()
+        return [{key: row[key] for key in row.keys()} for row in rows]  # noqa: SIM118
+
+    def claim_notice(
+        self, thread_id: str, *, notification_id: str, rule: str, how: str, now: datetime
+    ) -> bool:
+        """Take the one moderator notification a thread may get; False if it had it."""
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO moderator_notices (thread_id, notification_id, rule, how, at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (thread_id) DO NOTHING",
+                (thread_id, notification_id, rule, how, _ts(now)),
+            )
+            return cursor.rowcount == 1
+
+    def release_notice(self, thread_id: str) -> None:
+        """Give a thread its notification back (sending it failed)."""
+        with self._write() as db:
+            db.execute("DELETE FROM moderator_notices WHERE thread_id = ?", (thread_id,))
 
     # -- resolved-link cache -------------------------------------------------------------
 
