@@ -28,7 +28,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 from bot.act import Actor, Result
 from bot.catalog import Config, load_config
@@ -79,6 +80,7 @@ class Bot:
         self.actor: Actor | None = None
         self.listener: Listener | None = None
         self._resolver: Any = None
+        self._lock_file: TextIO | None = None
         self._worker: threading.Thread | None = None
         self._started_at: datetime | None = None
         self._payloads: dict[str, Mapping[str, Any]] = {}
@@ -116,6 +118,7 @@ class Bot:
             max_characters=self.instance.max_characters,
             url_length=self.instance.url_length,
         )
+        self._lock_record(settings.db_path)
         self.store = Store(settings.db_path)
         self._started_at = self.clock()
         resolve_links = None
@@ -156,6 +159,28 @@ class Bot:
         self._worker.start()
         self.listener.start()
         return self
+
+    def _lock_record(self, db_path: Path) -> None:
+        """One running bot per record: a second one would take the first one's
+        in-flight mentions for a crash's leftovers (see ``_stale_after``).
+
+        An advisory lock on a file beside the database; the kernel releases it
+        when the process dies, however it dies.
+        """
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX: no lock
+            return
+        path = Path(f"{db_path}.lock")
+        handle = path.open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise PermanentError(
+                f"another filrouge is running on {db_path} (lock {path})", kind="locked"
+            ) from None
+        self._lock_file = handle
 
     def _check_notification_policy(self) -> None:
         """Say so when the server filters mentions before they reach the bot.
@@ -201,6 +226,9 @@ class Bot:
         if self.store is not None:
             self.store.close()
             self.store = None
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the lock
+            self._lock_file = None
         log.info("stopped", extra={"event": "stop"})
 
     def reload(self) -> bool:

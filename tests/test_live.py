@@ -627,3 +627,16 @@ def test_a_heated_thread_is_handed_to_the_moderators(
         told = eventually(lambda: mod.notifications(types=["mention"]))
         assert told[0]["status"]["visibility"] == "direct"
         assert told[0]["account"]["acct"] == "filrouge"
+
+
+def test_a_second_bot_on_the_same_record_refuses_to_start(live: Callable[..., Live]) -> None:
+    """Invariant 1: two workers on one record could answer a mention twice."""
+    harness = live()
+    harness.start()
+    second = Bot(harness.settings)
+    with pytest.raises(PermanentError) as caught:
+        second.start()
+    assert caught.value.kind == "locked"
+    second.stop()
+    harness.stop()
+    harness.start()  # the lock went with the first bot
