@@ -289,6 +289,17 @@ def body(text: str) -> str:
     return _LEADING_PUNCT.sub("", fold(rest)).strip()
 
 
+def request_words(text: str, commands: Iterable[str]) -> str:
+    """The mention's words without the leading @-mentions and the command word
+    that opens them, folded: what the request is about rather than who it
+    addresses or what it asks for."""
+    rest = body(text)
+    command = command_in(rest, commands)
+    if command is not None:
+        rest = _LEADING_PUNCT.sub("", rest[len(fold(command).strip()) :])
+    return rest
+
+
 @lru_cache(maxsize=1024)
 def _command_re(command: str) -> re.Pattern[str]:
     # A command is the first word (or words) of the body; what follows must not

@@ -38,7 +38,7 @@ from bot.model import (
     Visibility,
 )
 from bot.rank import Query
-from bot.text import html_to_text
+from bot.text import fold, html_to_text
 
 if TYPE_CHECKING:
     from bot.catalog import Config
@@ -360,8 +360,11 @@ def find_essay(
     3. an aggregator link that ``resolved`` (normalised link → resolved URL)
        maps to an essay's URL (``resolved``);
     4. a configured hashtag (``hashtag``);
-    5. text relevance (``config.index.essay_scores``) of one essay strictly
-       above the others and at least ``threshold`` (``text``);
+    5. text relevance (``config.index.essay_scores``), read on the mention's
+       own words (the leading @-mentions and a command word are a request,
+       not a topic) and the ancestors: the best essay must score at least
+       ``threshold``, share at least ``TEXT_MIN_TERMS`` distinct words with
+       the thread and score ``TEXT_LEAD`` times the runner-up (``text``);
     6. a catalog of exactly one essay (``default``).
 
     Else no essay (``none``).
@@ -404,24 +407,41 @@ def find_essay(
     return EssayMatch(essay=None, how="none")
 
 
+#: Distinct words an essay must share with the thread to be named by text:
+#: one word ("problème", "débat", "mails") is a coincidence, however rare.
+TEXT_MIN_TERMS: Final = 2
+#: How many times the runner-up's score the best essay must reach: two essays
+#: close to each other mean the text cannot tell them apart.
+TEXT_LEAD: Final = 1.5
+
+
+def _commands(config: Config) -> tuple[str, ...]:
+    return tuple(command for rule in config.rules.rules for command in rule.conditions.commands)
+
+
 def _by_text(
     mention: Mention, thread: Thread, config: Config, threshold: float
 ) -> EssayMatch | None:
+    # Imported here: decide is the pure core and understand an edge; only
+    # the reading of a request's first words is shared.
+    from bot.decide import request_words
+
     if not config.catalog.essays:
         return None
     query = Query(
-        mention=mention.post.text,
+        mention=request_words(mention.post.text, _commands(config)),
         thread=tuple(post.text for post in thread.ancestors),
         language=mention.post.language or "",
     )
-    scores = config.index.essay_scores(query)
+    scores = config.index.essay_scores(query, limit=2)
     if not scores:
         return None
     best = scores[0]
     if best.score <= 0 or best.score < threshold:
         return None
-    # Two essays equally relevant: the text cannot tell them apart.
-    if len(scores) > 1 and scores[1].score >= best.score:
+    if len({fold(word) for word in best.matched}) < TEXT_MIN_TERMS:
+        return None
+    if len(scores) > 1 and best.score < TEXT_LEAD * scores[1].score:
         return None
     essay: Essay | None = config.catalog.essay(best.id)
     if essay is None:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bot.catalog import Catalog, Config, RuleSet
-from bot.decide import Inputs, Outcome, Policy, Trace, body, decide
+from bot.decide import Inputs, Outcome, Policy, Trace, body, decide, request_words
 from bot.model import (
     VISIBILITY_ORDER,
     Account,
@@ -522,6 +522,16 @@ def test_command_word_position(text: str, rule_name: str) -> None:
 def test_body_strips_leading_mentions() -> None:
     assert body("@filrouge @a@b.c, Lien !") == "lien !"
     assert body("  @x") == ""
+
+
+def test_request_words_drop_the_mentions_and_the_command() -> None:
+    commands = ("citation", "source")
+    assert request_words("@filrouge @a@b.c, Citation : les Affiches", commands) == "les affiches"
+    # a word that only starts like a command stays
+    assert request_words("@filrouge sources des affiches", commands) == "sources des affiches"
+    # a command word later in the text is a word
+    assert request_words("@filrouge les affiches, source ?", commands) == "les affiches, source ?"
+    assert request_words("@filrouge source", commands) == ""
 
 
 def test_first_matching_rule_wins_and_trace_shows_each_rule_tried() -> None:
