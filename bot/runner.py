@@ -171,7 +171,8 @@ class Bot:
             import fcntl
         except ImportError:  # pragma: no cover - not on POSIX: no lock
             return
-        path = Path(f"{db_path}.lock")
+        # Named like SQLite's own -wal and -shm files, which live beside it too.
+        path = Path(f"{db_path}-lock")
         handle = path.open("a")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
