@@ -280,7 +280,9 @@ class Outcome:
 
 # The @-mentions a composer puts in front of a reply, then separators.
 _LEADING_MENTIONS = re.compile(r"^\s*(?:@[\w.-]+(?:@[\w.-]+)?[\s,:;]*)*")
-_LEADING_PUNCT = re.compile(r"^[\s,:;.!?\-–—]+")
+# Opening quotation marks too: the bot's own replies say « mentionnez-moi avec
+# le mot « start » » / "the word “stop”", and people copy the word with its quotes.
+_LEADING_PUNCT = re.compile(r"^[\s,:;.!?\-–—«“„‹\"]+")
 
 
 def body(text: str) -> str:
