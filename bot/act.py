@@ -149,8 +149,10 @@ class Actor:
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             return self._skip(notification_id, SkipReason.UNREADABLE, f"thread: {error}", None, {})
 
+        # Read once: a reload (SIGHUP) swaps it between mentions, never within one.
+        config = self.config
         existing = self._existing_reply(context, post.id)
-        essay = self._find_essay(mention, thread)
+        essay = self._find_essay(mention, thread, config)
         thread_id = thread.ancestors[0].id if thread.ancestors else post.id
         history = self.store.history(
             thread_id=thread_id,
@@ -163,7 +165,7 @@ class Actor:
                 mention=mention,
                 thread=thread,
                 essay=essay,
-                config=self.config,
+                config=config,
                 history=history,
                 policy=self.policy,
                 now=now,
@@ -347,9 +349,9 @@ class Actor:
                 continue
         return None
 
-    def _find_essay(self, mention: Mention, thread: Thread) -> EssayMatch:
+    def _find_essay(self, mention: Mention, thread: Thread, config: Config) -> EssayMatch:
         threshold = self.settings.essay_threshold
-        match = understand.find_essay(mention, thread, self.config, threshold=threshold)
+        match = understand.find_essay(mention, thread, config, threshold=threshold)
         if match.how in _DIRECT_EVIDENCE or self.resolve_links is None:
             return match
         links: list[str] = []
@@ -363,7 +365,7 @@ class Actor:
         if not resolved:
             return match
         return understand.find_essay(
-            mention, thread, self.config, resolved=resolved, threshold=threshold
+            mention, thread, config, resolved=resolved, threshold=threshold
         )
 
     def _notify_moderators(self, post: Post, reply: Reply) -> None:
