@@ -458,11 +458,13 @@ class _Corpus:
 
     def best(
         self, wanted: set[int] | None, query: Query
-    ) -> tuple[dict[int, float], dict[int, int], list[list[_Term]]]:
-        """Each document's best score above zero; for documents in several
-        spaces, the space that gave it; the query's terms per space.
-        ``wanted`` None means every document."""
+    ) -> tuple[dict[int, float], dict[int, int], dict[int, int], list[list[_Term]]]:
+        """Each document's best score above zero; the query terms it shares
+        (a bit mask over that space's terms); for documents in several spaces,
+        the space that gave it; the query's terms per space. ``wanted`` None
+        means every document."""
         found: dict[int, float] = {}
+        shared_terms: dict[int, int] = {}
         where: dict[int, int] = {}
         all_terms: list[list[_Term]] = []
         for number, space in enumerate(self.spaces):
@@ -473,9 +475,9 @@ class _Corpus:
             cost = sum(len(space.postings[term.stem][0]) for term in terms)
             if wanted is not None and len(wanted) * 8 < cost:
                 # Few candidates: look each one up rather than walk postings.
-                values = _score_documents(space, wanted, terms)
+                values, masks = _score_documents(space, wanted, terms)
             else:
-                values = _score_postings(space, terms)
+                values, masks = _score_postings(space, terms)
                 if wanted is not None:
                     values = {doc: value for doc, value in values.items() if doc in wanted}
             for doc in space.shared.intersection(values):
@@ -483,8 +485,10 @@ class _Corpus:
                     where[doc] = number
                 else:  # an earlier language scored it at least as high
                     values[doc] = found[doc]
+                    masks[doc] = shared_terms[doc]
             found.update(values)
-        return found, where, all_terms
+            shared_terms.update(masks)
+        return found, shared_terms, where, all_terms
 
     def ranked(
         self,
@@ -499,7 +503,7 @@ class _Corpus:
         if limit is not None and limit <= 0:
             return []
         wanted = None if docs is None else set(docs)
-        found, where, terms = self.best(wanted, query)
+        found, masks, where, terms = self.best(wanted, query)
         ids = self.ids
         items: Iterable[tuple[int, float]] = found.items()
         if limit is not None and len(found) > limit:
@@ -510,15 +514,15 @@ class _Corpus:
         # Rounding makes equal scores equal whatever the summation order, so
         # that ties always fall to the id.
         keyed = sorted((-round(value, 9), ids[doc], doc) for doc, value in items)[:limit]
-        orders = [{term.stem: n for n, term in enumerate(space_terms)} for space_terms in terms]
-        out = [
-            Scored(
-                doc_id,
-                -negative,
-                self._matched(terms, orders, where.get(doc, self.home[doc]), doc),
-            )
-            for negative, doc_id, doc in keyed
-        ]
+        words: dict[tuple[int, int], tuple[str, ...]] = {}
+        out = []
+        for negative, doc_id, doc in keyed:
+            # Many documents share the same few query words: decode each set once.
+            key = (where.get(doc, self.home[doc]), masks[doc])
+            matched = words.get(key)
+            if matched is None:
+                words[key] = matched = _words_of(terms[key[0]], key[1])
+            out.append(Scored(doc_id, -negative, matched))
         room = None if limit is None else limit - len(out)
         if room is not None and room <= 0:
             return out
@@ -532,23 +536,19 @@ class _Corpus:
         out.extend(Scored(doc_id, 0.0) for doc_id in itertools.islice(zero, room))
         return out
 
-    def _matched(
-        self, terms: list[list[_Term]], orders: list[dict[str, int]], space: int, doc: int
-    ) -> tuple[str, ...]:
-        """The query's words that the document shares, most telling first."""
-        ranks = orders[space]
-        shared = self.spaces[space].weights[doc].keys() & ranks.keys()
-        return tuple(
-            dict.fromkeys(terms[space][n].word for n in sorted(map(ranks.__getitem__, shared)))
-        )
+
+def _words_of(terms: Sequence[_Term], mask: int) -> tuple[str, ...]:
+    """The words of the terms whose bits are set, in query order."""
+    return tuple(dict.fromkeys(term.word for n, term in enumerate(terms) if mask >> n & 1))
 
 
 def _score_documents(
     space: _Space, docs: Iterable[int], terms: Sequence[_Term]
-) -> dict[int, float]:
+) -> tuple[dict[int, float], dict[int, int]]:
     """Intersect each document's terms with the query's."""
     order = {term.stem: n for n, term in enumerate(terms)}
     values: dict[int, float] = {}
+    masks: dict[int, int] = {}
     for doc in docs:
         weights = space.weights.get(doc)
         if weights is None:
@@ -559,19 +559,24 @@ def _score_documents(
             # whichever path scored it, and in every process.
             ranks = sorted(map(order.__getitem__, common))
             values[doc] = sum(terms[n].weight * weights[terms[n].stem] for n in ranks)
-    return values
+            masks[doc] = sum(1 << n for n in ranks)
+    return values, masks
 
 
-def _score_postings(space: _Space, terms: Sequence[_Term]) -> dict[int, float]:
+def _score_postings(
+    space: _Space, terms: Sequence[_Term]
+) -> tuple[dict[int, float], dict[int, int]]:
     """Walk each query term's postings: cheaper when most documents are wanted."""
     values: dict[int, float] = {}
-    get = values.get
-    for term in terms:
+    masks: dict[int, int] = {}
+    get, bits = values.get, masks.get
+    for n, term in enumerate(terms):
         docs, weights = space.postings[term.stem]
-        weight = term.weight
+        weight, bit = term.weight, 1 << n
         for doc, posting in zip(docs, weights, strict=True):
             values[doc] = get(doc, 0.0) + weight * posting
-    return values
+            masks[doc] = bits(doc, 0) | bit
+    return values, masks
 
 
 class Index:
