@@ -226,3 +226,76 @@ def test_backoff_is_jittered_capped_and_honours_the_reset() -> None:
     assert max(delays) > 5.0
     limited = RateLimited("slow down", retry_at=1000.0)
     assert backoff.wait_for(limited, 1, now=900.0) == 100.0
+
+
+def _api_error(code: int, text: str = "x") -> Exception:
+    from mastodon.errors import MastodonAPIError
+
+    return MastodonAPIError("Mastodon API returned error", code, "reason", text)
+
+
+def _translation_table() -> list[tuple[Exception, type, str, dict[str, Any]]]:
+    from mastodon.errors import (
+        MastodonAPIError,
+        MastodonIllegalArgumentError,
+        MastodonInternalServerError,
+        MastodonNetworkError,
+        MastodonNotFoundError,
+        MastodonRatelimitError,
+        MastodonReadTimeout,
+        MastodonServiceUnavailableError,
+        MastodonUnauthorizedError,
+        MastodonVersionError,
+    )
+
+    return [
+        # 429 in "throw" mode: not a MastodonAPIError, carries the reset
+        (MastodonRatelimitError("Hit rate limit."), RateLimited, "ratelimit", {}),
+        # a stream or REST read that timed out
+        (MastodonReadTimeout("Timed out"), TransientError, "timeout", {}),
+        # requests' connection errors, resets, DNS
+        (MastodonNetworkError("Could not complete request"), TransientError, "network", {}),
+        # 5xx, by subclass and by code
+        (MastodonInternalServerError("e", 500, "r", "x"), TransientError, "server", {}),
+        (MastodonServiceUnavailableError("e", 503, "r", "x"), TransientError, "server", {}),
+        # a 200 whose body is not JSON
+        (
+            MastodonAPIError("Could not parse response as JSON", "Exception was"),
+            TransientError,
+            "malformed",
+            {},
+        ),
+        # revoked token, missing scope
+        (
+            MastodonUnauthorizedError("e", 401, "r", "The access token is invalid"),
+            PermanentError,
+            "auth",
+            {},
+        ),
+        # servers that answer a bad token with 400 or 403
+        (_api_error(400, "invalid_grant"), PermanentError, "auth", {"checking_token": True}),
+        (_api_error(403, "The access token is invalid"), PermanentError, "auth", {}),
+        # a 400 about something else stays a client error
+        (_api_error(400, "bad visibility"), PermanentError, "client", {}),
+        # 404 (in_reply_not_found, deleted) and 410
+        (MastodonNotFoundError("e", 404, "r", "Record not found"), Gone, "gone", {}),
+        (_api_error(410), Gone, "gone", {}),
+        # validation: too long, unexpected mentions
+        (_api_error(422, "Validation failed"), PermanentError, "rejected", {}),
+        # odd codes
+        (_api_error(408), TransientError, "timeout", {}),
+        (_api_error(418), PermanentError, "client", {}),
+        # wrong arguments (a bad visibility in Mastodon.py is a plain ValueError)
+        (MastodonIllegalArgumentError("bad"), PermanentError, "invalid", {}),
+        (ValueError("Invalid visibility value"), PermanentError, "invalid", {}),
+        (MastodonVersionError("too old"), PermanentError, "version", {}),
+        # anything else: an attempt lost, retried
+        (RuntimeError("surprise"), TransientError, "internal", {}),
+    ]
+
+
+@pytest.mark.parametrize(("error", "expected", "kind", "options"), _translation_table())
+def test_translate(error: Exception, expected: type, kind: str, options: dict[str, Any]) -> None:
+    translated = translate(error, **options)
+    assert type(translated) is expected
+    assert translated.kind == kind
