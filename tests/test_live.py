@@ -161,7 +161,7 @@ def test_public_mention_gets_a_reply_with_the_link_and_a_quote(live: Callable[..
     """Issue 3: public mention → reply at the default visibility, link + relevant quote.
     Also: ``language`` null on the mention (servers differ) → the reply still says its own."""
     harness = live()
-    harness.start()
+    bot = harness.start()
     harness.wait_streaming()
     mention = harness.thread(
         ("carol", f"Un texte à lire avant de continuer : {SHARED_LINK}"),
@@ -178,6 +178,11 @@ def test_public_mention_gets_a_reply_with_the_link_and_a_quote(live: Callable[..
     assert "«" in text_of(reply) or "“" in text_of(reply) or outcome["rule"]
     # Only the requester is mentioned (invariant 4), never carol.
     assert mentioned(reply) == {"alice"}
+    sample = bot.metrics.registry.get_sample_value
+    assert sample("filrouge_mentions_total") == 1
+    assert sample("filrouge_replies_total", {"rule": outcome["rule"], "mode": "live"}) == 1
+    assert sample("filrouge_reply_latency_seconds_count") == 1
+    assert sample("filrouge_stream_connected") == 1
 
 
 def test_direct_mention_gets_a_direct_reply_to_the_sender_only(live: Callable[..., Live]) -> None:
