@@ -2,9 +2,15 @@
 
 ``heat(mention, thread, now)`` looks at the words of the mention (an insult and
 contempt lexicon per language, second-person attacks, shouting, runs of ``!``
-and ``?``) and at the shape of the thread (how fast replies arrive, how many
-people take part), turns each into a signal in [0, 1] and combines them with
-the weights in ``WEIGHTS``. The score is what rules compare with ``min_heat``
+and ``?``), at the words of the thread's last posts (a calm "@filrouge help"
+in a thread where two people trade insults is a call to calm things down),
+and at the shape of the thread (how fast replies arrive, how many people take
+part), turns each into a signal in [0, 1] and combines them with the weights
+in ``WEIGHTS``.
+
+Lexicon entries are written in their base form; plural and feminine endings
+(``ridicules``, ``débiles``, ``abrutie``) and an elided article before them
+(``espèce d'abruti``, ``l'imbécile``) match too. The score is what rules compare with ``min_heat``
 and ``max_heat``; every signal is shown by ``explain``.
 
 Pure: no clock (``now`` is handed in), no I/O, no model. The lexicons are short
@@ -14,7 +20,7 @@ and curated on purpose: the score must be explainable word by word.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -101,8 +107,23 @@ WEIGHTS: Mapping[str, float] = MappingProxyType(
         "punctuation": 0.15,
         "reply_rate": 0.15,
         "participants": 0.10,
+        # The most hostile of the thread's last posts: enough on its own to cross
+        # the default threshold when the post just above is a heated one.
+        "thread": 0.70,
     }
 )
+
+#: The thread's last posts read for hostility, newest first…
+THREAD_POSTS = 5
+#: …if posted within this window before the mention: an old quarrel has cooled.
+THREAD_WINDOW = timedelta(minutes=30)
+#: Each post further up counts this much less than the one below it.
+THREAD_DECAY = 0.8
+#: A post whose own words score this much is fully hostile for the thread signal
+#: (the default heat threshold: a post that would be de-escalated on its own).
+THREAD_HOSTILE = 0.6
+#: The signals read from a post's words (the rest describe the thread).
+WORD_SIGNALS = ("insults", "contempt", "attacks", "shouting", "punctuation")
 
 #: Replies newer than this count towards the reply rate.
 RATE_WINDOW = timedelta(minutes=15)
@@ -140,25 +161,38 @@ def _languages(language: str | None) -> tuple[str, ...]:
     return (code,) if code in INSULTS else tuple(INSULTS)
 
 
+#: A word starts here: not inside a word, not after an apostrophe ("aujourd'hui",
+#: "n'importe") unless that apostrophe elides an article ("d'abruti", "l'imbécile").
+_START = r"(?:(?<![\w'])|(?<=\b[dl]')|(?<=\bqu'))"
+#: Plural and feminine endings; only after a final word of 4+ letters, so a
+#: short entry does not swallow other words ("con" + e is "cone").
+_ENDINGS = r"(?:e|s|es|x)?"
+_MIN_INFLECTED = 4
+
+
+def _entry(phrase: str) -> str:
+    last = phrase.rsplit(" ", 1)[-1]
+    ending = _ENDINGS if len(last) >= _MIN_INFLECTED and last.isalpha() else ""
+    return re.escape(phrase) + ending
+
+
+def _alternatives(phrases: Iterable[str]) -> str:
+    # Longest first, so "pauvre con" wins over "con".
+    return "|".join(_entry(p) for p in sorted(phrases, key=len, reverse=True))
+
+
 def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
-    alternatives = sorted((re.escape(p) for p in phrases), key=len, reverse=True)
-    return re.compile(r"(?<![\w'])(?:" + "|".join(alternatives) + r")(?![\w'])")
+    return re.compile(_START + "(?:" + _alternatives(phrases) + r")(?![\w'])")
 
 
 _INSULT_RE = {lang: _phrase_pattern(words) for lang, words in INSULTS.items()}
 _CONTEMPT_RE = {lang: _phrase_pattern(words) for lang, words in CONTEMPT.items()}
 _ATTACK_RE = {
     lang: re.compile(
-        r"(?<![\w'])"
+        _START
         + _SECOND_PERSON[lang]
         + r"\s+(?:"
-        + "|".join(
-            sorted(
-                (re.escape(w) for w in INSULTS[lang] | CONTEMPT[lang] | AT_PERSON[lang]),
-                key=len,
-                reverse=True,
-            )
-        )
+        + _alternatives(INSULTS[lang] | CONTEMPT[lang] | AT_PERSON[lang])
         + r")(?![\w'])"
     )
     for lang in INSULTS
@@ -220,12 +254,12 @@ def combine(signals: Mapping[str, float]) -> float:
     return round(_clamp(total), 4)
 
 
-def heat(mention: Post, thread: Thread, now: datetime) -> Heat:
-    """How heated the mention and its thread are (see the module docstring)."""
-    words = fold(_strip_tokens(mention.text))
+def _word_signals(post: Post) -> tuple[dict[str, float], list[str]]:
+    """The signals read from one post's words, and the entries found."""
+    words = fold(_strip_tokens(post.text))
     matched: list[str] = []
     insults = contempt = attacks = 0
-    for lang in _languages(mention.language):
+    for lang in _languages(post.language):
         found = _INSULT_RE[lang].findall(words)
         insults += len(found)
         matched.extend(found)
@@ -235,16 +269,54 @@ def heat(mention: Post, thread: Thread, now: datetime) -> Heat:
         found = _ATTACK_RE[lang].findall(words)
         attacks += len(found)
         matched.extend(found)
-    posts = (*thread.ancestors, mention)
     signals = {
         "insults": _saturate(insults),
         "contempt": _saturate(contempt),
         # One attack on a person is already the whole signal.
         "attacks": 1.0 if attacks else 0.0,
-        "shouting": shouting(mention.text),
-        "punctuation": punctuation(mention.text),
-        "reply_rate": reply_rate(posts, now),
-        "participants": participants(posts),
+        "shouting": shouting(post.text),
+        "punctuation": punctuation(post.text),
     }
+    return signals, matched
+
+
+def hostility(post: Post) -> float:
+    """How hostile one post's words are, in [0, 1]: their weighted signals,
+    ``THREAD_HOSTILE`` and above counting as fully hostile."""
+    signals, _ = _word_signals(post)
+    return _clamp(combine(signals) / THREAD_HOSTILE)
+
+
+def thread_hostility(ancestors: Sequence[Post], now: datetime) -> tuple[float, list[str]]:
+    """The most hostile of the last ``THREAD_POSTS`` ancestors posted within
+    ``THREAD_WINDOW``, each post further up weighed ``THREAD_DECAY`` less; and
+    the entries found in the post that gave it.
+
+    A maximum, not a sum: one heated exchange just above the mention is what
+    matters, and more hostility anywhere can only raise it.
+    """
+    best, words = 0.0, []
+    since = now - THREAD_WINDOW
+    for distance, post in enumerate(reversed(ancestors[-THREAD_POSTS:])):
+        if not since <= post.created_at <= now:
+            continue
+        signals, matched = _word_signals(post)
+        value = _clamp(combine(signals) / THREAD_HOSTILE) * THREAD_DECAY**distance
+        if value > best:
+            best, words = value, matched
+    return best, words
+
+
+def heat(mention: Post, thread: Thread, now: datetime) -> Heat:
+    """How heated the mention and its thread are (see the module docstring)."""
+    signals, matched = _word_signals(mention)
+    upthread, found = thread_hostility(thread.ancestors, now)
+    posts = (*thread.ancestors, mention)
+    signals.update(
+        reply_rate=reply_rate(posts, now),
+        participants=participants(posts),
+        thread=upthread,
+    )
+    matched.extend(f"thread: {word}" for word in found)
     rounded = {name: round(value, 4) for name, value in signals.items()}
     return Heat(score=combine(rounded), signals=MappingProxyType(rounded), matched=tuple(matched))

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.heat import WEIGHTS, combine, heat, participants, punctuation, reply_rate, shouting
+from bot.heat import (
+    THREAD_POSTS,
+    WEIGHTS,
+    combine,
+    heat,
+    participants,
+    punctuation,
+    reply_rate,
+    shouting,
+)
 from bot.model import Account, PlainText, Post, Thread
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -69,6 +79,104 @@ def test_heated_posts_go_high(text: str, language: str | None) -> None:
     result = heat(post(text, language=language), Thread(), NOW)
     assert result.score >= 0.6, result
     assert result.matched
+
+
+# Inflected forms and elisions hit the lexicon entries.
+INFLECTED = [
+    # plural of a contempt entry, and an attack on two people at once
+    ("vous êtes ridicules tous les deux", "fr", "contempt"),
+    ("vous êtes ridicules tous les deux", "fr", "attacks"),
+    # plural insult
+    ("des arguments débiles", "fr", "insults"),
+    # feminine
+    ("quelle abrutie", "fr", "insults"),
+    ("t'es vraiment une idiote finie", "fr", "attacks"),
+    # elided article: "espèce d'abruti", "l'imbécile"
+    ("Ferme-la, espèce d'abruti", "fr", "insults"),
+    ("encore l'imbécile de service", "fr", "insults"),
+    # English plural
+    ("you are all clowns", "en", "insults"),
+]
+
+
+@pytest.mark.parametrize(("text", "language", "signal"), INFLECTED)
+def test_inflected_forms_hit_the_lexicon(text: str, language: str, signal: str) -> None:
+    assert heat(post(text, language=language), Thread(), NOW).signals[signal] > 0, text
+
+
+# Words that only look like an entry with an ending added.
+NOT_INFLECTED = [
+    # "cône" is not "con" + e
+    ("un cône de glace", "fr"),
+    # "cons" in English is not the French insult
+    ("the pros and cons", "en"),
+    # "idiome" is not "idiot"
+    ("un idiome régional", "fr"),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), NOT_INFLECTED)
+def test_near_words_stay_calm(text: str, language: str) -> None:
+    result = heat(post(text, language=language), Thread(), NOW)
+    assert result.signals["insults"] == 0 and result.signals["contempt"] == 0, result.matched
+
+
+# -- the thread's recent posts --------------------------------------------------
+
+QUARREL = (
+    post("Un texte qui fait réfléchir sur les visuels générés.", who="maiwann", minutes_ago=130),
+    post(
+        "MAIS TU LIS CE QUE TU ÉCRIS ??? C'est complètement débile, t'es ridicule !!!",
+        who="bob",
+        minutes_ago=2,
+    ),
+    post("Ferme-la, espèce d'abruti, tu comprends rien !!!", who="alice", minutes_ago=1),
+)
+BYSTANDER = post("@filrouge vous pouvez nous ramener au texte ?", who="carol")
+
+
+def test_a_calm_mention_in_a_quarrel_is_heated() -> None:
+    result = heat(BYSTANDER, Thread(QUARREL), NOW)
+    assert result.signals["thread"] >= 0.8
+    assert result.score >= 0.6, result
+    # what made it hot is shown
+    assert any(word.startswith("thread: ") for word in result.matched)
+    # the same mention alone is calm
+    assert heat(BYSTANDER, Thread(), NOW).score < 0.3
+
+
+def test_an_old_quarrel_has_cooled_down() -> None:
+    old = Thread(
+        tuple(dataclasses.replace(p, created_at=p.created_at - timedelta(hours=3)) for p in QUARREL)
+    )
+    result = heat(BYSTANDER, old, NOW)
+    assert result.signals["thread"] == 0
+    assert result.score < 0.3
+
+
+def test_a_quarrel_further_up_weighs_less() -> None:
+    calm = [post(f"un avis de plus, numéro {i}", who=f"p{i}", minutes_ago=0.5) for i in range(3)]
+    near = heat(BYSTANDER, Thread((*QUARREL, *calm[:1])), NOW).signals["thread"]
+    far = heat(BYSTANDER, Thread((*QUARREL, *calm)), NOW).signals["thread"]
+    assert 0 < far < near
+    # beyond the last THREAD_POSTS posts it no longer counts
+    many = [post(f"un avis, numéro {i}", who="p", minutes_ago=0.5) for i in range(THREAD_POSTS)]
+    assert heat(BYSTANDER, Thread((*QUARREL, *many)), NOW).signals["thread"] == 0
+
+
+def test_a_more_hostile_ancestor_never_lowers_the_score() -> None:
+    ladder = [
+        "je ne suis pas d'accord",
+        "n'importe quoi",
+        "n'importe quoi, abruti",
+        "T'ES VRAIMENT QU'UN ABRUTI, n'importe quoi !!!",
+    ]
+    scores = [
+        heat(BYSTANDER, Thread((post(text, who="bob", minutes_ago=1),)), NOW) for text in ladder
+    ]
+    signals = [r.signals["thread"] for r in scores]
+    assert signals == sorted(signals) and signals[0] < signals[-1]
+    assert [r.score for r in scores] == sorted(r.score for r in scores)
 
 
 def test_second_person_attack_needs_a_target() -> None:
