@@ -20,12 +20,13 @@ created it); if there is one, it is recorded instead of posting again.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import understand
 from bot.catalog import Config
@@ -37,6 +38,10 @@ from bot.model import Action, EssayMatch, Mention, Mode, Post, Reply, Skip, Skip
 from bot.record import StateError, Store
 from bot.settings import Settings
 from bot.text import html_to_text
+
+if TYPE_CHECKING:
+    from bot.admin import Admin
+    from bot.notify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +81,10 @@ class Actor:
         self.client = client
         self.store = store
         self.config = config
+        #: Admin commands, pause and mutes (``bot.admin``); set by the runner.
+        self.admin: Admin | None = None
+        #: Moderator notifications (``bot.notify``); set by the runner.
+        self.notifier: Notifier | None = None
         self.policy = policy
         self.settings = settings
         self.metrics = metrics
@@ -143,6 +152,11 @@ class Actor:
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             return self._skip(notification_id, SkipReason.UNREADABLE, f"mention: {error}", None, {})
         mention = Mention(notification_id=notification_id, post=post)
+        if self.admin is not None:
+            # An admin's command by direct message is answered, not decided.
+            handled = self.admin.command(mention)
+            if handled is not None:
+                return handled
         context = self.client.status_context(post.id)
         try:
             thread = understand.thread_from_context(context)
@@ -201,6 +215,10 @@ class Actor:
             )
             return Result(notification_id, "replied", "recovered", reply_id=reply_id)
 
+        if isinstance(decision, Reply) and self.admin is not None:
+            held = self.admin.hold(decision, post, thread)
+            if held is not None:
+                return self._skip(notification_id, held.reason, held.detail, held.rule, trace)
         if isinstance(decision, Skip):
             return self._skip(
                 notification_id, decision.reason, decision.detail, decision.rule, trace
@@ -223,6 +241,10 @@ class Actor:
             self.store.opt_out(post.account.id, now)
         elif reply.action is Action.START:
             self.store.opt_in(post.account.id)
+        if reply.action in (Action.STOP, Action.START):
+            # Consent is between the person and the bot: confirmed by a direct
+            # message whatever the mention's visibility (never wider than it).
+            reply = dataclasses.replace(reply, visibility="direct")
 
         mode = "dry_run" if self.settings.dry_run else reply.mode.value
         if reply.mode is Mode.OBSERVE or self.settings.dry_run:
@@ -271,7 +293,11 @@ class Actor:
             reply.visibility,
             extra=_extra("replied", notification_id, rule=reply.rule, reply_id=reply_id),
         )
-        if reply.notify_moderators:
+        if reply.notify_moderators and self.notifier is not None:
+            self.notifier.notify(
+                post=post, reply=reply, thread_id=thread_id, notification_id=notification_id
+            )
+        elif reply.notify_moderators:
             self._notify_moderators(post, reply)
         return Result(notification_id, "replied", "live", reply_id=reply_id)
 

@@ -25,10 +25,26 @@ class Metrics:
             registry=self.registry,
         )
         self.skips = Counter(
-            "filrouge_skips_total", "Mentions skipped, by reason.", ["reason"], registry=self.registry
+            "filrouge_skips_total",
+            "Mentions skipped, by reason.",
+            ["reason"],
+            registry=self.registry,
         )
         self.errors = Counter(
             "filrouge_errors_total", "Errors, by kind.", ["kind"], registry=self.registry
+        )
+        self.admin_commands = Counter(
+            "filrouge_admin_commands_total",
+            "Admin commands received by direct message, by command and outcome"
+            " (done, refused: not from an admin, error).",
+            ["command", "outcome"],
+            registry=self.registry,
+        )
+        self.moderator_notices = Counter(
+            "filrouge_moderator_notices_total",
+            "Threads handed to the moderators, by how (dm, report) and outcome (sent, failed).",
+            ["how", "outcome"],
+            registry=self.registry,
         )
         self.reconnects = Counter(
             "filrouge_reconnects_total", "Stream reconnections.", registry=self.registry

@@ -286,6 +286,9 @@ class SkipReason(StrEnum):
     NOT_ADDRESSED = "not_addressed"
     PAUSED = "paused"
     MUTED = "muted"
+    #: An admin command (``pause``, ``mute``…) by direct message from an account
+    #: that is not in ``FILROUGE_ADMINS``: recorded, not obeyed, not answered.
+    NOT_ADMIN = "not_admin"
     DUPLICATE = "duplicate"
     UNREADABLE = "unreadable"
     GONE = "gone"

@@ -35,7 +35,14 @@ from bot.act import Actor, Result
 from bot.catalog import Config, load_config
 from bot.client import Backoff, Client, InstanceInfo, Me, id_int
 from bot.decide import Policy
-from bot.errors import ConfigError, FilRougeError, PermanentError, RateLimited, TransientError
+from bot.errors import (
+    ConfigError,
+    FilRougeError,
+    PermanentError,
+    Problem,
+    RateLimited,
+    TransientError,
+)
 from bot.listen import Inbox, Listener
 from bot.metrics import Health, Metrics
 from bot.record import Store
@@ -89,6 +96,7 @@ class Bot:
         #: Results of the latest processed mentions, newest last (tests, the demo).
         self.results: deque[Result] = deque(maxlen=1000)
         self._results_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Bot({self.client!r})"
@@ -143,6 +151,7 @@ class Bot:
             clock=self.clock,
             resolve_links=resolve_links,
         )
+        self._wire_admin(self.actor)
         self.listener = Listener(
             inbox=self.inbox,
             api_factory=self.client.new_api if settings.streaming else None,
@@ -235,6 +244,16 @@ class Bot:
     def reload(self) -> bool:
         """Load the catalog and rules again (SIGHUP). False, keeping the current
         ones, when the files have problems (they are logged)."""
+        return not self.reload_problems()
+
+    def reload_problems(self) -> tuple[Problem, ...]:
+        """``reload``, returning every problem found (none: reloaded). Called from
+        the main thread (SIGHUP) and from the worker (the admin's ``reload``);
+        the lock makes two reloads at once load and swap one after the other."""
+        with self._reload_lock:
+            return self._reload()
+
+    def _reload(self) -> tuple[Problem, ...]:
         try:
             config = load_config(self.settings)
         except ConfigError as error:
@@ -243,7 +262,7 @@ class Bot:
             log.error(
                 "reload refused: keeping the catalog and rules in use", extra={"event": "reload"}
             )
-            return False
+            return error.problems
         self._config = config
         if self.actor is not None:
             # One attribute swap: the worker reads it once per mention.
@@ -254,7 +273,25 @@ class Bot:
             len(config.rules.rules),
             extra={"event": "reload"},
         )
-        return True
+        return ()
+
+    def _wire_admin(self, actor: Actor) -> None:
+        """Admin commands, pause and mutes, and moderator notifications."""
+        from bot.admin import Admin
+        from bot.notify import Notifier
+
+        admin = Admin(
+            actor=actor, health=self.health, reload=self.reload_problems, wall_clock=time.time
+        )
+        actor.admin = admin
+        actor.notifier = Notifier(
+            client=self.client,
+            store=actor.store,
+            settings=self.settings,
+            metrics=self.metrics,
+            clock=self.clock,
+            admins=lambda: admin.admins,
+        )
 
     def __enter__(self) -> Bot:
         return self.start()
