@@ -636,6 +636,13 @@ BUILTIN_TEMPLATES: Mapping[tuple[str, str], str] = MappingProxyType(
 )
 
 
+#: How a title is set in quotation marks, per reply language (French puts a
+#: non-breaking space inside « »; other languages get English quotes).
+TITLE_QUOTES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {"fr": ("«\u00a0", "\u00a0»"), "en": ("“", "”")}
+)
+
+
 def _templates_of(config: Config, rule_name: str, raw: Mapping[str, str]) -> dict[str, Template]:
     found = {
         language: template
@@ -1115,7 +1122,11 @@ def _unknown_essay(
         inputs.config, "unknown_essay", wanted, policy.default_language
     )
     essays = inputs.config.catalog.essays
-    lines = [f"« {neutralise_mentions(e.title)} » {neutralise_mentions(e.url)}" for e in essays]
+    opening, closing = TITLE_QUOTES.get(language, TITLE_QUOTES["en"])
+    lines = [
+        f"{opening}{neutralise_mentions(e.title)}{closing} {neutralise_mentions(e.url)}"
+        for e in essays
+    ]
     # As many essays as fit, catalog order; a long archive lists its first ones.
     variants: list[tuple[Candidate | None, Mapping[str, str]]] = [
         (None, {"essays": "\n".join(lines[:n])}) for n in range(len(lines), 0, -1)

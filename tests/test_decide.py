@@ -747,6 +747,21 @@ def test_unknown_essay_lists_the_known_ones_or_skips() -> None:
     assert reply_of(decide(make("@filrouge aide", essay=None, cfg=cfg))).action == Action.HELP
 
 
+@pytest.mark.parametrize(
+    ("language", "opening", "closing"),
+    [("fr", "«\u00a0", "\u00a0»"), ("en", "“", "”")],
+)
+def test_unknown_essay_list_quotes_titles_in_the_reply_language(
+    language: str, opening: str, closing: str
+) -> None:
+    cfg = config(essays=(ESSAY, OTHER))
+    reply = reply_of(decide(make(essay=None, cfg=cfg, language=language)))
+    assert reply.language == language
+    assert f"{opening}Un autre texte{closing} https://example.org/autre" in reply.text
+    other = "“" if language == "fr" else "«"
+    assert other not in reply.text
+
+
 # -- purity and the trace -------------------------------------------------------
 
 
