@@ -762,6 +762,52 @@ def _prompt_text(prompt: Prompt, language: str, default: str) -> str:
 # -- rendering and fitting ----------------------------------------------------
 
 
+#: The placeholder whose line is left out when its value is empty (see
+#: ``_optional_lines``).
+OPTIONAL_LINE_FIELDS = frozenset({"rules_url"})
+
+
+@lru_cache(maxsize=256)
+def _without_lines_of(template: Template, name: str) -> Template:
+    """``template`` without the lines whose only placeholder is ``{name}``.
+
+    A placeholder cannot span lines (the loader rejects a field with a line
+    break in it), so each line parses on its own and what is left is as valid
+    as the whole.
+    """
+    kept = [
+        line
+        for line in template.source.split("\n")
+        if parse_template(line, template.language).fields != (name,)
+    ]
+    return parse_template("\n".join(kept), template.language)
+
+
+def _optional_lines(template: Template, values: Mapping[str, str]) -> Template:
+    """The template without the lines of optional placeholders left empty: with
+    no ``FILROUGE_RULES_URL``, "Pensez aux règles de l'instance : {rules_url}"
+    goes rather than dangling. A line that also carries other placeholders stays."""
+    for name in OPTIONAL_LINE_FIELDS:
+        if name in template.fields and not values.get(name):
+            template = _without_lines_of(template, name)
+    return template
+
+
+def _tidy(text: str) -> str:
+    """The rendered text without trailing spaces, runs of blank lines or blank
+    ends: what an empty value or a dropped line leaves behind."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        line = line.rstrip()
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def _render(template: Template, values: Mapping[str, str]) -> str:
+    return _tidy(render(template, values))
+
+
 def _fits(text: str, policy: Policy, spoiler_text: str) -> tuple[bool, int]:
     length = status_length(text, spoiler_text, url_length=policy.url_length)
     return length <= policy.max_characters, length
@@ -798,6 +844,7 @@ def _fit(
     """
     policy = inputs.policy
     spoiler = inputs.mention.post.spoiler_text
+    template = _optional_lines(template, base)
     tried: list[str] = []
     kept: list[tuple[Candidate, Mapping[str, str]]] = []
     count = 0
@@ -816,7 +863,7 @@ def _fit(
 
     for item, extra in variants:
         count += 1
-        text = render(template, {**base, **extra})
+        text = _render(template, {**base, **extra})
         ok, length = _fits(text, policy, spoiler)
         note(f"{item.id if item else 'text'}: {length}")
         if ok:
@@ -847,7 +894,7 @@ def _shorten(
     """``values[name]`` replaced by ``raw`` cut at a sentence end so the status fits."""
     policy = inputs.policy
     spoiler = inputs.mention.post.spoiler_text
-    _, overhead = _fits(render(template, {**values, name: ""}), policy, spoiler)
+    _, overhead = _fits(_render(template, {**values, name: ""}), policy, spoiler)
     budget = policy.max_characters - overhead
     # status_length is not additive (graphemes merge, URLs weigh a fixed
     # amount, the neutralising zero-width spaces count), so the whole status is
@@ -856,7 +903,7 @@ def _shorten(
         short = shorten_at_sentence(raw, budget, url_length=policy.url_length)
         if short is None:
             return None
-        text = render(template, {**values, name: neutralise_mentions(short)})
+        text = _render(template, {**values, name: neutralise_mentions(short)})
         ok, length = _fits(text, policy, spoiler)
         if ok:
             return _Fitted(text, None, length, shortened=True)

@@ -158,7 +158,7 @@ RULES: tuple[Rule, ...] = (
     rule(
         "calme",
         Action.DEESCALATE,
-        {"fr": "{requester} On respire. {prompt} Les règles : {rules_url}"},
+        {"fr": "{requester} On respire. {prompt}\nLes règles : {rules_url}"},
         tags=("calme",),
         notify_moderators=True,
     ),
@@ -722,8 +722,7 @@ def test_why_with_nothing_to_explain() -> None:
 
 
 def test_deescalation_when_heated() -> None:
-    heated = "@filrouge @bob T'es vraiment qu'un abruti !!! Tu comprends RIEN, ta gueule"
-    outcome = decide(make(heated))
+    outcome = decide(make(HEATED))
     reply = reply_of(outcome)
     assert (reply.action, reply.prompt_id, reply.notify_moderators) == (
         Action.DEESCALATE,
@@ -734,6 +733,74 @@ def test_deescalation_when_heated() -> None:
     assert outcome.heat is not None and outcome.heat.score >= POLICY.heat_threshold
     # a calm mention is not de-escalated
     assert reply_of(decide(make())).action == Action.QUOTE
+
+
+HEATED = "@filrouge @bob T'es vraiment qu'un abruti !!! Tu comprends RIEN, ta gueule"
+
+
+def test_the_rules_line_is_left_out_without_a_rules_url() -> None:
+    with_url = reply_of(decide(make(HEATED)))
+    assert with_url.text.endswith("\nLes règles : https://example.org/rules")
+    without = reply_of(decide(make(HEATED, policy=dataclasses.replace(POLICY, rules_url=""))))
+    assert without.action == Action.DEESCALATE
+    assert "Les règles" not in without.text
+    assert without.text == with_url.text.rsplit("\n", 1)[0]
+
+
+def test_a_rules_url_sharing_its_line_stays_with_its_line() -> None:
+    # Only a line whose one placeholder is {rules_url} is optional: here the
+    # line also carries the prompt, so it stays (and the text is trimmed).
+    one_line = rule(
+        "calme",
+        Action.DEESCALATE,
+        {"fr": "{requester} On respire. {prompt} Les règles : {rules_url}"},
+        tags=("calme",),
+    )
+    policy = dataclasses.replace(POLICY, rules_url="")
+    reply = reply_of(decide(make(HEATED, cfg=config((one_line,)), policy=policy)))
+    assert "On respire." in reply.text and reply.text.endswith("Les règles :")
+
+
+def test_bundled_deescalation_without_a_rules_url() -> None:
+    from bot.catalog import load_config
+    from bot.settings import Settings
+
+    bundled = load_config(Settings(_env_file=None))  # type: ignore[call-arg]
+    essay = bundled.catalog.essays[0]
+    for url in ("", "https://example.org/about/rules"):
+        policy = dataclasses.replace(POLICY, rules_url=url)
+        reply = reply_of(decide(make(HEATED, cfg=bundled, essay=essay, policy=policy)))
+        assert reply.rule == "apaisement"
+        assert reply.text == reply.text.strip()
+        assert ("Pensez aux règles" in reply.text) is bool(url)
+        if url:
+            assert reply.text.endswith(url)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{requester} Bonjour.   \n\n\n",
+        "{requester} Bonjour.\n   \n",
+        "  {requester} Bonjour.",
+    ],
+)
+def test_the_reply_text_is_trimmed(template: str) -> None:
+    link = rule("source", Action.LINK, {"fr": template}, when=Conditions(commands=("source",)))
+    reply = reply_of(decide(make("@filrouge source", cfg=config((link,)))))
+    assert reply.text == "@lecteur@example.org Bonjour."
+
+
+def test_blank_lines_left_by_an_optional_line_collapse() -> None:
+    link = rule(
+        "source",
+        Action.LINK,
+        {"fr": "{requester} Le texte :\n\n{rules_url}\n\n{essay_url}  "},
+        when=Conditions(commands=("source",)),
+    )
+    policy = dataclasses.replace(POLICY, rules_url="")
+    reply = reply_of(decide(make("@filrouge source", cfg=config((link,)), policy=policy)))
+    assert reply.text == f"@lecteur@example.org Le texte :\n\n{URL}"
 
 
 def test_unknown_essay_lists_the_known_ones_or_skips() -> None:
