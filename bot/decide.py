@@ -49,6 +49,7 @@ from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from bot.heat import Heat, heat
 from bot.model import (
@@ -104,9 +105,10 @@ class Policy:
     thread_reply_limit: int = 3
     thread_cooldown: timedelta = timedelta(minutes=10)
     account_cooldown: timedelta = timedelta(minutes=2)
-    #: Bot accounts answered anyway: account ids or ``user@domain``.
+    #: Bot accounts answered anyway: account ids, ``user@domain`` or ``user``
+    #: (a local account).
     bot_allowlist: frozenset[str] = frozenset()
-    #: Account ids, ``user@domain`` and domains never answered.
+    #: Account ids, ``user@domain``, ``user`` (local) and domains never answered.
     blocked: frozenset[str] = frozenset()
     #: Hashtags in a profile that mean "no bots here" (without ``#``).
     nobot_tags: tuple[str, ...] = ("nobot", "nobots", "noai", "nollm")
@@ -115,6 +117,9 @@ class Policy:
     unknown_essay: Literal["list", "skip"] = "list"
     rules_url: str = ""
     admins: tuple[str, ...] = ()
+    #: The bot's instance (host of ``FILROUGE_INSTANCE_URL``): the server
+    #: writes a local account ``user`` where an admin writes ``user@domain``.
+    instance_domain: str = ""
 
     @classmethod
     def from_settings(
@@ -143,12 +148,47 @@ class Policy:
             unknown_essay=settings.unknown_essay,
             rules_url=settings.rules_url,
             admins=tuple(settings.admins),
+            instance_domain=_host(settings.instance_url),
         )
+
+
+def _host(url: str) -> str:
+    """The host of ``url`` (``https://`` assumed when it has no scheme), lower case."""
+    url = url.strip()
+    if not url:
+        return ""
+    return (urlsplit(url if "://" in url else "https://" + url).hostname or "").lower()
 
 
 def _handle(item: str) -> str:
     """Account ids, ``@user@domain``, ``user@domain`` and domains, compared alike."""
     return item.strip().lstrip("@").lower()
+
+
+@lru_cache(maxsize=64)
+def _listed(items: frozenset[str], domain: str) -> frozenset[str]:
+    """The keys a list of ids, handles and domains stands for: as written, and
+    a bare ``user`` (which may also be an id) as ``user@domain`` too."""
+    keys: set[str] = set()
+    for item in items:
+        key = _handle(item)
+        keys.add(key)
+        if domain and "@" not in key and "." not in key:
+            keys.add(f"{key}@{domain}")
+    return frozenset(keys)
+
+
+def _account_keys(account: Account, domain: str, *, with_domain: bool) -> list[str]:
+    """The id, the handle (also with the instance's domain when the server left
+    it out) and, if asked, the domain of ``account``, in that order."""
+    acct = account.acct.strip().lstrip("@").lower()
+    keys = [account.id.lower(), acct]
+    if "@" not in acct and domain:
+        keys.append(f"{acct}@{domain}")
+    own = account.domain or domain
+    if with_domain and own:
+        keys.append(own)
+    return keys
 
 
 # -- inputs and outcome -------------------------------------------------------
@@ -353,11 +393,18 @@ def _nobot_tag(account: Account, tags: Sequence[str]) -> str | None:
     return None
 
 
-def _blocked(account: Account, blocked: frozenset[str]) -> str | None:
-    keys = [account.id.lower(), account.acct.lower()]
-    if account.domain:
-        keys.append(account.domain)
+def _blocked(account: Account, policy: Policy) -> str | None:
+    blocked = _listed(policy.blocked, policy.instance_domain)
+    keys = _account_keys(account, policy.instance_domain, with_domain=True)
     return next((key for key in keys if key in blocked), None)
+
+
+def _allowlisted(account: Account, policy: Policy) -> bool:
+    allowed = _listed(policy.bot_allowlist, policy.instance_domain)
+    # The allowlist names accounts, not domains: a whole server's bots are
+    # not let in by one entry.
+    keys = _account_keys(account, policy.instance_domain, with_domain=False)
+    return any(key in allowed for key in keys)
 
 
 def _replies_to_self(inputs: Inputs) -> bool:
@@ -392,9 +439,9 @@ def _guards(inputs: Inputs, command: Rule | None, steps: list[Step]) -> Skip | N
         steps.append(Step("guard", name, failed is None, failed or ok_detail))
         return None if failed is None else Skip(reason, failed)
 
-    allowlisted = {account.id.lower(), account.acct.lower()} & policy.bot_allowlist
+    allowlisted = _allowlisted(account, policy)
     tag = _nobot_tag(account, policy.nobot_tags)
-    blocked = _blocked(account, policy.blocked)
+    blocked = _blocked(account, policy)
     age = inputs.now - post.created_at
     latest_thread = _recent(history.thread_replies, inputs.now, policy.thread_cooldown)
     latest_account = _recent(history.account_replies, inputs.now, policy.account_cooldown)

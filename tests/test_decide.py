@@ -870,6 +870,106 @@ def test_policy_from_settings() -> None:
     assert policy.thread_reply_limit == 5
 
 
+LOCAL = Account(id="77", acct="voisine", username="voisine")
+HOME = dataclasses.replace(POLICY, instance_domain="social.example")
+
+# (row id, the account, the policy, expected: skipped as blocked?)
+HANDLES: list[tuple[str, Account, Policy, bool]] = [
+    # a local account (acct without domain), the admin wrote user@ourinstance
+    (
+        "local, full handle",
+        LOCAL,
+        dataclasses.replace(HOME, blocked=frozenset({"voisine@social.example"})),
+        True,
+    ),
+    # ...with the leading @ and capitals, as written in FILROUGE_BLOCKED
+    (
+        "local, @Full",
+        LOCAL,
+        dataclasses.replace(HOME, blocked=frozenset({"@Voisine@Social.Example"})),
+        True,
+    ),
+    # the admin wrote the bare username
+    ("local, bare", LOCAL, dataclasses.replace(HOME, blocked=frozenset({"voisine"})), True),
+    # the server gave the full handle, the admin the bare one
+    (
+        "full acct, bare",
+        dataclasses.replace(LOCAL, acct="voisine@social.example"),
+        dataclasses.replace(HOME, blocked=frozenset({"voisine"})),
+        True,
+    ),
+    # the instance's own domain is a domain like any other
+    (
+        "local, domain",
+        LOCAL,
+        dataclasses.replace(HOME, blocked=frozenset({"social.example"})),
+        True,
+    ),
+    # same username on another server: not the same person
+    (
+        "remote namesake",
+        dataclasses.replace(LOCAL, acct="voisine@other.example"),
+        dataclasses.replace(HOME, blocked=frozenset({"voisine@social.example"})),
+        False,
+    ),
+    (
+        "remote namesake, bare",
+        dataclasses.replace(LOCAL, acct="voisine@other.example"),
+        dataclasses.replace(HOME, blocked=frozenset({"voisine"})),
+        False,
+    ),
+    # ids are compared as they are
+    ("by id", LOCAL, dataclasses.replace(HOME, blocked=frozenset({"77"})), True),
+    ("other id", LOCAL, dataclasses.replace(HOME, blocked=frozenset({"78"})), False),
+    # without a known domain, handles compare as given
+    (
+        "no domain",
+        LOCAL,
+        dataclasses.replace(POLICY, blocked=frozenset({"voisine@social.example"})),
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("account", "policy", "blocked"), [h[1:] for h in HANDLES], ids=[h[0] for h in HANDLES]
+)
+def test_block_list_knows_local_handles(account: Account, policy: Policy, blocked: bool) -> None:
+    outcome = decide(make(account=account, policy=policy))
+    if blocked:
+        assert skip_of(outcome).reason == SkipReason.BLOCKED
+    else:
+        assert reply_of(outcome).action == Action.QUOTE
+
+
+@pytest.mark.parametrize(
+    "allowed", ["helper@social.example", "@Helper@social.example", "helper", "88"]
+)
+def test_bot_allowlist_knows_local_handles(allowed: str) -> None:
+    helper = Account(id="88", acct="helper", username="helper", bot=True)
+    policy = dataclasses.replace(HOME, bot_allowlist=frozenset({allowed}))
+    assert reply_of(decide(make(account=helper, policy=policy))).action == Action.QUOTE
+    # a bot of the same name elsewhere is still a bot
+    remote = dataclasses.replace(helper, id="99", acct="helper@bots.example")
+    assert skip_of(decide(make(account=remote, policy=policy))).reason == SkipReason.BOT_ACCOUNT
+
+
+@pytest.mark.parametrize(
+    ("instance_url", "domain"),
+    [
+        ("https://Social.Example", "social.example"),
+        ("https://social.example:8443/", "social.example"),
+        ("social.example", "social.example"),
+        ("", ""),
+    ],
+)
+def test_policy_knows_the_instance_domain(instance_url: str, domain: str) -> None:
+    from bot.settings import Settings
+
+    settings = Settings(_env_file=None, instance_url=instance_url)  # type: ignore[call-arg]
+    assert Policy.from_settings(settings, self_id="9").instance_domain == domain
+
+
 def test_quote_url_is_the_anchor_when_there_is_one() -> None:
     anchored = dataclasses.replace(ESSAY.quotes[0], anchor_url=URL + "#:~:text=petites%20voix")
     essay = dataclasses.replace(ESSAY, quotes=(anchored, *ESSAY.quotes[1:]))
