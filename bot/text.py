@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 from bot.model import MentionRef, PlainText
 
-__all__ = ["fold", "html_to_text", "plain_to_text"]
+__all__ = ["MAX_HTML_CHARS", "acct_from_mention", "fold", "html_to_text", "plain_to_text"]
 
 # -- folding ------------------------------------------------------------------
 
