@@ -7,7 +7,9 @@ tests talk to it over HTTP exactly as the bot does in production.
 
 from __future__ import annotations
 
+import logging
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -131,3 +133,111 @@ def eventually(
             detail = f"\n{message()}" if message is not None else ""
             raise AssertionError(f"condition not met within {timeout:g}s{detail}")
         time.sleep(interval)
+
+
+# -- invariant 9, suite-wide: the bot's token never shows -------------------------------
+
+#: What counts as the token showing: the whole value, or a prefix long enough to
+#: identify it (a message cut at a width must not leak half a token either).
+SECRET_MARKS = (BOT_TOKEN, BOT_TOKEN[:12])
+#: Files a test writes the token into on purpose, as an admin would.
+_SECRET_HOLDERS = (".env",)
+
+
+def _leaks(text: str) -> list[str]:
+    """Which marks show in ``text``, named rather than quoted (a report that
+    quoted them would leak them again)."""
+    names = ("the whole token", "its first 12 characters")
+    return [name for name, mark in zip(names, SECRET_MARKS, strict=True) if mark in text]
+
+
+class _Records(logging.Handler):
+    """Every log record any logger lets through during one test, kept unformatted."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _record_text(record: logging.LogRecord) -> str:
+    try:
+        message = record.getMessage()
+    except Exception:
+        message = f"{record.msg!r} {record.args!r}"
+    parts = [message, *(str(value) for value in record.__dict__.values())]
+    if record.exc_info and record.exc_info[1] is not None:
+        parts.append("".join(traceback.format_exception(*record.exc_info)))
+    return "\n".join(parts)
+
+
+def _files_text(root: Path) -> Iterator[tuple[Path, str]]:
+    for path in root.rglob("*"):
+        holder = path.name.startswith(_SECRET_HOLDERS)
+        if path.is_file() and not holder and path.stat().st_size <= 64 * 1024 * 1024:
+            yield path, path.read_bytes().decode("utf-8", "replace")
+
+
+@pytest.fixture(autouse=True)
+def _token_never_shows(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Invariant 9 over the whole suite: after each test, fail if the bot's token
+    shows in a log record (message, arguments, ``extra`` fields, exception and
+    traceback), in output a test read through ``capsys``/``capfd``, or in a file
+    the test left in its ``tmp_path`` (bot logs, crash reports, the SQLite record)
+    other than a ``.env`` it wrote. Output left in pytest's capture and failure
+    reports are scanned by ``pytest_runtest_makereport`` below. Would fail if any
+    code path logged, printed, recorded or raised with the token in it.
+
+    Records are seen at the levels the test runs with (WARNING unless it asks
+    for more; ``test_secrets`` runs whole e2e scenarios at DEBUG)."""
+    handler = _Records()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    read: list[str] = []
+    original = pytest.CaptureFixture.readouterr
+
+    def readouterr(self: pytest.CaptureFixture[Any]) -> Any:
+        result = original(self)
+        read.append(f"{result.out}\n{result.err}")
+        return result
+
+    monkeypatch.setattr(pytest.CaptureFixture, "readouterr", readouterr)
+    workdir: Path | None = None
+    if "tmp_path" in request.fixturenames:
+        workdir = request.getfixturevalue("tmp_path")
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+    found = [
+        f"log record {r.name}:{r.lineno} {_leaks(_record_text(r))}"
+        for r in handler.records
+        if _leaks(_record_text(r))
+    ]
+    found += [f"captured output {_leaks(text)}" for text in read if _leaks(text)]
+    if workdir is not None:
+        found += [
+            f"file {path} {_leaks(text)}" for path, text in _files_text(workdir) if _leaks(text)
+        ]
+    if found:
+        pytest.fail("the access token showed (invariant 9):\n" + "\n".join(found), pytrace=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """The same check on what pytest itself kept: captured stdout/stderr (fd-level,
+    so it includes subprocesses such as ``filrouge run``), captured log, and the
+    failure report's text (assertion messages, tracebacks)."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    texts = [content for _, content in report.sections]
+    if report.longrepr is not None:
+        texts.append(report.longreprtext)
+    found = sorted({mark for text in texts for mark in _leaks(text)})
+    if found and not report.failed:
+        report.outcome = "failed"
+        report.longrepr = f"the access token showed in captured output or a report: {found}"
