@@ -294,11 +294,13 @@ class Actor:
             extra=_extra("replied", notification_id, rule=reply.rule, reply_id=reply_id),
         )
         if reply.notify_moderators and self.notifier is not None:
-            self.notifier.notify(
-                post=post, reply=reply, thread_id=thread_id, notification_id=notification_id
-            )
-        elif reply.notify_moderators:
-            self._notify_moderators(post, reply)
+            try:
+                self.notifier.notify(
+                    post=post, reply=reply, thread_id=thread_id, notification_id=notification_id
+                )
+            except Exception:
+                # Best effort: the reply is posted and recorded whatever happens here.
+                log.warning("could not notify the moderators", exc_info=True)
         return Result(notification_id, "replied", "live", reply_id=reply_id)
 
     def _skip(
@@ -393,40 +395,6 @@ class Actor:
         return understand.find_essay(
             mention, thread, config, resolved=resolved, threshold=threshold
         )
-
-    def _notify_moderators(self, post: Post, reply: Reply) -> None:
-        """Hand a heated thread to the moderators, as the settings say. Best effort."""
-        how = self.settings.notify_moderators
-        if how == "off":
-            return
-        try:
-            if how == "report":
-                self.client.report(
-                    post.account.id,
-                    [post.id],
-                    f"fil-rouge: rule {reply.rule} asked for a moderator to look at this thread",
-                )
-            elif self.settings.admins:
-                handles = " ".join(
-                    f"@{self._admin_handle(admin)}" for admin in self.settings.admins
-                )
-                link = post.url or post.id
-                self.client.post_direct(
-                    f"{handles} fil-rouge: a thread may need a moderator ({reply.rule}): {link}"
-                )
-        except Exception as error:  # best effort: the reply is posted and recorded
-            log.warning(
-                "could not notify the moderators: %s",
-                error,
-                extra={"event": "moderators", "kind": getattr(error, "kind", "error")},
-            )
-
-    def _admin_handle(self, admin: str) -> str:
-        """An admin named by account id or handle, as a handle to mention."""
-        admin = admin.strip().lstrip("@")
-        if admin.isdigit():
-            return str(self.client.account(admin).get("acct") or admin)
-        return admin
 
 
 def _recovered(status: Mapping[str, Any], post: Post) -> Reply:
