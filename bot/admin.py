@@ -69,6 +69,7 @@ from bot.model import (
     SkipReason,
     Thread,
 )
+from bot.notify import safe_link
 from bot.record import ADMIN_RULE_PREFIX
 from bot.render import neutralise_mentions, status_length
 from bot.text import fold
@@ -209,7 +210,7 @@ def resolve_admins(entries: Sequence[str], client: Client, local_domain: str) ->
                 account = client.account(entry)
                 mentions.append(str(account.get("acct") or account.get("username") or ""))
             else:
-                account = lookup_account(client, entry)
+                account = lookup_account(client, entry, local_domain)
                 ids.add(str(account["id"]))
                 mentions.append(entry)
         except FilRougeError as error:
@@ -229,8 +230,12 @@ def resolve_admins(entries: Sequence[str], client: Client, local_domain: str) ->
     )
 
 
-def lookup_account(client: Client, acct: str) -> Mapping[str, Any]:
-    """The account ``acct`` (``user`` or ``user@domain``) as the instance knows it."""
+def lookup_account(client: Client, acct: str, local_domain: str) -> Mapping[str, Any]:
+    """The account ``acct`` (``user`` or ``user@domain``) as the instance knows it.
+    A local account is asked for by its bare username, which every server accepts."""
+    user, _, domain = acct.strip().lstrip("@").partition("@")
+    if not domain or domain.lower() == local_domain.lower():
+        acct = user
     found: Mapping[str, Any] = client.read(
         lambda: client.api.account_lookup(acct), what="account lookup"
     )
@@ -273,7 +278,8 @@ _TEXTS: Mapping[str, Mapping[str, str]] = {
         "reloaded": "Rechargé : {essays} texte(s), {rules} règle(s).",
         "reload_refused": "Rechargement refusé : je garde le catalogue et les règles en cours. "
         "{count} problème(s) :",
-        "muted": "Fil en sourdine : {target}. Les mentions dans ce fil sont ignorées "
+        "muted": "Fil en sourdine : message {status_id} (fil {thread_id}) {link}\n"
+        "Les mentions dans ce fil sont ignorées "
         "(raison « muted ») ; « unmute » pour lever.",
         "already_muted": "Ce fil était déjà en sourdine.",
         "unmuted": "Sourdine levée : {target}.",
@@ -307,7 +313,8 @@ _TEXTS: Mapping[str, Mapping[str, str]] = {
         "reloaded": "Reloaded: {essays} essay(s), {rules} rule(s).",
         "reload_refused": "Reload refused: I keep the catalog and rules in use. "
         "{count} problem(s):",
-        "muted": "Thread muted: {target}. Mentions in this thread are skipped "
+        "muted": "Thread muted: status {status_id} (thread {thread_id}) {link}\n"
+        "Mentions in this thread are skipped "
         "(reason “muted”); “unmute” to lift it.",
         "already_muted": "This thread was already muted.",
         "unmuted": "Unmuted: {target}.",
@@ -586,12 +593,13 @@ class Admin:
         try:
             status = self.find_status(target)
         except PermanentError as error:
-            return _Answer((_say(language, "no_status", target=target, error=error),), "error")
+            shown = _last_segment(target)
+            return _Answer((_say(language, "no_status", target=shown, error=error),), "error")
         status_id = str(status["id"])
         context = self.actor.client.status_context(status_id)
         ancestors = context.get("ancestors") or []
         root = str(ancestors[0]["id"]) if ancestors else status_id
-        url = str(status.get("url") or status.get("uri") or target)
+        url = str(status.get("url") or status.get("uri") or "")
         if self.actor.store.mute(status_id, thread_id=root, by=post.account.id, url=url, now=now):
             log.warning(
                 "thread %s muted by @%s",
@@ -599,7 +607,9 @@ class Admin:
                 post.account.acct,
                 extra={"event": "admin", "command": "mute", "thread_id": root},
             )
-            return _Answer((_say(language, "muted", target=url),))
+            return _Answer(
+                (_say(language, "muted", status_id=status_id, thread_id=root, link=safe_link(url)),)
+            )
         return _Answer((_say(language, "already_muted"),))
 
     def _unmute(self, target: str, language: str) -> _Answer:
@@ -613,14 +623,15 @@ class Admin:
         except PermanentError:
             pass  # a deleted status can still be unmuted by its id
         if self.actor.store.unmute([i for i in dict.fromkeys(ids) if i]):
-            return _Answer((_say(language, "unmuted", target=target),))
+            return _Answer((_say(language, "unmuted", target=", ".join(dict.fromkeys(ids))),))
         return _Answer((_say(language, "not_muted"),))
 
     def _optout(self, target: str, post: Post, language: str, now: datetime) -> _Answer:
         try:
             account_id, acct = self.find_account(target, post)
         except PermanentError as error:
-            return _Answer((_say(language, "no_account", target=target, error=error),), "error")
+            shown = safe_link(target) if _is_url(target) else target
+            return _Answer((_say(language, "no_account", target=shown, error=error),), "error")
         store = self.actor.store
         if store.is_opted_out(account_id):
             return _Answer((_say(language, "already_opted_out", account=acct),))
@@ -681,7 +692,7 @@ class Admin:
             ):
                 return ref.account_id, ref.acct
         try:
-            account = lookup_account(client, handle)
+            account = lookup_account(client, handle, self.domain)
         except Gone:
             found = client.read(
                 lambda: client.api.search_v2(handle, resolve=True, result_type="accounts"),

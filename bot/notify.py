@@ -26,6 +26,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 from bot.errors import FilRougeError
 
@@ -122,4 +123,16 @@ class Notifier:
 
 
 def _link(post: Post) -> str:
-    return post.url or f"status {post.id}"
+    return safe_link(post.url) if post.url else f"status {post.id}"
+
+
+def safe_link(url: str) -> str:
+    """``url`` with every ``@`` of its path written ``%40``, which servers read the same.
+
+    Profile-style status URLs (``https://host/@bob/123``) carry a handle, and
+    some servers take any ``@handle`` in a status for a mention, even inside a
+    link: in a direct message that would make the person linked to a
+    recipient, the very person a moderator is being told about.
+    """
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=parts.path.replace("@", "%40")))
