@@ -358,9 +358,13 @@ def split_answer(
     pieces: list[str] = []
     for line in lines:
         while status_length(line, url_length=url_length) > budget:
-            cut = line[:budget]
+            room = budget - 2  # for the " …" that says it goes on
+            cut = line[:room]
             space = cut.rfind(" ")
-            cut = cut[:space] if space > budget // 2 else cut
+            cut = cut[:space] if space > room // 2 else cut
+            # URLs count for a fixed length, graphemes for one: measure, then shrink.
+            while len(cut) > 1 and status_length(cut + " …", url_length=url_length) > budget:
+                cut = cut[: len(cut) * 9 // 10]
             pieces.append(cut.rstrip() + " …")
             line = "… " + line[len(cut) :].lstrip()
         pieces.append(line)
