@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 from bot.model import Visibility
 
@@ -113,7 +112,9 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_bundled(cls, value: object, info: ValidationInfo) -> object:
         if value == "":
-            return DATA_DIR / ("catalog.toml" if info.field_name == "catalog_path" else "rules.toml")
+            return DATA_DIR / (
+                "catalog.toml" if info.field_name == "catalog_path" else "rules.toml"
+            )
         return value
 
     @field_validator("max_mention_age", "thread_cooldown", "account_cooldown", mode="before")
@@ -121,7 +122,9 @@ class Settings(BaseSettings):
     def _duration(cls, value: object) -> object:
         return parse_duration(value)
 
-    @field_validator("bot_allowlist", "blocked", "nobot_tags", "admins", "resolve_hosts", mode="before")
+    @field_validator(
+        "bot_allowlist", "blocked", "nobot_tags", "admins", "resolve_hosts", mode="before"
+    )
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

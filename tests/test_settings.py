@@ -48,7 +48,9 @@ def test_env_example_loads_as_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert settings.http_port is None
 
 
-def test_defaults_point_at_the_bundled_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_point_at_the_bundled_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     settings = Settings()
     assert settings.catalog_path.is_file()
