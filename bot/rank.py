@@ -25,7 +25,7 @@ import re
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol, cast
@@ -35,7 +35,7 @@ import snowballstemmer
 from bot.model import Essay
 from bot.text import fold
 
-__all__ = ["Index", "Query", "Scored", "analyze"]
+__all__ = ["SCORE_DIGITS", "Index", "Query", "Scored", "analyze"]
 
 # -- tuning ------------------------------------------------------------------------
 
@@ -59,6 +59,11 @@ MIN_WEIGHT = 0.05
 #: (weight x idf), as in Lucene's "more like this": long threads stay cheap
 #: and a pile of common words cannot drown the rare one that matters.
 MAX_QUERY_TERMS = 64
+#: Scores are rounded to this many decimals before they are compared: equal
+#: scores are equal whatever the summation order, so ties always fall to the
+#: id. ``decide`` groups equal scores with the same rounding (its tie-break by
+#: least recently used relies on the index listing a group by id).
+SCORE_DIGITS = 6
 
 # -- analysis ----------------------------------------------------------------------
 
@@ -417,10 +422,23 @@ class _Space:
         self.postings = postings
         #: Documents that also have a view in another space (set by _Corpus).
         self.shared: frozenset[int] = frozenset()
+        #: The last query and its terms: ``decide`` asks about the same query
+        #: more than once (the candidates used before, then more of the rest).
+        self._last: tuple[Query, list[_Term]] | None = None
 
     def query_terms(self, query: Query) -> list[_Term]:
         """The query's terms found in this space, most telling first: each
-        stem weighs what its heaviest source does (mention 1.0, posts less)."""
+        stem weighs what its heaviest source does (mention 1.0, posts less).
+        The list is shared: callers do not change it."""
+        last = self._last
+        if last is not None and (last[0] is query or last[0] == query):
+            return last[1]
+        terms = self._query_terms(query)
+        # One assignment: another thread reads either pair whole.
+        self._last = (query, terms)
+        return terms
+
+    def _query_terms(self, query: Query) -> list[_Term]:
         weights: dict[str, float] = {}
         words: dict[str, str] = {}
         idf = self.idf
@@ -432,6 +450,24 @@ class _Space:
                     words.setdefault(stem, word)
         ranked = sorted(weights, key=lambda stem: (-weights[stem] * idf[stem], stem))
         return [_Term(stem, weights[stem], words[stem]) for stem in ranked[:MAX_QUERY_TERMS]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    """The documents a list of ids names, resolved once per list."""
+
+    #: Document numbers; None for every document.
+    docs: frozenset[int] | None
+    #: The ids the index does not know (they score 0.0), sorted.
+    unknown: tuple[str, ...]
+    #: Per space, whether it holds any of the documents: a space that holds
+    #: none is not read at all (quotes in French leave the English prompts be).
+    spaces: tuple[bool, ...]
+
+
+#: Lists of ids remembered by :meth:`_Corpus.want` (an archive's essays, two
+#: kinds of candidates each); past that the memory starts afresh.
+WANTED_MEMO = 256
 
 
 class _Corpus:
@@ -455,70 +491,112 @@ class _Corpus:
                 spaces_per_doc[doc] += 1
         for space in self.spaces:
             space.shared = frozenset(doc for doc in space.weights if spaces_per_doc[doc] > 1)
+        self._wanted: dict[int, tuple[Sequence[str], _Wanted]] = {}
+
+    def want(self, ids: Sequence[str]) -> _Wanted:
+        """The documents ``ids`` names. A tuple is remembered (by identity: it
+        cannot change), so that the candidates of an essay, asked about at
+        every mention, are looked up once rather than id by id each time."""
+        memo = self._wanted.get(id(ids))
+        if memo is not None and memo[0] is ids:
+            return memo[1]
+        unique = dict.fromkeys(ids)
+        numbers = list(map(self.number.get, unique))
+        unknown: tuple[str, ...] = ()
+        if None in numbers:
+            unknown = tuple(sorted(i for i, n in zip(unique, numbers, strict=True) if n is None))
+        known = cast(set[int], set(numbers) - {None})
+        docs = None if len(known) == len(self.ids) else frozenset(known)
+        spaces = tuple(
+            docs is None or not space.weights.keys().isdisjoint(docs) for space in self.spaces
+        )
+        wanted = _Wanted(docs, unknown, spaces)
+        if isinstance(ids, tuple):
+            if len(self._wanted) >= WANTED_MEMO:
+                self._wanted.clear()
+            # The tuple is kept with its entry, so its id cannot be reused.
+            self._wanted[id(ids)] = (ids, wanted)
+        return wanted
 
     def best(
-        self, wanted: set[int] | None, query: Query
+        self, wanted: _Wanted | None, query: Query, *, masks_of_all: bool = True
     ) -> tuple[dict[int, float], dict[int, int], dict[int, int], list[list[_Term]]]:
         """Each document's best score above zero; the query terms it shares
-        (a bit mask over that space's terms); for documents in several spaces,
-        the space that gave it; the query's terms per space. ``wanted`` None
-        means every document."""
+        (a bit mask over that space's terms; only for some documents unless
+        ``masks_of_all``); for documents in several spaces, the space that
+        gave it; the query's terms per space. ``wanted`` None means every
+        document."""
+        docs = None if wanted is None else wanted.docs
         found: dict[int, float] = {}
         shared_terms: dict[int, int] = {}
         where: dict[int, int] = {}
         all_terms: list[list[_Term]] = []
         for number, space in enumerate(self.spaces):
+            if wanted is not None and not wanted.spaces[number]:
+                all_terms.append([])
+                continue
             terms = space.query_terms(query)
             all_terms.append(terms)
             if not terms:
                 continue
             cost = sum(len(space.postings[term.stem][0]) for term in terms)
-            if wanted is not None and len(wanted) * 8 < cost:
+            if docs is not None and len(docs) * 8 < cost:
                 # Few candidates: look each one up rather than walk postings.
-                values, masks = _score_documents(space, wanted, terms)
+                values, masks = _score_documents(space, docs, terms)
             else:
-                values, masks = _score_postings(space, terms)
-                if wanted is not None:
-                    values = {doc: value for doc, value in values.items() if doc in wanted}
+                values, masks = _score_postings(space, terms, masks=masks_of_all)
+                if docs is not None:
+                    values = {doc: value for doc, value in values.items() if doc in docs}
             for doc in space.shared.intersection(values):
                 if doc not in found or values[doc] > found[doc]:
                     where[doc] = number
                 else:  # an earlier language scored it at least as high
                     values[doc] = found[doc]
-                    masks[doc] = shared_terms[doc]
+                    if doc in shared_terms:
+                        masks[doc] = shared_terms[doc]
+                    else:
+                        masks.pop(doc, None)
             found.update(values)
             shared_terms.update(masks)
         return found, shared_terms, where, all_terms
 
     def ranked(
         self,
-        docs: Sequence[int] | None,
+        wanted: _Wanted | None,
         query: Query,
         *,
         limit: int | None = None,
         unknown: Sequence[str] = (),
+        exclude: Collection[int] = frozenset(),
     ) -> list[Scored]:
-        """Scored for the documents given (every one if None) and the
-        ``unknown`` ids (scored 0.0): best first, ties by id, at most ``limit``."""
+        """Scored for the documents wanted (every one if None) but those in
+        ``exclude``, and the ``unknown`` ids (scored 0.0, given sorted): best
+        first, ties by id, at most ``limit``."""
         if limit is not None and limit <= 0:
             return []
-        wanted = None if docs is None else set(docs)
-        found, masks, where, terms = self.best(wanted, query)
+        docs = None if wanted is None else wanted.docs
+        # With a limit, the few documents listed have their shared words
+        # found afterwards rather than every document's while scoring.
+        found, masks, where, terms = self.best(wanted, query, masks_of_all=limit is None)
+        for doc in exclude:
+            found.pop(doc, None)
         ids = self.ids
         items: Iterable[tuple[int, float]] = found.items()
         if limit is not None and len(found) > limit:
             # Only what can reach the first `limit` places is sorted; the
             # margin keeps every score that rounds to the cut-off value.
-            cutoff = heapq.nlargest(limit, found.values())[-1] - 1e-8
+            cutoff = heapq.nlargest(limit, found.values())[-1] - _MARGIN
             items = [(doc, value) for doc, value in found.items() if value >= cutoff]
-        # Rounding makes equal scores equal whatever the summation order, so
-        # that ties always fall to the id.
-        keyed = sorted((-round(value, 9), ids[doc], doc) for doc, value in items)[:limit]
+        keyed = sorted((-round(value, SCORE_DIGITS), ids[doc], doc) for doc, value in items)[:limit]
         words: dict[tuple[int, int], tuple[str, ...]] = {}
         out = []
         for negative, doc_id, doc in keyed:
+            space = where.get(doc, self.home[doc])
+            mask = masks.get(doc)
+            if mask is None:
+                mask = _mask(self.spaces[space], terms[space], doc)
             # Many documents share the same few query words: decode each set once.
-            key = (where.get(doc, self.home[doc]), masks[doc])
+            key = (space, mask)
             matched = words.get(key)
             if matched is None:
                 words[key] = matched = _words_of(terms[key[0]], key[1])
@@ -526,15 +604,29 @@ class _Corpus:
         room = None if limit is None else limit - len(out)
         if room is not None and room <= 0:
             return out
+        # The rest score zero, by id. With a limit only its first few are
+        # built: walking the documents in id order stops there, where sorting
+        # every wanted id would cost as much as listing them all.
         zero: Iterable[str]
-        if wanted is None:
-            zero = (ids[doc] for doc in self.by_id if doc not in found)
+        if docs is None:
+            zero = (ids[doc] for doc in self.by_id if doc not in found and doc not in exclude)
+        elif room is not None and len(docs) * 4 >= len(ids):
+            zero = (
+                ids[doc]
+                for doc in self.by_id
+                if doc in docs and doc not in found and doc not in exclude
+            )
         else:
-            zero = sorted(ids[doc] for doc in wanted if doc not in found)
+            zero = sorted(ids[doc] for doc in docs if doc not in found and doc not in exclude)
         if unknown:
-            zero = sorted([*zero, *unknown])
+            zero = heapq.merge(zero, unknown)
         out.extend(Scored(doc_id, 0.0) for doc_id in itertools.islice(zero, room))
         return out
+
+
+#: Below the rounding of :data:`SCORE_DIGITS`: a score this close to the
+#: cut-off may round to the same value.
+_MARGIN = 10.0**-SCORE_DIGITS
 
 
 def _words_of(terms: Sequence[_Term], mask: int) -> tuple[str, ...]:
@@ -564,19 +656,31 @@ def _score_documents(
 
 
 def _score_postings(
-    space: _Space, terms: Sequence[_Term]
+    space: _Space, terms: Sequence[_Term], *, masks: bool = True
 ) -> tuple[dict[int, float], dict[int, int]]:
-    """Walk each query term's postings: cheaper when most documents are wanted."""
+    """Walk each query term's postings: cheaper when most documents are wanted.
+    Without ``masks``, only the scores (the walk is most of a decision's time
+    at ten thousand quotes, and the masks half of the walk)."""
     values: dict[int, float] = {}
-    masks: dict[int, int] = {}
-    get, bits = values.get, masks.get
+    shared: dict[int, int] = {}
+    get, bits = values.get, shared.get
     for n, term in enumerate(terms):
         docs, weights = space.postings[term.stem]
         weight, bit = term.weight, 1 << n
-        for doc, posting in zip(docs, weights, strict=True):
-            values[doc] = get(doc, 0.0) + weight * posting
-            masks[doc] = bits(doc, 0) | bit
-    return values, masks
+        if masks:
+            for doc, posting in zip(docs, weights, strict=True):
+                values[doc] = get(doc, 0.0) + weight * posting
+                shared[doc] = bits(doc, 0) | bit
+        else:
+            for doc, posting in zip(docs, weights, strict=True):
+                values[doc] = get(doc, 0.0) + weight * posting
+    return values, shared
+
+
+def _mask(space: _Space, terms: Sequence[_Term], doc: int) -> int:
+    """The bit mask of the query terms ``doc`` has in ``space``."""
+    weights = space.weights[doc]
+    return sum(1 << n for n, term in enumerate(terms) if term.stem in weights)
 
 
 class Index:
@@ -626,25 +730,32 @@ class Index:
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._documents.number
 
-    def score(self, ids: Sequence[str], query: Query, *, limit: int | None = None) -> list[Scored]:
-        """One :class:`Scored` per distinct id given, best first, ties by id.
+    def score(
+        self,
+        ids: Sequence[str],
+        query: Query,
+        *,
+        limit: int | None = None,
+        exclude: Collection[str] = (),
+    ) -> list[Scored]:
+        """One :class:`Scored` per distinct id given and not in ``exclude``,
+        best first, ties by id.
 
         Ids the index does not know score 0.0. With ``limit``, only the
         first ``limit`` of that list are built: the same entries, much
-        faster when thousands of ids are given.
+        faster when thousands of ids are given. Give the same tuple of ids
+        again (an essay's candidates) and it is not looked up again; leave
+        a few of them out with ``exclude`` rather than by a new list.
         """
         corpus = self._documents
-        unique = dict.fromkeys(ids)
-        if len(unique) == len(corpus.ids) and corpus.number.keys() >= unique.keys():
-            return corpus.ranked(None, query, limit=limit)
-        numbers = list(map(corpus.number.get, unique))
-        if None in numbers:
-            unknown = [doc_id for doc_id, n in zip(unique, numbers, strict=True) if n is None]
-            known = [n for n in numbers if n is not None]
-        else:
-            unknown, known = [], cast(list[int], numbers)
-        everything = len(known) == len(corpus.ids)
-        return corpus.ranked(None if everything else known, query, limit=limit, unknown=unknown)
+        wanted = corpus.want(ids)
+        unknown: Sequence[str] = wanted.unknown
+        skip: frozenset[int] = frozenset()
+        if exclude:
+            unknown = [doc_id for doc_id in unknown if doc_id not in exclude]
+            numbers = map(corpus.number.get, exclude)
+            skip = frozenset(n for n in numbers if n is not None)
+        return corpus.ranked(wanted, query, limit=limit, unknown=unknown, exclude=skip)
 
     def essay_scores(self, query: Query, *, limit: int | None = None) -> list[Scored]:
         """Relevance of each essay (id = essay id): its title and hashtags

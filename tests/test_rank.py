@@ -413,6 +413,48 @@ def test_limit_gives_the_head_of_the_full_list() -> None:
         assert index.essay_scores(query, limit=1) == index.essay_scores(query)[:1]
 
 
+def test_excluded_ids_are_left_out_of_the_same_list() -> None:
+    essays, queries = synthetic(300)
+    index = Index.build(essays)
+    ids = (*(q.id for q in essays[0].quotes), "unknown-a", "unknown-z")
+    rng = random.Random(7)
+    for query in queries:
+        full = index.score(ids, query)
+        # The best ones, some from the middle, an unknown id, one not asked about.
+        exclude = {full[0].id, *rng.sample(ids, 20), "unknown-a", "p1"}
+        rest = [s for s in full if s.id not in exclude]
+        assert index.score(ids, query, exclude=exclude) == rest
+        for limit in (1, 5, 40, 1000):
+            assert index.score(ids, query, limit=limit, exclude=exclude) == rest[:limit]
+
+
+def test_a_tuple_of_ids_given_again_scores_alike() -> None:
+    # A tuple is looked up once and remembered; asking again, or with an
+    # equal list, must give the same answer.
+    essays, queries = synthetic(200)
+    index = Index.build(essays)
+    ids = (*(q.id for q in essays[0].quotes[:150]), "nowhere")
+    for query in queries[:5]:
+        first = index.score(ids, query, limit=10)
+        assert index.score(ids, query, limit=10) == first
+        assert index.score(list(ids), query, limit=10) == first
+        assert index.score(ids, query) == index.score(list(ids), query)
+
+
+def test_a_language_holding_no_candidate_is_not_read() -> None:
+    # Only French quotes are asked about: the English prompts' space is
+    # skipped, and the scores are those of the whole index.
+    essays, queries = synthetic(100)
+    index = Index.build(essays)
+    quotes = [q.id for q in essays[0].quotes]
+    everything = quotes + [p.id for p in essays[0].prompts]
+    for query in queries[:5]:
+        whole = {s.id: s for s in index.score(everything, query)}
+        assert index.score(quotes, query) == sorted(
+            (whole[i] for i in quotes), key=lambda s: (-s.score, s.id)
+        )
+
+
 def test_scores_are_identical_across_processes() -> None:
     # Sets of strings iterate in a different order in each process
     # (PYTHONHASHSEED); the scores must not depend on it.
