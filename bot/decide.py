@@ -11,12 +11,16 @@ The order, and why:
 1. **Guards** (``Skip``): itself; bot accounts not allowlisted; ``#nobot`` and
    friends in the profile; opted out (``start`` still goes through, so anyone
    can opt back in; ``stop`` again gets silence, which is what was asked);
-   blocked account or domain; too old; a re-mention in reply to the bot's own
-   post that carries no command (composers pre-fill every participant, so that
-   is conversation, not a request); the thread's reply limit and cooldown; the
-   account's cooldown. ``stop`` and ``start`` skip the limit and cooldowns:
-   consent must always work. ``help`` and ``why`` do not, they are requests
-   like any other.
+   blocked account or domain; too old; a re-mention that carries no command
+   (composers pre-fill every participant, so that is conversation, not a
+   request): in reply to the bot's own post, or — once the bot has replied in
+   the thread — in reply to someone else's post that mentioned the bot, with
+   the bot's handle in the leading block of mentions (the first request of a
+   thread is never held to this, nor a mention that names the bot after its
+   first words, nor a reply to a post that did not mention it); the
+   thread's reply limit and cooldown; the account's cooldown. ``stop`` and
+   ``start`` skip the limit and cooldowns: consent must always work.
+   ``help`` and ``why`` do not, they are requests like any other.
 2. **Rules** in file order; ``off`` rules are skipped (and traced); the first
    whose conditions all hold answers. A command word counts only as the first
    word after the leading @-mentions ("@filrouge source", not "j'ai cherché
@@ -41,6 +45,7 @@ The order, and why:
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -421,6 +426,65 @@ def _replies_to_self(inputs: Inputs) -> bool:
     )
 
 
+_HANDLE = re.compile(r"@([\w.-]+(?:@[\w.-]+)?)")
+
+
+def _full(handle: str, domain: str) -> str:
+    handle = handle.strip().lstrip("@").lower()
+    return handle if "@" in handle or not domain else f"{handle}@{domain}"
+
+
+def _bot_handles(inputs: Inputs) -> set[str]:
+    """The bot's handles as the server wrote them in the mentions of this post
+    and its thread, or on the bot's own posts there; empty when none says."""
+    self_id = inputs.policy.self_id
+    posts = (*inputs.thread.ancestors, inputs.mention.post)
+    handles = {ref.acct for p in posts for ref in p.content.mentions if ref.account_id == self_id}
+    handles.update(p.account.acct for p in posts if p.account.id == self_id)
+    return {h.lstrip("@").lower() for h in handles if h}
+
+
+def _prefilled(inputs: Inputs) -> bool:
+    """Whether the bot is mentioned only because the composer pre-filled it:
+    the mention replies to someone else's post that mentioned the bot (a reply
+    pre-fills everyone the post it answers mentioned), in a thread the bot has
+    already answered, and the bot's handle sits in the leading block of
+    mentions. The caller has checked there is no command."""
+    post = inputs.mention.post
+    if post.in_reply_to_id is None or not inputs.history.thread_replies:
+        return False
+    parent = next((p for p in inputs.thread.ancestors if p.id == post.in_reply_to_id), None)
+    bot = _bot_handles(inputs)
+    if parent is None or not bot:
+        return False
+    domain = inputs.policy.instance_domain
+    full = {_full(handle, domain) for handle in bot}
+    # Without the instance's domain, a bare handle meets a full one by its user part.
+    users = {handle.split("@")[0] for handle in bot} if not domain else set()
+
+    def is_bot(handle: str) -> bool:
+        return _full(handle, domain) in full or handle.lower().split("@")[0] in users
+
+    parent_mentions = any(
+        ref.account_id == inputs.policy.self_id or is_bot(ref.acct)
+        for ref in parent.content.mentions
+    ) or any(is_bot(handle) for handle in _HANDLE.findall(parent.text))
+    block = _LEADING_MENTIONS.match(post.text)
+    leading = _HANDLE.findall(block.group(0)) if block else []
+    return parent_mentions and any(is_bot(handle) for handle in leading)
+
+
+def _not_addressed(inputs: Inputs) -> str | None:
+    """Why a mention without a command is conversation rather than a request."""
+    if _replies_to_self(inputs):
+        return "a reply to the bot's own post without a command"
+    if _prefilled(inputs):
+        return (
+            "the bot's handle pre-filled by the composer in a thread it answered, without a command"
+        )
+    return None
+
+
 def _recent(times: Iterable[datetime], now: datetime, window: timedelta) -> datetime | None:
     """The latest of ``times`` within ``window`` before ``now``, if any."""
     inside = [t for t in times if now - t < window]
@@ -486,9 +550,7 @@ def _guards(inputs: Inputs, command: Rule | None, steps: list[Step]) -> Skip | N
         ),
         (
             "addressed",
-            "a reply to the bot's own post without a command"
-            if command is None and _replies_to_self(inputs)
-            else None,
+            _not_addressed(inputs) if command is None else None,
             SkipReason.NOT_ADDRESSED,
             f"command {command.name!r}" if command else "a new request",
         ),
@@ -742,18 +804,65 @@ class _Ranked:
     last_used: datetime | None
 
 
-def _candidates(rule: Rule, essay: Essay, kind: str, inputs: Inputs) -> list[Candidate]:
+@dataclass(frozen=True)
+class _Allowed:
+    """The quotes (or prompts) of an essay that a rule may post, by id, in order."""
+
+    ids: tuple[str, ...]
+    by_id: Mapping[str, Candidate]
+
+
+#: ``_Allowed`` per essay pool and rule filter, by the pool's identity (a
+#: catalog's tuples live as long as it is loaded; the pool is kept with its
+#: entry, so its id cannot be reused): going through thousands of quotes at
+#: every mention would cost more than ranking them. Past the bound the memory
+#: starts afresh, which is also what drops a reloaded catalog's entries.
+_ALLOWED: dict[
+    tuple[int, tuple[str, ...], tuple[str, ...]], tuple[Sequence[Candidate], _Allowed]
+] = {}
+ALLOWED_MEMO = 256
+
+
+def _allowed(
+    pool: Sequence[Candidate], allowed: tuple[str, ...], tags: tuple[str, ...]
+) -> _Allowed:
+    key = (id(pool), allowed, tags)
+    hit = _ALLOWED.get(key)
+    if hit is not None and hit[0] is pool:
+        return hit[1]
+    items = pool
+    if allowed:
+        items = [item for item in items if item.id in allowed]
+    folded = {_fold_tag(tag) for tag in tags}
+    if folded:
+        items = [item for item in items if any(_fold_tag(tag) in folded for tag in item.tags)]
+    by_id = {item.id: item for item in items}
+    result = _Allowed(tuple(by_id), by_id)
+    if isinstance(pool, tuple):
+        if len(_ALLOWED) >= ALLOWED_MEMO:
+            _ALLOWED.clear()
+        _ALLOWED[key] = (pool, result)
+    return result
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """The candidates of a rule: what it allows of the essay's quotes (or
+    prompts), less those already posted in this thread."""
+
+    allowed: _Allowed
+    #: Allowed, but already posted in this thread: not candidates.
+    used: frozenset[str]
+
+    def __len__(self) -> int:
+        return len(self.allowed.by_id) - len(self.used)
+
+
+def _candidates(rule: Rule, essay: Essay, kind: str, inputs: Inputs) -> _Pool:
     pool: Sequence[Candidate] = essay.quotes if kind == "quote" else essay.prompts
-    allowed = rule.quotes if kind == "quote" else rule.prompts
+    allowed = _allowed(pool, rule.quotes if kind == "quote" else rule.prompts, rule.tags)
     used = inputs.history.thread_quote_ids if kind == "quote" else inputs.history.thread_prompt_ids
-    tags = {_fold_tag(tag) for tag in rule.tags}
-    return [
-        item
-        for item in pool
-        if (not allowed or item.id in allowed)
-        and (not tags or any(_fold_tag(tag) in tags for tag in item.tags))
-        and item.id not in used
-    ]
+    return _Pool(allowed, frozenset(doc_id for doc_id in used if doc_id in allowed.by_id))
 
 
 @lru_cache(maxsize=8192)
@@ -762,41 +871,54 @@ def _fold_tag(tag: str) -> str:
     return fold(tag).lstrip("#")
 
 
-def _rank(items: Sequence[Candidate], inputs: Inputs, language: str) -> Iterator[_Ranked]:
+#: How many ranked candidates the index is asked for first; four times more
+#: each time the caller gets past them (nothing fits, or a run of equal scores).
+RANK_FIRST = 32
+
+
+def _rank(items: _Pool, inputs: Inputs, language: str) -> Iterator[_Ranked]:
     """The candidates, most relevant first; equal scores go to the least recently
     used (never used first), then to the id.
 
-    Lazy: the index already sorts by score, so only a group of equal scores is
-    re-sorted, and only when the caller gets that far (with thousands of quotes
-    the first one usually fits).
+    Lazy: the index is asked for the first ``RANK_FIRST`` only, and for more
+    when the caller gets that far (with thousands of quotes the first one
+    usually fits, and listing them all would cost more than the rest of the
+    decision). The candidates used before are few: they are scored apart and
+    merged in, after the never-used ones of equal score, which the index
+    lists by id as the tie-break wants (it rounds scores as this does).
     """
-    from bot.rank import Query
+    from bot.rank import SCORE_DIGITS, Query
 
     query = Query(
         mention=inputs.mention.post.text,
         thread=tuple(post.text for post in inputs.thread.ancestors),
         language=language,
     )
-    by_id = {item.id: item for item in items}
-    # One Scored per id given, already sorted by score (the index's contract).
-    scored = inputs.config.index.score(list(by_id), query)
+    by_id = items.allowed.by_id
+    index = inputs.config.index
     last_used = inputs.history.last_used
+    again = [i for i in last_used if i in by_id and i not in items.used]
+    skip = items.used.union(again)
 
-    def key(s: Scored) -> tuple[int, float, str]:
-        used = last_used.get(s.id)
-        return (0 if used is None else 1, used.timestamp() if used else 0.0, s.id)
+    def fresh() -> Iterator[tuple[tuple[float, int, float, str], Scored]]:
+        limit, done = RANK_FIRST, 0
+        while True:
+            # The index's list with a limit is the head of its full list, so
+            # a longer one goes on where the shorter stopped.
+            scored = index.score(items.allowed.ids, query, limit=limit, exclude=skip)
+            for s in scored[done:]:
+                yield (-round(s.score, SCORE_DIGITS), 0, 0.0, s.id), s
+            if len(scored) < limit:
+                return
+            done, limit = len(scored), limit * 4
 
-    start = 0
-    while start < len(scored):
-        # Scores are rounded so float noise cannot beat the least-recently-used rule.
-        level = round(scored[start].score, 6)
-        end = start + 1
-        while end < len(scored) and round(scored[end].score, 6) == level:
-            end += 1
-        group = scored[start:end]
-        for s in sorted(group, key=key) if len(group) > 1 else group:
-            yield _Ranked(by_id[s.id], s.score, tuple(s.matched), last_used.get(s.id))
-        start = end
+    # Scores are rounded so float noise cannot beat the least-recently-used rule.
+    used = sorted(
+        ((-round(s.score, SCORE_DIGITS), 1, last_used[s.id].timestamp(), s.id), s)
+        for s in (index.score(again, query) if again else ())
+    )
+    for _, s in heapq.merge(fresh(), used, key=lambda keyed: keyed[0]):
+        yield _Ranked(by_id[s.id], s.score, tuple(s.matched), last_used.get(s.id))
 
 
 def _prompt_text(prompt: Prompt, language: str, default: str) -> str:
@@ -1027,7 +1149,14 @@ def _reply(
 
 
 def decide(inputs: Inputs) -> Outcome:
-    """Reply or skip, and why. Pure: see the module docstring for the order."""
+    """Reply or skip, and why. Pure: see the module docstring for the order.
+
+    A mention without a command is a request unless it is conversation: a
+    reply to the bot's own post, or a later reply in a thread the bot has
+    answered, to a post that mentioned the bot, whose leading @-mentions
+    carry the bot only because the composer pre-filled them
+    (``Skip(NOT_ADDRESSED)``).
+    """
     steps: list[Step] = []
     temperature = heat(inputs.mention.post, inputs.thread, inputs.now)
     decision = _decide(inputs, temperature, steps)

@@ -29,6 +29,7 @@ from bot.model import (
     Explained,
     History,
     Mention,
+    MentionRef,
     Mode,
     PlainText,
     Post,
@@ -409,6 +410,131 @@ def test_guards(inputs: Inputs, expected: SkipReason | Action) -> None:
         assert len(guard_steps) == 1
     else:
         assert reply_of(outcome).action == expected
+
+
+ANSWERED = History(thread_replies=(NOW - timedelta(minutes=30),))
+BOT_REF = MentionRef("filrouge", account_id=SELF_ID)
+ALICE_REF = MentionRef("alice", account_id="7")
+#: Alice asked the bot for the source; the bot answered.
+ALICE_POST = Post(
+    "799", Account("7", "alice", "alice"), PlainText("@filrouge source", (BOT_REF,)), NOW
+)
+
+
+def prefilled(text: str, **kwargs: Any) -> Inputs:
+    """A reply to Alice's post, which mentioned the bot, in a thread it answered."""
+    mentions = kwargs.pop("mentions", (ALICE_REF, BOT_REF))
+    inputs = make(
+        text,
+        in_reply_to_id="799",
+        thread=kwargs.pop("thread", Thread((ALICE_POST,))),
+        history=kwargs.pop("history", ANSWERED),
+        **kwargs,
+    )
+    post = dataclasses.replace(
+        inputs.mention.post, content=PlainText(text, mentions=tuple(mentions))
+    )
+    return dataclasses.replace(inputs, mention=Mention("n900", post))
+
+
+# (row id, inputs, expected skip reason or the action of the reply)
+PREFILLED: list[tuple[str, Inputs, SkipReason | Action]] = [
+    # the composer put @alice @filrouge in front of an answer to Alice
+    (
+        "prefilled",
+        prefilled("@alice @filrouge je ne suis pas d'accord, les affiches coûtent cher"),
+        SkipReason.NOT_ADDRESSED,
+    ),
+    # the bot first in the block, a full handle
+    (
+        "prefilled, full handle",
+        prefilled(
+            "@filrouge@social.example @alice pas d'accord",
+            mentions=(MentionRef("filrouge@social.example", account_id=SELF_ID), ALICE_REF),
+        ),
+        SkipReason.NOT_ADDRESSED,
+    ),
+    # the bot's handle known from its post in the thread, not from the mention
+    (
+        "prefilled, handle from the thread",
+        prefilled(
+            "@alice @filrouge pas d'accord",
+            mentions=(),
+            thread=Thread((dataclasses.replace(BOTS_POST, id="700"), ALICE_POST)),
+        ),
+        SkipReason.NOT_ADDRESSED,
+    ),
+    # the first request in the thread is a request, pre-filled or not
+    (
+        "first request",
+        prefilled("@alice @filrouge les affiches coûtent cher", history=NO_HISTORY),
+        Action.QUOTE,
+    ),
+    # a command says it is meant for the bot
+    ("with a command", prefilled("@alice @filrouge question"), Action.PROMPT),
+    ("with a command, link", prefilled("@alice @filrouge source ?"), Action.LINK),
+    # the bot named after the words was typed on purpose
+    (
+        "named in the sentence",
+        prefilled("@alice je crois que @filrouge a un extrait là-dessus"),
+        Action.QUOTE,
+    ),
+    # not a reply: a new post that starts by mentioning the bot
+    (
+        "not a reply",
+        dataclasses.replace(
+            prefilled("@alice @filrouge les affiches"),
+            mention=Mention(
+                "n900",
+                dataclasses.replace(
+                    prefilled("@alice @filrouge les affiches").mention.post, in_reply_to_id=None
+                ),
+            ),
+        ),
+        Action.QUOTE,
+    ),
+    # the post answered did not mention the bot: the composer did not put it there
+    (
+        "parent without the bot",
+        prefilled(
+            "@alice @filrouge les affiches coûtent cher",
+            thread=Thread((dataclasses.replace(ALICE_POST, content=PlainText("Un avis")),)),
+        ),
+        Action.QUOTE,
+    ),
+    # the parent's mention known by its text only
+    (
+        "parent's mention in its text",
+        prefilled(
+            "@alice @filrouge pas d'accord",
+            thread=Thread((dataclasses.replace(ALICE_POST, content=PlainText("@filrouge aide")),)),
+        ),
+        SkipReason.NOT_ADDRESSED,
+    ),
+    # the bot's handle is not known at all: a request, as before
+    (
+        "handle unknown",
+        prefilled(
+            "@alice @filrouge pas d'accord",
+            mentions=(),
+            thread=Thread((dataclasses.replace(ALICE_POST, content=PlainText("@filrouge aide")),)),
+        ),
+        Action.QUOTE,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"), [p[1:] for p in PREFILLED], ids=[p[0] for p in PREFILLED]
+)
+def test_a_composer_prefill_is_not_a_request(inputs: Inputs, expected: SkipReason | Action) -> None:
+    outcome = decide(inputs)
+    if isinstance(expected, SkipReason):
+        skip = skip_of(outcome)
+        assert skip.reason == expected
+        assert "pre-filled" in skip.detail
+    else:
+        assert reply_of(outcome).action == expected, outcome.trace.to_text()
 
 
 # -- visibility never widens ----------------------------------------------------
