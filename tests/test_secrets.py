@@ -115,9 +115,12 @@ def test_a_whole_run_with_failures_logs_no_token_at_debug(
 ) -> None:
     """The real bot with the production log handler at DEBUG (Mastodon.py, requests
     and urllib3 included), through server errors whose bodies echo the token on
-    the thread, the notifications and the post. Checked twice: the formatted
-    output (guard: ``RedactingFilter``), and the raw records before redaction by
-    the suite-wide fixture (guard: the code never puts the token in a message)."""
+    the thread, the notifications and the post. Checked twice: the raw records,
+    before any redaction, by the suite-wide fixture, and the formatted output.
+    Guard: ``translate(..., secret=...)`` scrubbing server text before it becomes
+    an error message that the runner logs (this test fails without it). The
+    ``RedactingFilter`` is the second line of defence and is not needed here
+    (nothing reaches it with a token); ``test_logs.py`` tests it on its own."""
     harness = live(log_format=fmt, log_level="DEBUG", streaming=False)
     stream = io.StringIO()
     setup_logging(harness.settings, stream=stream)
