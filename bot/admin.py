@@ -670,11 +670,17 @@ class Admin:
             lambda: client.api.search_v2(target, resolve=True, result_type="statuses"),
             what="search",
         )
-        statuses = list(found.get("statuses") or [])
-        if not statuses:
-            raise Gone("the instance could not resolve it")
-        result: Mapping[str, Any] = statuses[0]
-        return result
+        # Only the status at that address: some servers answer a search with
+        # every status that merely contains the text (the admin's own message).
+        wanted = _same_url(target)
+        for status in found.get("statuses") or []:
+            if wanted in (
+                _same_url(str(status.get("url") or "")),
+                _same_url(str(status.get("uri") or "")),
+            ):
+                result: Mapping[str, Any] = status
+                return result
+        raise Gone("the instance could not resolve it")
 
     def find_account(self, target: str, post: Post) -> tuple[str, str]:
         """(account id, ``user@domain``) of an id, handle or profile URL."""
@@ -818,6 +824,12 @@ class Admin:
 
 def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _same_url(url: str) -> str:
+    """A URL in a form two spellings of one address share (host case, trailing slash)."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{(parts.netloc or '').lower()}{parts.path.rstrip('/')}"
 
 
 def _last_segment(target: str) -> str:

@@ -317,6 +317,9 @@ def test_a_malformed_admin_command_gets_the_usage(live: Callable[..., Live]) -> 
     assert "Commands: pause, resume" in answer_text(harness, ask)
     lost = dm(harness, "mod", "mute 999999999999")
     assert "999999999999" in answer_text(harness, lost)
+    # Another server's URL goes through search (resolve=True); the mock resolves nothing.
+    remote = dm(harness, "mod", "mute https://elsewhere.example/notice/AbC1", language="en")
+    assert "Status not found: AbC1" in answer_text(harness, remote)
 
 
 def test_a_non_admin_cannot_use_admin_commands(live: Callable[..., Live]) -> None:
