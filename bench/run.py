@@ -559,6 +559,7 @@ def measure_cells(
     baseline's own data is built."""
     from bot.decide import Outcome, Policy, decide
     from bot.model import Reply
+    from bot.rank import freeze_after_load
 
     policy = Policy(self_id="bench:self")
     cells: list[Cell] = []
@@ -569,6 +570,8 @@ def measure_cells(
         started = time.perf_counter()
         config = build_config(path)
         load_seconds = time.perf_counter() - started
+        # As the bot does once its configuration is loaded.
+        freeze_after_load()
         essay = config.catalog.essays[0]
         token_sets: list[set[str]] | None = None
         for size in THREAD_SIZES:
