@@ -44,6 +44,15 @@ local account may be written ``user``; the instance's domain is added).
 Resolving a status URL of another server, or an account the instance does not
 know yet, uses ``search_v2(resolve=True)``, which needs the ``read:search``
 scope; URLs of the bot's own instance and ids need none.
+
+Since Mastodon 4.3 a server filters private mentions from accounts the bot
+does not follow, and filtered ones never reach it (see ``bot.runner``): let
+the bot account follow its admins, or accept private mentions from anyone.
+
+An answer is posted with idempotency keys derived from the command's
+notification, so a retry after a crash gets the same statuses back; the
+commands themselves can run twice harmlessly (pausing a paused bot, muting a
+muted thread and reloading change nothing more).
 """
 
 from __future__ import annotations
