@@ -47,6 +47,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -85,8 +86,8 @@ from bot.render import (
 from bot.text import fold
 
 if TYPE_CHECKING:
-    from bot.catalog import Config
-    from bot.model import EssayMatch, History, Thread
+    from bot.catalog import Catalog, Config
+    from bot.model import EssayMatch, Explained, History, Thread
     from bot.rank import Scored
     from bot.settings import Settings
 
@@ -258,7 +259,11 @@ class Trace(tuple[Step, ...]):
     __slots__ = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"steps": [step.to_json() for step in self], "summary": self.summary()}
+        return {
+            "steps": [step.to_json() for step in self],
+            "summary": self.summary(),
+            "why": self.why(),
+        }
 
     def to_text(self) -> str:
         lines: list[str] = []
@@ -283,16 +288,19 @@ class Trace(tuple[Step, ...]):
                     lines.append(f"    signals: {signals}")
         return "\n".join(lines)
 
-    def summary(self) -> str:
-        """One line on why, short enough to post in answer to ``why``: the rule,
-        what it matched, the text chosen and the terms it shared with the thread."""
-        parts: list[str] = []
+    def why(self) -> dict[str, Any]:
+        """Why, as data: the rule that answered, the conditions it matched, the
+        quote or prompt chosen and the words it shared with the thread; or the
+        reason for a skip. ``why_text`` words it in the asker's language."""
+        data: dict[str, Any] = {}
         candidates: list[Mapping[str, Any]] = []
         for step in self:
             if step.kind == "rule" and step.ok:
                 # A later rule that answers replaces one that fell through.
-                why = f" ({step.detail})" if step.detail != NO_CONDITIONS else ""
-                parts = [f"rule {step.name}{why}"]
+                data = {
+                    "rule": step.name,
+                    "conditions": [list(c) for c in step.data.get("conditions", ())],
+                }
             elif step.kind == "candidates" and step.ok:
                 candidates = list(step.data.get("candidates", ()))
             elif step.kind == "fit" and step.ok and step.data.get("chosen"):
@@ -300,13 +308,17 @@ class Trace(tuple[Step, ...]):
                 terms = next(
                     (c.get("matched", ()) for c in candidates if c.get("id") == chosen), ()
                 )
-                shared = f" ({', '.join(terms)})" if terms else ""
-                parts.append(f"{step.data.get('kind', 'text')} {chosen}{shared}")
+                data.update(kind=step.data.get("kind", "quote"), id=chosen, terms=list(terms))
             elif step.kind == "guard" and step.ok is False:
-                parts.append(step.detail)
-        if not parts:
-            parts = [step.detail for step in self if step.kind == "decision"]
-        return "; ".join(parts)
+                data = {"skip": step.name, "detail": step.detail}
+            elif step.kind == "decision" and not data:
+                data = {"detail": step.detail}
+        return data
+
+    def summary(self) -> str:
+        """``why()`` as one line of JSON: what the record keeps with each reply
+        and hands back (``Explained.summary``) when someone asks ``why``."""
+        return json.dumps(self.why(), ensure_ascii=False, sort_keys=True)
 
 
 #: What a rule with no conditions matched on.
@@ -630,76 +642,92 @@ class _Facts:
         return tuple(fold(text) for text in self.thread_texts)
 
 
-def _match(rule: Rule, facts: _Facts, policy: Policy) -> tuple[bool, str]:
-    """Whether every condition of ``rule`` holds, and a sentence saying which
-    one failed or what matched."""
+#: A condition that held, as data: its kind and value(s), e.g.
+#: ``("command", "source")`` or ``("min_heat", "0.72", "0.60")``.
+Condition = tuple[str, ...]
+
+
+def _condition_detail(condition: Condition) -> str:
+    """The trace's wording of a condition that held (English, for admins)."""
+    kind, *values = condition
+    if kind in ("min_heat", "max_heat"):
+        return f"heat {values[0]} {'≥' if kind == 'min_heat' else '≤'} {values[1]}"
+    if kind in ("command", "keyword", "thread_keyword", "regex", "thread_regex"):
+        return f"{kind.replace('_', ' ')} {values[0]!r}"
+    return f"{kind} {values[0]}"
+
+
+def _match(rule: Rule, facts: _Facts, policy: Policy) -> tuple[bool, str, list[Condition]]:
+    """Whether every condition of ``rule`` holds; a sentence saying which one
+    failed or what matched; and what matched, as data (for ``why``)."""
     c = rule.conditions
-    matched: list[str] = []
+    matched: list[Condition] = []
     if c.commands:
         command = command_in(facts.body, c.commands)
         if command is None:
             first = facts.body.split(maxsplit=1)[0] if facts.body else ""
-            return False, f"no command word first ({'/'.join(c.commands)}; got {first!r})"
-        matched.append(f"command {command!r}")
+            return False, f"no command word first ({'/'.join(c.commands)}; got {first!r})", []
+        matched.append(("command", command))
     if c.keywords:
         keyword = _phrase_in(facts.folded, c.keywords)
         if keyword is None:
-            return False, "no keyword in the mention"
-        matched.append(f"keyword {keyword!r}")
+            return False, "no keyword in the mention", []
+        matched.append(("keyword", keyword))
     if c.thread_keywords:
         keyword = next(
             (k for text in facts.thread_folded if (k := _phrase_in(text, c.thread_keywords))),
             None,
         )
         if keyword is None:
-            return False, "no thread keyword"
-        matched.append(f"thread keyword {keyword!r}")
+            return False, "no thread keyword", []
+        matched.append(("thread_keyword", keyword))
     if c.regex:
         pattern = next((p for p in c.regex if _regex(p).search(facts.text)), None)
         if pattern is None:
-            return False, "no regex matches the mention"
-        matched.append(f"regex {pattern!r}")
+            return False, "no regex matches the mention", []
+        matched.append(("regex", pattern))
     if c.thread_regex:
         pattern = next(
             (p for p in c.thread_regex if any(_regex(p).search(t) for t in facts.thread_texts)),
             None,
         )
         if pattern is None:
-            return False, "no thread regex matches"
-        matched.append(f"thread regex {pattern!r}")
+            return False, "no thread regex matches", []
+        matched.append(("thread_regex", pattern))
     if c.not_keywords:
         veto = _phrase_in(facts.folded, c.not_keywords)
         if veto is not None:
-            return False, f"vetoed by {veto!r}"
+            return False, f"vetoed by {veto!r}", []
     if c.languages:
         wanted = {_language(code) for code in c.languages}
         if facts.language not in wanted:
-            return False, f"language {facts.language or 'unknown'} not in {list(c.languages)}"
-        matched.append(f"language {facts.language}")
+            return False, f"language {facts.language or 'unknown'} not in {list(c.languages)}", []
+        matched.append(("language", facts.language or ""))
     if c.essays:
         if facts.essay_id not in c.essays:
-            return False, f"essay {facts.essay_id or 'unknown'} not in {list(c.essays)}"
-        matched.append(f"essay {facts.essay_id}")
+            return False, f"essay {facts.essay_id or 'unknown'} not in {list(c.essays)}", []
+        matched.append(("essay", facts.essay_id or ""))
     if c.visibilities:
         if facts.visibility not in c.visibilities:
-            return False, f"visibility {facts.visibility} not in {list(c.visibilities)}"
-        matched.append(f"visibility {facts.visibility}")
+            return False, f"visibility {facts.visibility} not in {list(c.visibilities)}", []
+        matched.append(("visibility", facts.visibility))
     if c.min_depth is not None and facts.depth < c.min_depth:
-        return False, f"thread depth {facts.depth} < {c.min_depth}"
+        return False, f"thread depth {facts.depth} < {c.min_depth}", []
     if c.max_depth is not None and facts.depth > c.max_depth:
-        return False, f"thread depth {facts.depth} > {c.max_depth}"
+        return False, f"thread depth {facts.depth} > {c.max_depth}", []
     min_heat = c.min_heat
     if min_heat is None and rule.action == Action.DEESCALATE:
         min_heat = policy.heat_threshold
     if min_heat is not None:
         if facts.heat < min_heat:
-            return False, f"heat {facts.heat:.2f} < {min_heat:.2f}"
-        matched.append(f"heat {facts.heat:.2f} ≥ {min_heat:.2f}")
+            return False, f"heat {facts.heat:.2f} < {min_heat:.2f}", []
+        matched.append(("min_heat", f"{facts.heat:.2f}", f"{min_heat:.2f}"))
     if c.max_heat is not None:
         if facts.heat > c.max_heat:
-            return False, f"heat {facts.heat:.2f} > {c.max_heat:.2f}"
-        matched.append(f"heat {facts.heat:.2f} ≤ {c.max_heat:.2f}")
-    return True, ", ".join(matched) or NO_CONDITIONS
+            return False, f"heat {facts.heat:.2f} > {c.max_heat:.2f}", []
+        matched.append(("max_heat", f"{facts.heat:.2f}", f"{c.max_heat:.2f}"))
+    detail = ", ".join(_condition_detail(condition) for condition in matched)
+    return True, detail or NO_CONDITIONS, matched
 
 
 def _command_rule(rules: Iterable[Rule], text_body: str) -> Rule | None:
@@ -1219,14 +1247,16 @@ def _decide(inputs: Inputs, temperature: Heat, steps: list[Step]) -> Decision:
     for rule in rules:
         if rule.name in SPECIAL_TEMPLATES and not rule.conditions.commands:
             continue  # wording for a built-in reply, not a rule to match
-        matched, why = _match(rule, facts, policy)
+        matched, why, conditions = _match(rule, facts, policy)
         if rule.mode == Mode.OFF:
             steps.append(
                 Step("rule", rule.name, False, f"off ({'would match: ' if matched else ''}{why})")
             )
             off_match = off_match or (rule if matched else None)
             continue
-        steps.append(Step("rule", rule.name, matched, why))
+        steps.append(
+            Step("rule", rule.name, matched, why, {"conditions": conditions} if matched else {})
+        )
         if not matched:
             continue
         decision = _answer(inputs, rule, temperature, steps)
@@ -1360,6 +1390,104 @@ def _unknown_essay(
     return _reply(inputs, rule, language, fitted.text, action=Action.HELP)
 
 
+# -- why, in the asker's language ----------------------------------------------------
+
+_NB = "\u00a0"  # French typography: a no-break space inside « » and before : ; ! ?
+
+#: How ``why`` words each part of the explanation, per reply language; a
+#: language not listed gets English. ``{0}``/``{1}`` are the condition's values.
+WHY_WORDING: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "fr": MappingProxyType(
+            {
+                "rule": f"J’ai suivi la règle «{_NB}{{rule}}{_NB}»",
+                "because": ", car {conditions}",
+                "always": ", qui répond à toute mention",
+                "and": " et ",
+                "quote": f". J’ai choisi la citation «{_NB}{{id}}{_NB}»",
+                "prompt": f". J’ai choisi la question «{_NB}{{id}}{_NB}»",
+                "terms": f", pour les mots qu’elle partage avec le fil{_NB}: {{terms}}",
+                "command": f"la mention commence par «{_NB}{{0}}{_NB}»",
+                "keyword": f"la mention contient «{_NB}{{0}}{_NB}»",
+                "thread_keyword": f"le fil contient «{_NB}{{0}}{_NB}»",
+                "regex": f"la mention correspond au motif «{_NB}{{0}}{_NB}»",
+                "thread_regex": f"le fil correspond au motif «{_NB}{{0}}{_NB}»",
+                "language": "la mention est en {0}",
+                "essay": f"le fil parle de «{_NB}{{0}}{_NB}»",
+                "visibility": "la mention est en visibilité {0}",
+                "min_heat": "le ton monte (chaleur {0} ≥ {1})",
+                "max_heat": "le ton reste calme (chaleur {0} ≤ {1})",
+            }
+        ),
+        "en": MappingProxyType(
+            {
+                "rule": "I followed the rule “{rule}”",
+                "because": ", because {conditions}",
+                "always": ", which answers any mention",
+                "and": " and ",
+                "quote": ". I chose the quote “{id}”",
+                "prompt": ". I chose the question “{id}”",
+                "terms": " for the words it shares with the thread: {terms}",
+                "command": "the mention starts with “{0}”",
+                "keyword": "the mention contains “{0}”",
+                "thread_keyword": "the thread contains “{0}”",
+                "regex": "the mention matches the pattern “{0}”",
+                "thread_regex": "the thread matches the pattern “{0}”",
+                "language": "the mention is in {0}",
+                "essay": "the thread is about “{0}”",
+                "visibility": "the mention is {0}",
+                "min_heat": "things are heating up (heat {0} ≥ {1})",
+                "max_heat": "things are calm (heat {0} ≤ {1})",
+            }
+        ),
+    }
+)
+#: The shared words ``why`` lists at most.
+WHY_TERMS = 5
+
+
+def _why_data(summary: str) -> dict[str, Any]:
+    """The structured ``why`` a reply was recorded with; {} for a summary
+    written as prose (replies recorded before the summary became data)."""
+    try:
+        data = json.loads(summary)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def why_text(explained: Explained, language: str, catalog: Catalog | None = None) -> str:
+    """Why the bot posted ``explained``, in ``language`` (French or English),
+    from the data recorded with it: the rule, the conditions that held, the
+    quote or prompt and the words it shared with the thread."""
+    words = WHY_WORDING.get(language, WHY_WORDING["en"])
+    data = _why_data(explained.summary)
+    rule = str(data.get("rule") or explained.rule)
+    text = words["rule"].format(rule=rule)
+    conditions = [c for c in data.get("conditions", ()) if c and c[0] in words]
+    if conditions:
+        parts = []
+        for kind, *values in conditions:
+            if kind == "essay" and catalog is not None and (essay := catalog.essay(values[0])):
+                values = [essay.title]
+            if kind in ("min_heat", "max_heat") and language == "fr":
+                values = [v.replace(".", ",") for v in values]
+            parts.append(words[kind].format(*values, ""))
+        text += words["because"].format(conditions=words["and"].join(parts))
+    elif "conditions" in data:
+        text += words["always"]
+    kind = data.get("kind") or (
+        "quote" if explained.quote_id else "prompt" if explained.prompt_id else None
+    )
+    item = data.get("id") or explained.quote_id or explained.prompt_id
+    if kind in ("quote", "prompt") and item:
+        text += words[kind].format(id=item)
+        terms = [str(t) for t in data.get("terms", ())][:WHY_TERMS]
+        if terms:
+            text += words["terms"].format(terms=", ".join(terms))
+    return text + "."
+
+
 def _why(
     inputs: Inputs,
     rule: Rule,
@@ -1385,7 +1513,9 @@ def _why(
     essay = catalog.essay(explained.essay_id) if explained.essay_id else None
     if essay is not None:
         base.update(_essay_values(essay))
-    base.update(rule=explained.rule, why=neutralise_mentions(explained.summary))
+    base.update(
+        rule=explained.rule, why=neutralise_mentions(why_text(explained, language, catalog))
+    )
     item: Candidate | None = None
     if explained.quote_id:
         item = catalog.quote(explained.quote_id)

@@ -185,6 +185,8 @@ def config(rules: Sequence[Rule] = RULES, essays: Sequence[Essay] = (ESSAY,)) ->
 
 
 CONFIG = config()
+#: A mention hot enough for the de-escalation rule on its own.
+HEATED = "@filrouge @bob T'es vraiment qu'un abruti !!! Tu comprends RIEN, ta gueule"
 NO_THREAD = Thread()
 NO_HISTORY = History()
 
@@ -832,13 +834,103 @@ def test_actions() -> None:
 
 
 def test_why_explains_the_bots_post() -> None:
+    # A reply recorded with a prose summary: explained from the recorded ids,
+    # in the asker's language; the prose itself is not posted.
     inputs = make(
         "@filrouge pourquoi ?", in_reply_to_id="800", history=History(explained=EXPLAINED)
     )
     reply = reply_of(decide(inputs))
     assert reply.action == Action.WHY
-    assert "citation" in reply.text and "keyword 'affiche'" in reply.text
+    assert "J’ai suivi la règle «\u00a0citation\u00a0»" in reply.text
+    assert "la citation «\u00a0voix\u00a0»" in reply.text
+    assert "keyword" not in reply.text
     assert "petites voix" in reply.text
+
+
+def _explained(outcome: Outcome) -> Explained:
+    """What the record keeps of a reply (see ``Store.mark_replied``)."""
+    reply = reply_of(outcome)
+    return Explained(
+        "800",
+        reply.rule,
+        reply.action.value,
+        reply.essay_id,
+        reply.quote_id,
+        reply.prompt_id,
+        outcome.trace.to_json()["summary"],
+    )
+
+
+def _ask_why(explained: Explained, text: str, language: str) -> str:
+    inputs = make(
+        text, language=language, in_reply_to_id="800", history=History(explained=explained)
+    )
+    return reply_of(decide(inputs)).text
+
+
+WHY_CASES = [
+    # a quote chosen by the catch-all rule, for the words it shares
+    (
+        make(),
+        "fr",
+        [
+            "J’ai suivi la règle «\u00a0citation\u00a0»",
+            "qui répond à toute mention",
+            "J’ai choisi la citation «\u00a0voix\u00a0»",
+            "partage avec le fil\u00a0: affiches",
+        ],
+    ),
+    (
+        make(),
+        "en",
+        [
+            "I followed the rule “citation”",
+            "which answers any mention",
+            "I chose the quote “voix”",
+            "shares with the thread: affiches",
+        ],
+    ),
+    # a command
+    (
+        make("@filrouge question"),
+        "fr",
+        [
+            "règle «\u00a0question\u00a0»",
+            "car la mention commence par «\u00a0question\u00a0»",
+            "la question «\u00a0q-voix\u00a0»",
+        ],
+    ),
+    (
+        make("@filrouge question"),
+        "en",
+        ["because the mention starts with “question”", "I chose the question “q-voix”"],
+    ),
+    # heat, with a decimal comma in French
+    (make(HEATED), "fr", ["car le ton monte (chaleur ", " ≥ 0,60)"]),
+    (make(HEATED), "en", ["because things are heating up (heat ", " ≥ 0.60)"]),
+]
+
+
+@pytest.mark.parametrize(("first", "language", "expected"), WHY_CASES)
+def test_why_speaks_the_askers_language(first: Inputs, language: str, expected: list[str]) -> None:
+    explained = _explained(decide(first))
+    text = _ask_why(
+        explained, "@filrouge why" if language == "en" else "@filrouge pourquoi", language
+    )
+    for part in expected:
+        assert part in text, text
+    # nothing of the other language's wording
+    other = ["J’ai", "règle", "car "] if language == "en" else ["I followed", "rule", "because"]
+    assert not any(word in text for word in other), text
+
+
+def test_the_recorded_summary_is_data() -> None:
+    outcome = decide(make(HEATED))
+    data = json.loads(outcome.trace.to_json()["summary"])
+    assert data == outcome.trace.why()
+    assert data["rule"] == "calme"
+    assert data["conditions"][0][0] == "min_heat"
+    assert (data["kind"], data["id"]) == ("prompt", "q-calme")
 
 
 def test_why_with_nothing_to_explain() -> None:
@@ -859,9 +951,6 @@ def test_deescalation_when_heated() -> None:
     assert outcome.heat is not None and outcome.heat.score >= POLICY.heat_threshold
     # a calm mention is not de-escalated
     assert reply_of(decide(make())).action == Action.QUOTE
-
-
-HEATED = "@filrouge @bob T'es vraiment qu'un abruti !!! Tu comprends RIEN, ta gueule"
 
 
 def test_the_rules_line_is_left_out_without_a_rules_url() -> None:
