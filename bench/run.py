@@ -956,7 +956,9 @@ def report(
         " waiting for a core. *naive*: token overlap with every quote, each quote"
         " tokenised per decision (no index); *cached*: the same overlap with token sets"
         " built at load. The baselines run interleaved with `decide`, mention by mention;"
-        " ratio = mean CPU time of the baseline / mean CPU time of `decide`.",
+        " ratio = mean CPU time of the baseline / mean CPU time of `decide`. After each"
+        " load the collector is kept off the loaded objects (`bot.rank.freeze_after_load`),"
+        " as the bot is meant to do.",
         "",
         "| quotes | thread | decide p50 | decide p99 | decisions/s | runs | naive p50"
         " | ratio | cached p50 | ratio vs cached | index build s |",
