@@ -25,8 +25,10 @@ import math
 import re
 import sys
 import threading
+from array import array
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol, cast
@@ -195,7 +197,15 @@ def _language(language: str) -> str:
     return re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0]
 
 
-@lru_cache(maxsize=1 << 15)
+#: Sizes of the analysis caches. They hold what recent threads said (the
+#: next mention in a thread reads the same posts again; common words recur),
+#: and stay small: a bot runs for weeks, and full caches of every text it
+#: has read would weigh more than the index.
+STEM_CACHE = 1 << 13
+TEXT_CACHE = 1024
+
+
+@lru_cache(maxsize=STEM_CACHE)
 def _stem(word: str, language: str) -> str:
     """Stem of a casefolded word that still has its accents, then folded.
 
@@ -259,7 +269,7 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(text))
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=STEM_CACHE)
 def _token_terms(token: str, language: str) -> tuple[tuple[str, str], ...]:
     """The terms of one token: elision stripped, split at apostrophes and
     hyphens, stop words dropped. Cached: a thread repeats its words."""
@@ -276,10 +286,10 @@ def _token_terms(token: str, language: str) -> tuple[tuple[str, str], ...]:
 
 
 #: The same for every language, so a query read in two languages is split once.
-_tokens = lru_cache(maxsize=4096)(_split)
+_tokens = lru_cache(maxsize=TEXT_CACHE)(_split)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=TEXT_CACHE)
 def _analyze_cached(text: str, language: str) -> tuple[tuple[str, str], ...]:
     terms: list[tuple[str, str]] = []
     for token in _tokens(text):
@@ -368,11 +378,18 @@ class _Term:
 
 
 class _Space:
-    """The BM25 index of every view in one language, keyed by document number."""
+    """The BM25 index of every view in one language, keyed by document number.
+
+    Laid out to stay small at tens of thousands of documents: the postings of
+    every stem sit end to end in two arrays (document numbers, weights), and
+    a document keeps only the tuple of its stems.
+    """
 
     def __init__(self, language: str, views: Sequence[_View]) -> None:
         self.language = language
-        counted: list[tuple[_View, dict[str, tuple[float, float]], int]] = []
+        # Per view: its stems (sorted) with their body and field counts, in
+        # arrays until the collection's statistics are known.
+        counted: list[tuple[_View, tuple[str, ...], array[float], array[float], int]] = []
         document_frequency: dict[str, int] = defaultdict(int)
         lengths: dict[str, list[int]] = defaultdict(list)
         for view in views:
@@ -386,13 +403,18 @@ class _Space:
             for text, boost in view.fields:
                 for stem, _ in _analyze(text, language):
                     fields[stem] += boost
-            terms = {
-                stem: (body.get(stem, 0.0), fields.get(stem, 0.0))
-                for stem in sorted(body.keys() | fields.keys())
-            }
-            counted.append((view, terms, length))
+            stems = tuple(sorted(body.keys() | fields.keys()))
+            counted.append(
+                (
+                    view,
+                    stems,
+                    array("d", [body.get(stem, 0.0) for stem in stems]),
+                    array("d", [fields.get(stem, 0.0) for stem in stems]),
+                    length,
+                )
+            )
             lengths[view.kind].append(length)
-            for stem in terms:
+            for stem in stems:
                 document_frequency[stem] += 1
         total = len(views)
         self.idf: dict[str, float] = {
@@ -400,32 +422,61 @@ class _Space:
             for stem, df in sorted(document_frequency.items())
         }
         average = {kind: (sum(ls) / len(ls)) or 1.0 for kind, ls in lengths.items()}
-        #: Document number → stem → its BM25 weight there (the whole document
-        #: side of the formula, so a query only multiplies and adds).
-        self.weights: dict[int, dict[str, float]] = {}
-        postings: dict[str, tuple[list[int], list[float]]] = {}
-        for view, terms, length in counted:
+        #: Stem → where its postings are in ``docs`` and ``weights``: first
+        #: index << 32 | count (one int rather than a pair: there are tens of
+        #: thousands of stems).
+        self.postings: dict[str, int] = {}
+        cursor: dict[str, int] = {}
+        size = 0
+        for stem in self.idf:
+            count = document_frequency[stem]
+            self.postings[stem] = size << 32 | count
+            cursor[stem] = size
+            size += count
+        #: Document numbers, stem after stem; within a stem in increasing
+        #: order (views come in document order), which ``weight`` bisects.
+        self.docs = array("i", bytes(4 * size))
+        #: The BM25 weight of each posting: the whole document side of the
+        #: formula, so a query only multiplies and adds.
+        self.weights = array("d", bytes(8 * size))
+        #: Document number → its stems, sorted.
+        self.stems: dict[int, tuple[str, ...]] = {}
+        for view, stems, body_counts, field_counts, length in counted:
             # Body counts are length-normalised; field counts are not (tags
             # are a few words, their length says nothing).
             norm = 1.0 - B + B * length / average[view.kind]
-            weights: dict[str, float] = {}
-            for stem, (body_count, field_count) in terms.items():
+            for stem, body_count, field_count in zip(stems, body_counts, field_counts, strict=True):
                 tf = body_count / norm + field_count
-                weights[stem] = self.idf[stem] * tf * (K1 + 1.0) / (tf + K1)
-            self.weights[view.doc] = weights
-            for stem, weight in weights.items():
-                entry = postings.get(stem)
-                if entry is None:
-                    postings[stem] = entry = ([], [])
-                entry[0].append(view.doc)
-                entry[1].append(weight)
-        #: Stem → (document numbers, weights), the inverted index.
-        self.postings = postings
+                at = cursor[stem]
+                cursor[stem] = at + 1
+                self.docs[at] = view.doc
+                self.weights[at] = self.idf[stem] * tf * (K1 + 1.0) / (tf + K1)
+            self.stems[view.doc] = stems
         #: Documents that also have a view in another space (set by _Corpus).
         self.shared: frozenset[int] = frozenset()
         #: The last query and its terms: ``decide`` asks about the same query
         #: more than once (the candidates used before, then more of the rest).
         self._last: tuple[Query, list[_Term]] | None = None
+
+    def span(self, stem: str) -> tuple[int, int]:
+        """Where the postings of ``stem`` start and end in ``docs``/``weights``."""
+        packed = self.postings[stem]
+        start = packed >> 32
+        return start, start + (packed & _COUNT)
+
+    def weight(self, stem: str, doc: int) -> float | None:
+        """The weight of ``stem`` in ``doc``, if it is there."""
+        start, end = self.span(stem)
+        at = bisect_left(self.docs, doc, start, end)
+        return self.weights[at] if at < end and self.docs[at] == doc else None
+
+    def common(self, doc: int, terms: Sequence[_Term], order: Mapping[str, int]) -> list[int]:
+        """The positions in ``terms`` of the stems ``doc`` has, in order."""
+        stems = self.stems[doc]
+        if len(stems) <= 4 * len(terms):
+            return sorted(map(order.__getitem__, order.keys() & stems))
+        # A long document (an essay's whole text): look each term up instead.
+        return [n for n, term in enumerate(terms) if self.weight(term.stem, doc) is not None]
 
     def query_terms(self, query: Query) -> list[_Term]:
         """The query's terms found in this space, most telling first: each
@@ -487,11 +538,11 @@ class _Corpus:
         self.home: dict[int, int] = {}
         spaces_per_doc: dict[int, int] = defaultdict(int)
         for number, space in enumerate(self.spaces):
-            for doc in space.weights:
+            for doc in space.stems:
                 self.home.setdefault(doc, number)
                 spaces_per_doc[doc] += 1
         for space in self.spaces:
-            space.shared = frozenset(doc for doc in space.weights if spaces_per_doc[doc] > 1)
+            space.shared = frozenset(doc for doc in space.stems if spaces_per_doc[doc] > 1)
         self._wanted: dict[int, tuple[Sequence[str], _Wanted]] = {}
 
     def want(self, ids: Sequence[str]) -> _Wanted:
@@ -509,7 +560,7 @@ class _Corpus:
         known = cast(set[int], set(numbers) - {None})
         docs = None if len(known) == len(self.ids) else frozenset(known)
         spaces = tuple(
-            docs is None or not space.weights.keys().isdisjoint(docs) for space in self.spaces
+            docs is None or not space.stems.keys().isdisjoint(docs) for space in self.spaces
         )
         wanted = _Wanted(docs, unknown, spaces)
         if isinstance(ids, tuple):
@@ -540,7 +591,7 @@ class _Corpus:
             all_terms.append(terms)
             if not terms:
                 continue
-            cost = sum(len(space.postings[term.stem][0]) for term in terms)
+            cost = sum(space.postings[term.stem] & _COUNT for term in terms)
             if docs is not None and len(docs) * 8 < cost:
                 # Few candidates: look each one up rather than walk postings.
                 values, masks = _score_documents(space, docs, terms)
@@ -635,6 +686,10 @@ def _words_of(terms: Sequence[_Term], mask: int) -> tuple[str, ...]:
     return tuple(dict.fromkeys(term.word for n, term in enumerate(terms) if mask >> n & 1))
 
 
+#: The count bits of a packed span (see ``_Space.postings``).
+_COUNT = (1 << 32) - 1
+
+
 def _score_documents(
     space: _Space, docs: Iterable[int], terms: Sequence[_Term]
 ) -> tuple[dict[int, float], dict[int, int]]:
@@ -643,15 +698,15 @@ def _score_documents(
     values: dict[int, float] = {}
     masks: dict[int, int] = {}
     for doc in docs:
-        weights = space.weights.get(doc)
-        if weights is None:
+        if doc not in space.stems:
             continue
-        common = weights.keys() & order.keys()
-        if common:
+        ranks = space.common(doc, terms, order)
+        if ranks:
             # Summed in query order, as _score_postings does: the same float
             # whichever path scored it, and in every process.
-            ranks = sorted(map(order.__getitem__, common))
-            values[doc] = sum(terms[n].weight * weights[terms[n].stem] for n in ranks)
+            values[doc] = sum(
+                terms[n].weight * cast(float, space.weight(terms[n].stem, doc)) for n in ranks
+            )
             masks[doc] = sum(1 << n for n in ranks)
     return values, masks
 
@@ -666,7 +721,8 @@ def _score_postings(
     shared: dict[int, int] = {}
     get, bits = values.get, shared.get
     for n, term in enumerate(terms):
-        docs, weights = space.postings[term.stem]
+        start, end = space.span(term.stem)
+        docs, weights = space.docs[start:end], space.weights[start:end]
         weight, bit = term.weight, 1 << n
         if masks:
             for doc, posting in zip(docs, weights, strict=True):
@@ -680,8 +736,8 @@ def _score_postings(
 
 def _mask(space: _Space, terms: Sequence[_Term], doc: int) -> int:
     """The bit mask of the query terms ``doc`` has in ``space``."""
-    weights = space.weights[doc]
-    return sum(1 << n for n, term in enumerate(terms) if term.stem in weights)
+    order = {term.stem: n for n, term in enumerate(terms)}
+    return sum(1 << n for n in space.common(doc, terms, order))
 
 
 class Index:
