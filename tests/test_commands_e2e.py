@@ -459,3 +459,26 @@ def test_observe_mode_decides_records_and_never_posts(
         metrics = response.read().decode()
     assert 'filrouge_replies_total{mode="observe",rule="citation-par-defaut"} 1.0' in metrics
     assert 'mode="live"' not in metrics.split("filrouge_replies_total", 1)[1].split("# HELP")[0]
+
+
+def test_a_failed_report_is_tried_again_at_the_threads_next_heated_mention(
+    live: Callable[..., Live], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Best effort, at most once: a notice that could not be sent does not use up
+    the thread's one notice; the reply itself stands."""
+    harness = live(
+        rules_path=_always_heated(tmp_path_factory), notify_moderators="report", admins="mod"
+    )
+    bot = harness.start()
+    harness.server.fault(path_regex=r"^/api/v1/reports", status=500, count=1)
+    root = harness.post("carol", f"Le texte : {SHARED_LINK}")
+    first = harness.post("alice", f"@filrouge {AFFICHES}", in_reply_to_id=root["id"])
+    assert harness.outcome(first)["state"] == "replied"
+    assert len(harness.replies_to(first)) == 1
+    second = harness.post("bob", f"@filrouge {AFFICHES} !!!", in_reply_to_id=root["id"])
+    assert harness.outcome(second)["rule"] == "apaisement"
+    [report] = eventually(lambda: harness.client("mod").admin_reports())
+    metrics = generate_latest(bot.metrics.registry).decode()
+    assert [str(s["id"]) for s in report["statuses"]] == [str(second["id"])], metrics
+    assert 'filrouge_moderator_notices_total{how="report",outcome="failed"} 1.0' in metrics
+    assert 'filrouge_moderator_notices_total{how="report",outcome="sent"} 1.0' in metrics
