@@ -22,6 +22,7 @@ import gc
 import heapq
 import itertools
 import math
+import operator
 import re
 import sys
 import threading
@@ -274,6 +275,11 @@ def _token_terms(token: str, language: str) -> tuple[tuple[str, str], ...]:
     """The terms of one token: elision stripped, split at apostrophes and
     hyphens, stop words dropped. Cached: a thread repeats its words."""
     stop = _STOP_WORDS.get(language, _STOP_ANY)
+    if "'" not in token and "-" not in token:
+        # Most tokens are one plain word: no elision, nothing to split.
+        if len(token) < 2 or fold(token) in stop:
+            return ()
+        return ((_stem(token, language), token),)
     terms: list[tuple[str, str]] = []
     for piece in _ELISION.sub("", token).split("'"):
         parts = piece.split("-")
@@ -515,6 +521,10 @@ class _Wanted:
     #: Per space, whether it holds any of the documents: a space that holds
     #: none is not read at all (quotes in French leave the English prompts be).
     spaces: tuple[bool, ...]
+    #: Per space, its documents that are not wanted when they are few (an
+    #: essay's quotes without its prompts): dropped from the scores one by
+    #: one rather than every score checked. None: check every score.
+    unwanted: tuple[frozenset[int] | None, ...] = ()
 
 
 #: Lists of ids remembered by :meth:`_Corpus.want` (an archive's essays, two
@@ -562,7 +572,14 @@ class _Corpus:
         spaces = tuple(
             docs is None or not space.stems.keys().isdisjoint(docs) for space in self.spaces
         )
-        wanted = _Wanted(docs, unknown, spaces)
+        unwanted: list[frozenset[int] | None] = []
+        for space in self.spaces:
+            others = None
+            if docs is not None and len(space.stems) - len(docs) <= len(space.stems) // 8:
+                others = frozenset(space.stems.keys() - docs)
+                others = others if len(others) <= len(space.stems) // 8 else None
+            unwanted.append(others)
+        wanted = _Wanted(docs, unknown, spaces, tuple(unwanted))
         if isinstance(ids, tuple):
             if len(self._wanted) >= WANTED_MEMO:
                 self._wanted.clear()
@@ -597,7 +614,12 @@ class _Corpus:
                 values, masks = _score_documents(space, docs, terms)
             else:
                 values, masks = _score_postings(space, terms, masks=masks_of_all)
-                if docs is not None:
+                others = None if wanted is None else wanted.unwanted[number]
+                if others is not None:
+                    for doc in others:
+                        values.pop(doc, None)
+                        masks.pop(doc, None)
+                elif docs is not None:
                     values = {doc: value for doc, value in values.items() if doc in docs}
             for doc in space.shared.intersection(values):
                 if doc not in found or values[doc] > found[doc]:
@@ -636,17 +658,28 @@ class _Corpus:
         items: Iterable[tuple[int, float]] = found.items()
         if limit is not None and len(found) > limit:
             # Only what can reach the first `limit` places is sorted; the
-            # margin keeps every score that rounds to the cut-off value.
-            cutoff = heapq.nlargest(limit, found.values())[-1] - _MARGIN
-            items = [(doc, value) for doc, value in found.items() if value >= cutoff]
+            # margin keeps every score that rounds to the cut-off value. A
+            # few more than asked are taken first, which holds them unless
+            # more scores than that are tied at the cut-off.
+            top = heapq.nlargest(limit + _SPARE, found.items(), key=_value)
+            cutoff = top[limit - 1][1] - _MARGIN
+            if len(top) == len(found) or top[-1][1] < cutoff:
+                items = top
+            else:
+                items = [(doc, value) for doc, value in found.items() if value >= cutoff]
         keyed = sorted((-round(value, SCORE_DIGITS), ids[doc], doc) for doc, value in items)[:limit]
         words: dict[tuple[int, int], tuple[str, ...]] = {}
+        orders: dict[int, dict[str, int]] = {}
         out = []
         for negative, doc_id, doc in keyed:
             space = where.get(doc, self.home[doc])
             mask = masks.get(doc)
             if mask is None:
-                mask = _mask(self.spaces[space], terms[space], doc)
+                order = orders.get(space)
+                if order is None:
+                    orders[space] = order = {term.stem: n for n, term in enumerate(terms[space])}
+                ranks = self.spaces[space].common(doc, terms[space], order)
+                mask = sum(1 << n for n in ranks)
             # Many documents share the same few query words: decode each set once.
             key = (space, mask)
             matched = words.get(key)
@@ -679,6 +712,9 @@ class _Corpus:
 #: Below the rounding of :data:`SCORE_DIGITS`: a score this close to the
 #: cut-off may round to the same value.
 _MARGIN = 10.0**-SCORE_DIGITS
+#: Scores taken past a limit, for ties at the cut-off.
+_SPARE = 8
+_value = operator.itemgetter(1)
 
 
 def _words_of(terms: Sequence[_Term], mask: int) -> tuple[str, ...]:
@@ -732,12 +768,6 @@ def _score_postings(
             for doc, posting in zip(docs, weights, strict=True):
                 values[doc] = get(doc, 0.0) + weight * posting
     return values, shared
-
-
-def _mask(space: _Space, terms: Sequence[_Term], doc: int) -> int:
-    """The bit mask of the query terms ``doc`` has in ``space``."""
-    order = {term.stem: n for n, term in enumerate(terms)}
-    return sum(1 << n for n in space.common(doc, terms, order))
 
 
 class Index:
