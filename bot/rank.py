@@ -198,6 +198,22 @@ def _language(language: str) -> str:
     return re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0]
 
 
+#: :func:`bot.text.fold` of each character below U+0250 (ASCII, Latin-1 and
+#: Latin Extended-A and B): on those, folding is character by character, and
+#: a table beats the three Unicode normalisations ``fold`` runs.
+_LATIN_FOLD = {code: fold(chr(code)) for code in range(0x250)}
+_LATIN_END = "\u0250"
+
+
+def _fold_word(word: str) -> str:
+    """``fold(word)``, quicker for the words of Latin-script languages."""
+    if word.isascii():
+        return word.lower()
+    if max(word) < _LATIN_END:
+        return word.translate(_LATIN_FOLD)
+    return fold(word)
+
+
 #: Sizes of the analysis caches. They hold what recent threads said (the
 #: next mention in a thread reads the same posts again; common words recur),
 #: and stay small: a bot runs for weeks, and full caches of every text it
@@ -221,9 +237,13 @@ def _stem(word: str, language: str) -> str:
         if stemmer is ...:
             algorithm = _SNOWBALL.get(language)
             stemmer = snowballstemmer.stemmer(algorithm) if algorithm else None
+            if hasattr(stemmer, "maxCacheSize"):
+                # PyStemmer's own cache: this function's is enough, and
+                # keeping both costs more than stemming a word again.
+                stemmer.maxCacheSize = 0  # type: ignore[union-attr]
             _STEMMERS[language] = stemmer
         stem = stemmer.stemWord(word) if stemmer is not None else word
-    stem = fold(stem)
+    stem = _fold_word(stem)
     if language == "fr":
         trimmed = stem.rstrip("e")
         if len(trimmed) >= 2:
@@ -277,16 +297,16 @@ def _token_terms(token: str, language: str) -> tuple[tuple[str, str], ...]:
     stop = _STOP_WORDS.get(language, _STOP_ANY)
     if "'" not in token and "-" not in token:
         # Most tokens are one plain word: no elision, nothing to split.
-        if len(token) < 2 or fold(token) in stop:
+        if len(token) < 2 or _fold_word(token) in stop:
             return ()
         return ((_stem(token, language), token),)
     terms: list[tuple[str, str]] = []
     for piece in _ELISION.sub("", token).split("'"):
         parts = piece.split("-")
-        kept = [part for part in parts if len(part) >= 2 and fold(part) not in stop]
+        kept = [part for part in parts if len(part) >= 2 and _fold_word(part) not in stop]
         for part in kept:
             terms.append((_stem(part, language), part))
-        if len(parts) > 1 and kept and (parts[0] in kept or fold(parts[0]) in _PREFIXES):
+        if len(parts) > 1 and kept and (parts[0] in kept or _fold_word(parts[0]) in _PREFIXES):
             terms.append((_stem("".join(parts), language), piece))
     return tuple(terms)
 

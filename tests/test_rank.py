@@ -49,6 +49,20 @@ SAME_TERMS = [
 ]
 
 
+def test_words_fold_as_fold_does() -> None:
+    # The analyser folds words through a table for Latin letters; it must
+    # give what bot.text.fold gives, on every such letter and on mixes with
+    # combining marks, ligatures, typographic apostrophes and other scripts.
+    from bot.rank import _fold_word
+    from bot.text import fold
+
+    letters = [chr(code) for code in range(0x250)] + list("’ʼœæﬁ\u200b\u0301\u0327éΣσςжİ")
+    rng = random.Random(11)
+    words = [*letters, "ge\u0301ne\u0301re\u0301es", "ÉCOUTE", "Œuvre", "straße", "ǅemal"]
+    words += ["".join(rng.choices(letters, k=rng.randint(1, 9))) for _ in range(20_000)]
+    assert [_fold_word(word) for word in words] == [fold(word) for word in words]
+
+
 @pytest.mark.parametrize(("a", "b", "language", "why"), SAME_TERMS)
 def test_analyze_same_terms(a: str, b: str, language: str, why: str) -> None:
     assert analyze(a, language) == analyze(b, language), why
