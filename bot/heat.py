@@ -215,14 +215,12 @@ def _strip_tokens(text: str) -> str:
 
 def shouting(text: str) -> float:
     """Share of capitals among the letters of words of 3+ letters, as a signal."""
-    letters = upper = 0
-    for word in _WORD.findall(_strip_tokens(text)):
-        if len(word) < 3:
-            continue
-        letters += len(word)
-        upper += sum(1 for char in word if char.isupper())
+    words = [word for word in _WORD.findall(_strip_tokens(text)) if len(word) >= 3]
+    letters = sum(map(len, words))
     if letters < SHOUTING_MIN_LETTERS:
         return 0.0
+    # Counted in C: a generator step per character was a third of the heat's time.
+    upper = sum(map(str.isupper, "".join(words)))
     ratio = upper / letters
     return _clamp((ratio - SHOUTING_FLOOR) / (SHOUTING_CEILING - SHOUTING_FLOOR))
 
