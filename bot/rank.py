@@ -22,7 +22,6 @@ import gc
 import heapq
 import itertools
 import math
-import operator
 import re
 import sys
 import threading
@@ -522,10 +521,13 @@ class _Space:
         idf = self.idf
         for text, weight in query.sources():
             for stem, word in _analyze_cached(text, self.language):
-                if stem in idf:
-                    if weight > weights.get(stem, 0.0):
+                seen = weights.get(stem)
+                if seen is None:
+                    if stem in idf:
                         weights[stem] = weight
-                    words.setdefault(stem, word)
+                        words[stem] = word
+                elif weight > seen:
+                    weights[stem] = weight
         ranked = sorted(weights, key=lambda stem: (-weights[stem] * idf[stem], stem))
         return [_Term(stem, weights[stem], words[stem]) for stem in ranked[:MAX_QUERY_TERMS]]
 
@@ -641,7 +643,9 @@ class _Corpus:
                         masks.pop(doc, None)
                 elif docs is not None:
                     values = {doc: value for doc, value in values.items() if doc in docs}
-            for doc in space.shared.intersection(values):
+            # Few documents are shared: look them up rather than go through
+            # every score (a frozenset intersected with a dict walks the dict).
+            for doc in [doc for doc in space.shared if doc in values]:
                 if doc not in found or values[doc] > found[doc]:
                     where[doc] = number
                 else:  # an earlier language scored it at least as high
@@ -681,12 +685,9 @@ class _Corpus:
             # margin keeps every score that rounds to the cut-off value. A
             # few more than asked are taken first, which holds them unless
             # more scores than that are tied at the cut-off.
-            top = heapq.nlargest(limit + _SPARE, found.items(), key=_value)
-            cutoff = top[limit - 1][1] - _MARGIN
-            if len(top) == len(found) or top[-1][1] < cutoff:
-                items = top
-            else:
-                items = [(doc, value) for doc, value in found.items() if value >= cutoff]
+            # Sorting the scores and picking by them both run in C.
+            cutoff = sorted(found.values())[-limit] - _MARGIN
+            items = list(itertools.compress(found.items(), map(cutoff.__le__, found.values())))
         keyed = sorted((-round(value, SCORE_DIGITS), ids[doc], doc) for doc, value in items)[:limit]
         words: dict[tuple[int, int], tuple[str, ...]] = {}
         orders: dict[int, dict[str, int]] = {}
@@ -732,14 +733,16 @@ class _Corpus:
 #: Below the rounding of :data:`SCORE_DIGITS`: a score this close to the
 #: cut-off may round to the same value.
 _MARGIN = 10.0**-SCORE_DIGITS
-#: Scores taken past a limit, for ties at the cut-off.
-_SPARE = 8
-_value = operator.itemgetter(1)
 
 
 def _words_of(terms: Sequence[_Term], mask: int) -> tuple[str, ...]:
     """The words of the terms whose bits are set, in query order."""
-    return tuple(dict.fromkeys(term.word for n, term in enumerate(terms) if mask >> n & 1))
+    words: dict[str, None] = {}
+    while mask:
+        low = mask & -mask
+        words[terms[low.bit_length() - 1].word] = None
+        mask ^= low
+    return tuple(words)
 
 
 #: The count bits of a packed span (see ``_Space.postings``).
