@@ -69,8 +69,13 @@ class Bot:
         metrics: Metrics | None = None,
         health: Health | None = None,
         config: Config | None = None,
+        after_load: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
+        #: Called after the configuration is loaded or reloaded; ``filrouge run``
+        #: passes ``bot.rank.freeze_after_load`` to keep full garbage collections
+        #: off a large index (tests leave it off: freezing leaks a test process's garbage).
+        self._after_load = after_load
         self.clock = clock
         self._stopping = threading.Event()
         # Waits between retries end early on stop(): SIGTERM never waits out a backoff.
@@ -109,8 +114,11 @@ class Bot:
     def start(self) -> Bot:
         """Connect, load, open, and start listening. Raises on a bad token or bad data."""
         settings = self.settings
-        config = self._config or load_config(settings)
-        self._config = config
+        if self._config is None:
+            self._config = load_config(settings)
+            if self._after_load is not None:
+                self._after_load()
+        config = self._config
         self.me, self.instance = self.client.connect()
         log.info(
             "connected as @%s on %s (limit %d characters)",
@@ -267,6 +275,8 @@ class Bot:
         if self.actor is not None:
             # One attribute swap: the worker reads it once per mention.
             self.actor.config = config
+        if self._after_load is not None:
+            self._after_load()
         log.info(
             "reloaded %d essays and %d rules",
             len(config.catalog.essays),

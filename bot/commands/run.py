@@ -24,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.errors import ConfigError, PermanentError, TransientError
     from bot.logs import setup_logging, warn_if_env_readable
     from bot.ops import OpsServer, sqlite_write_check
+    from bot.rank import freeze_after_load
     from bot.runner import Bot
     from bot.settings import Settings
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, on_hangup)
 
-    bot = Bot(settings)
+    bot = Bot(settings, after_load=freeze_after_load)
     failures = 0
     while True:
         try:
