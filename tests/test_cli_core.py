@@ -283,15 +283,43 @@ def test_check_config_ok(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "1 essays" in out and "quotes" in out and "prompts" in out and "rules" in out
     assert out.rstrip().endswith("ok")
-    # the bundled de-escalation rule links the instance rules: say when that link is missing
-    assert "warning: FILROUGE_RULES_URL is empty" in out
+    # the bundled de-escalation rule gives {rules_url} a line of its own, which
+    # decide leaves out when FILROUGE_RULES_URL is empty: nothing to warn about
+    assert "warning" not in out
 
 
-def test_check_config_no_warning_with_rules_url(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+RULES_URL_SHARED = """
+[[rules]]
+name = "apaisement"
+action = "deescalate"
+[rules.templates]
+fr = \"\"\"{requester} On se calme.
+Les règles : {rules_url}\"\"\"
+
+[[rules]]
+name = "regles"
+action = "deescalate"
+[rules.templates]
+fr = \"\"\"{requester} On se calme.
+{prompt}, et les règles : {rules_url}\"\"\"
+"""
+
+
+def test_check_config_warns_when_an_empty_rules_url_shares_a_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES_URL_SHARED, encoding="utf-8")
+    arguments = ["check-config", "--catalog", str(DATA / "catalog.toml"), "--rules", str(rules)]
+    assert main(arguments) == 0
+    warnings = [line for line in capsys.readouterr().out.splitlines() if "warning" in line]
+    # only the rule whose link line also carries {prompt}: the other line is dropped whole
+    assert len(warnings) == 1
+    assert "FILROUGE_RULES_URL is empty" in warnings[0]
+    assert "regles" in warnings[0] and "apaisement" not in warnings[0]
+
     monkeypatch.setenv("FILROUGE_RULES_URL", "https://example.org/about")
-    assert main(["check-config"]) == 0
+    assert main(arguments) == 0
     assert "warning" not in capsys.readouterr().out
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.catalog import Config
+    from bot.render import Template
     from bot.settings import Settings
 
 
@@ -99,11 +100,36 @@ def warnings(settings: Settings, config: Config) -> list[str]:
     found = []
     if not settings.rules_url:
         users = sorted(
-            {name for (name, _), t in config.rules.templates.items() if "rules_url" in t.fields}
+            {
+                name
+                for (name, _), template in config.rules.templates.items()
+                if _dangling_rules_url(template)
+            }
         )
         if users:
             found.append(
-                f"FILROUGE_RULES_URL is empty, yet {{rules_url}} is used by rule(s)"
-                f" {', '.join(users)}: those replies would show an empty link"
+                f"FILROUGE_RULES_URL is empty, yet {{rules_url}} shares a line with other"
+                f" placeholders in rule(s) {', '.join(users)}: those replies would show"
+                " an empty link"
             )
     return found
+
+
+def _dangling_rules_url(template: Template) -> bool:
+    """Whether an empty ``{rules_url}`` would leave a gap in a posted reply.
+
+    ``bot.decide`` drops a line whose only placeholder is ``{rules_url}`` when
+    it is empty; a line that also carries another placeholder is kept, with
+    the link missing. A placeholder never spans lines (the loader refuses a
+    line break inside braces), so each line parses on its own.
+    """
+    from bot.render import parse_template
+
+    if "rules_url" not in template.fields:
+        return False
+    return any(
+        "rules_url" in fields and len(fields) > 1
+        for fields in (
+            parse_template(line, template.language).fields for line in template.source.split("\n")
+        )
+    )
