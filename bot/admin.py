@@ -421,7 +421,12 @@ class Admin:
         self.wall_clock = wall_clock
         self._admins: Admins | None = None
         self._domain: str | None = None
-        self.health.update(paused=actor.store.paused() is not None)
+        self._show_paused(actor.store.paused() is not None)
+
+    def _show_paused(self, paused: bool) -> None:
+        """In /healthz (reported, not a fault) and in /metrics (``filrouge_paused``)."""
+        self.health.update(paused=paused)
+        self.actor.metrics.paused.set(1 if paused else 0)
 
     # -- set up on first use (a start must not depend on lookups) --------------------------
 
@@ -531,7 +536,7 @@ class Admin:
         verb = command.verb
         if verb is Verb.PAUSE:
             if store.pause(by=post.account.id, now=now):
-                self.health.update(paused=True)
+                self._show_paused(True)
                 log.warning(
                     "paused by @%s", post.account.acct, extra={"event": "admin", "command": "pause"}
                 )
@@ -541,7 +546,7 @@ class Admin:
             return _Answer((_say(language, "already_paused", since=since),))
         if verb is Verb.RESUME:
             resumed = store.resume()
-            self.health.update(paused=False)
+            self._show_paused(False)
             if resumed:
                 log.warning(
                     "resumed by @%s",

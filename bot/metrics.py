@@ -46,6 +46,9 @@ class Metrics:
             ["how", "outcome"],
             registry=self.registry,
         )
+        self.paused = Gauge(
+            "filrouge_paused", "1 while an admin has paused the bot.", registry=self.registry
+        )
         self.reconnects = Counter(
             "filrouge_reconnects_total", "Stream reconnections.", registry=self.registry
         )

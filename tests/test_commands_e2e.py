@@ -211,6 +211,7 @@ def test_pause_skips_mentions_persists_across_a_restart_and_resume_answers_again
     assert harness.outcome(pause)["rule"] == "admin:pause"
     assert "pause" in answer_text(harness, pause).lower()
     assert bot.health.snapshot()["paused"] is True
+    assert "filrouge_paused 1.0" in generate_latest(bot.metrics.registry).decode()
 
     during = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
     outcome = harness.outcome(during)
@@ -232,6 +233,7 @@ def test_pause_skips_mentions_persists_across_a_restart_and_resume_answers_again
     assert harness.outcome(resume)["rule"] == "admin:resume"
     answer_text(harness, resume)
     assert bot.health.snapshot()["paused"] is False
+    assert "filrouge_paused 0.0" in generate_latest(bot.metrics.registry).decode()
     back = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
     assert harness.outcome(back)["state"] == "replied"
     # What was skipped while paused stays skipped: no late flood.
