@@ -20,7 +20,6 @@ created it); if there is one, it is recorded instead of posting again.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -241,10 +240,6 @@ class Actor:
             self.store.opt_out(post.account.id, now)
         elif reply.action is Action.START:
             self.store.opt_in(post.account.id)
-        if reply.action in (Action.STOP, Action.START):
-            # Consent is between the person and the bot: confirmed by a direct
-            # message whatever the mention's visibility (never wider than it).
-            reply = dataclasses.replace(reply, visibility="direct")
 
         mode = "dry_run" if self.settings.dry_run else reply.mode.value
         if reply.mode is Mode.OBSERVE or self.settings.dry_run:

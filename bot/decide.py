@@ -1159,15 +1159,21 @@ def _reply(
     item: Candidate | None = None,
 ) -> Reply:
     post = inputs.mention.post
+    action = action or rule.action
+    visibility = narrowest(post.visibility, inputs.policy.default_visibility)
+    if action in (Action.STOP, Action.START):
+        # Consent is between the person and the bot: confirmed by a direct
+        # message whatever the mention's visibility (never wider than it).
+        visibility = "direct"
     return Reply(
         text=text,
-        visibility=narrowest(post.visibility, inputs.policy.default_visibility),
+        visibility=visibility,
         # The content warning the person chose stays on the answer (invariant 5).
         spoiler_text=post.spoiler_text,
         language=language,
         in_reply_to_id=post.id,
         rule=rule.name,
-        action=action or rule.action,
+        action=action,
         essay_id=essay.id if essay else None,
         quote_id=item.id if isinstance(item, Quote) else None,
         prompt_id=item.id if isinstance(item, Prompt) else None,

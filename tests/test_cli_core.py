@@ -127,6 +127,18 @@ def test_visibility(capsys: pytest.CaptureFixture[str], visibility: str, expecte
     assert preview(capsys, "--visibility", visibility, MAIWANN)["visibility"] == expected
 
 
+@pytest.mark.parametrize("visibility", ["public", "unlisted", "private", "direct"])
+@pytest.mark.parametrize("command", ["stop", "start"])
+def test_consent_is_confirmed_privately(
+    capsys: pytest.CaptureFixture[str], visibility: str, command: str
+) -> None:
+    """stop/start are confirmed by a direct message, whatever the mention's
+    visibility: consent is between the person and the bot."""
+    data = preview(capsys, "--visibility", visibility, f"@filrouge {command}")
+    assert data["rule"] == command
+    assert data["visibility"] == "direct"
+
+
 def test_content_warning_kept(capsys: pytest.CaptureFixture[str]) -> None:
     data = preview(capsys, "--cw", "IA, débat", MAIWANN)
     assert data["spoiler_text"] == "IA, débat"
