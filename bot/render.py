@@ -20,13 +20,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mastodon import Mastodon
-
-# Mastodon.py's copy of the server's URL pattern (twitter-text). There is no
-# public name for it; ``get_status_length`` uses this very object, so counting
-# its matches gives exactly the URLs that were weighed at 23.
-from mastodon._url_regex import url_regex
-
 #: The only names a template may use. Each is filled by ``bot.decide`` with a
 #: plain string; adding one here is a decision about what admins may expose.
 PLACEHOLDERS: frozenset[str] = frozenset(
@@ -217,9 +210,64 @@ def render(template: Template, values: Mapping[str, str]) -> str:
     return "".join(out)
 
 
+def field_counts(template: Template) -> dict[str, int]:
+    """How many times each placeholder of ``template`` occurs in it."""
+    counts: dict[str, int] = {}
+    for piece in _parse(template.source):
+        if isinstance(piece, _Field):
+            counts[piece.name] = counts.get(piece.name, 0) + 1
+    return counts
+
+
 def count_urls(text: str) -> int:
     """How many URLs the server will weigh at the instance's URL length."""
+    # Mastodon.py's copy of the server's URL pattern (twitter-text). There is no
+    # public name for it; ``get_status_length`` uses this very object, so
+    # counting its matches gives exactly the URLs that were weighed at 23.
+    # Imported on first use: Mastodon.py costs a tenth of a second to import,
+    # which every command would pay just for importing this module.
+    from mastodon._url_regex import url_regex
+
     return sum(1 for _ in url_regex.finditer(text))
+
+
+# Characters each of which is a grapheme cluster of its own next to any other
+# of them: Latin letters with precomposed accents, ASCII but CR (CR LF is one
+# cluster), the typographic punctuation French and English use (’ « » — … and
+# the thin no-break space), € and the zero-width space ``neutralise_mentions``
+# inserts (a control, so a break on both sides). None of them is a combining
+# mark, a joiner, a prepended or spacing mark, a regional indicator or a
+# Hangul jamo, the only kinds that glue to a neighbour (UAX #29), so a text
+# made of them has as many graphemes as code points.
+# tests/test_render.py checks every one and every pair against ``grapheme``.
+_ONE_CLUSTER_EACH = re.compile("[\x00-\x0c\x0e-\u02ff\u200b\u2010-\u2027\u202f-\u203a\u20ac]*")
+
+
+def _weigh_url(match: re.Match[str]) -> str:
+    # What ``Mastodon.get_status_length`` puts in a URL's place: the character
+    # before it (the pattern takes it as context) and 23 letters.
+    return match.group(2) + "x" * DEFAULT_URL_LENGTH
+
+
+def _plain_length(text: str, url_length: int) -> int | None:
+    """The server's length of ``text`` when counting code points gives it, else None.
+
+    Without ``@`` there is no remote mention to shorten; once each URL stands
+    as 23 letters (as ``Mastodon.get_status_length`` has it), a text made only
+    of characters that stand alone has as many graphemes as code points. That
+    is most quotes, prompts and links, and counting them is the bulk of
+    loading a catalog.
+    """
+    if "@" in text:
+        return None
+    urls = 0
+    if "://" in text:  # the URL pattern needs http:// or https://
+        from mastodon._url_regex import url_regex  # see count_urls
+
+        text, urls = url_regex.subn(_weigh_url, text)
+    if not _ONE_CLUSTER_EACH.fullmatch(text):
+        return None
+    return len(text) + urls * (url_length - DEFAULT_URL_LENGTH)
 
 
 def status_length(
@@ -230,8 +278,14 @@ def status_length(
     ``characters_reserved_per_url``), ``@user@domain`` as ``@user``.
 
     ``Mastodon.get_status_length`` hard-codes 23 per URL; the difference is
-    added back per URL it found.
+    added back per URL it found. Text it would count one code point per
+    grapheme is counted with ``len`` (see ``_plain_length``).
     """
+    plain = _plain_length(text, url_length)
+    if plain is not None and _ONE_CLUSTER_EACH.fullmatch(spoiler_text):
+        return plain + len(spoiler_text)
+    from mastodon import Mastodon  # see count_urls
+
     length: int = Mastodon.get_status_length(text, spoiler_text)
     if url_length != DEFAULT_URL_LENGTH:
         length += count_urls(text) * (url_length - DEFAULT_URL_LENGTH)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from mastodon import Mastodon
 
@@ -160,6 +160,61 @@ def test_status_length(text: str, spoiler: str, url_length: int, expected: int) 
 def test_status_length_agrees_with_mastodon_py_at_23() -> None:
     text = "@bob@example.social voir https://mail.example.org/archive/x/ et « ça »"
     assert status_length(text, "cw") == Mastodon.get_status_length(text, "cw")
+
+
+# The characters ``status_length`` counts with ``len()`` (``_ONE_CLUSTER_EACH``).
+STANDALONE = [
+    chr(c)
+    for c in (
+        *range(0x0D),
+        *range(0x0E, 0x0300),
+        0x200B,
+        *range(0x2010, 0x2028),
+        *range(0x202F, 0x203B),
+        0x20AC,
+    )
+]
+
+
+def test_every_character_counted_by_len_is_one_grapheme_next_to_any_other() -> None:
+    # Each alone, and each after and before a sample of the others (every
+    # pair is 650,000 calls; the sample keeps every kind: ASCII, controls,
+    # Latin-1, Latin Extended, spacing modifiers, punctuation).
+    sample = [*STANDALONE[::7], "\n", "\u00a0", "\u2019", "\u200b", "\u202f", "\u2026"]
+    for char in STANDALONE:
+        assert Mastodon.get_status_length(char) == 1 == status_length(char), hex(ord(char))
+        for other in sample:
+            pair = char + other + char
+            assert status_length(pair) == Mastodon.get_status_length(pair) == 3, pair
+
+
+# Pieces of text: characters counted with len(), characters that are not
+# (CR before LF, a combining accent, a joiner, half a flag), what starts a
+# mention, URLs, and what may or may not let a URL start or go on.
+PIECES = st.sampled_from(
+    [
+        *STANDALONE[::3],
+        *("\r", "\n", "\u0301", "\u200d", "\U0001f1eb", "\U0001f468"),
+        *("@", "@bob@example.social", "://", "x", "/", " "),
+        *("https://a.io/x", "http://b.example.org/page#:~:text=x%20y", "HTTPS://C.FR"),
+    ]
+)
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(PIECES, max_size=30).map("".join),
+    st.lists(PIECES, max_size=3).map("".join),
+    st.sampled_from([10, 23, 30]),
+)
+def test_status_length_counts_like_mastodon_py_with_or_without_the_shortcut(
+    text: str, spoiler: str, url_length: int
+) -> None:
+    from mastodon._url_regex import url_regex
+
+    expected = Mastodon.get_status_length(text, spoiler)
+    expected += sum(1 for _ in url_regex.finditer(text)) * (url_length - 23)
+    assert status_length(text, spoiler, url_length=url_length) == expected
 
 
 # -- neutralise_mentions ----------------------------------------------------------------
