@@ -156,6 +156,52 @@ def test_fit_uses_the_shortest_sentence_of_a_quote(tmp_path: Path) -> None:
     load_rules(BROKEN / "rules_fit.toml", load_catalog(catalog_path), max_characters=500)
 
 
+SEAM_CATALOG = f"""
+[[essays]]
+id = "essai"
+title = "Un essai"
+author = "Quelqu'un"
+url = "https://example.org/essai"
+language = "fr"
+
+[[essays.quotes]]
+id = "court"
+text = "Court."
+anchor_url = "https://example.org/essai#{"a" * 80}"
+
+[[essays.quotes]]
+id = "long"
+text = "Une phrase un peu plus longue que l'autre."
+anchor_url = "https://example.org/e"
+"""
+
+# "voir" glued to the link: the server sees no URL there and counts every
+# character of it, where the link alone would count 23.
+SEAM_RULES = """
+[[rules]]
+name = "citation"
+action = "quote"
+[rules.templates]
+fr = "{requester} {quote} voir{quote_url}"
+"""
+
+
+def test_fit_counts_exactly_where_a_value_meets_the_template(tmp_path: Path) -> None:
+    # Counted apart, the short quote with the long link looks shorter (6 + 23
+    # against 42 + 23); counted in place, the long quote with the short link
+    # is (42 + 21 against 6 + 106). The check must find the one that fits.
+    (tmp_path / "catalog.toml").write_text(SEAM_CATALOG, "utf-8")
+    (tmp_path / "rules.toml").write_text(SEAM_RULES, "utf-8")
+    catalog = load_catalog(tmp_path / "catalog.toml")
+    quote = "Une phrase un peu plus longue que l'autre."
+    fits = status_length(f"{ASSUMED_REQUESTER} {quote} voirhttps://example.org/e")
+    assert fits == 31 + 1 + 42 + 5 + 21
+    assert load_rules(tmp_path / "rules.toml", catalog, max_characters=fits).rules
+    needs = rf'needs at least {fits} characters \(with quote "long"\)'
+    with pytest.raises(ConfigError, match=needs):
+        load_rules(tmp_path / "rules.toml", catalog, max_characters=fits - 1)
+
+
 def test_default_language_follows_the_setting() -> None:
     catalog = load_catalog(SMALL)
     rules = load_rules(BROKEN / "rules_language.toml", catalog, max_characters=500, language="en")
