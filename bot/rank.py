@@ -440,23 +440,22 @@ class _Space:
             lengths[view.kind].append(length)
             for stem in stems:
                 document_frequency[stem] += 1
-        total = len(views)
-        self.idf: dict[str, float] = {
-            stem: math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-            for stem, df in sorted(document_frequency.items())
-        }
+        #: Views in this space: with a stem's number of postings (its
+        #: document frequency), what its idf is computed from (``idf``).
+        self.total = len(views)
+        idf = {stem: self._idf(df) for stem, df in sorted(document_frequency.items())}
         average = {kind: (sum(ls) / len(ls)) or 1.0 for kind, ls in lengths.items()}
         #: Stem → where its postings are in ``docs`` and ``weights``: first
         #: index << 32 | count (one int rather than a pair: there are tens of
         #: thousands of stems).
         self.postings: dict[str, int] = {}
-        cursor: dict[str, int] = {}
         size = 0
-        for stem in self.idf:
-            count = document_frequency[stem]
-            self.postings[stem] = size << 32 | count
-            cursor[stem] = size
-            size += count
+        for stem in idf:
+            # The count starts at 0 and is counted up as the postings are
+            # laid out: the entry is its own cursor, no other table is built.
+            self.postings[stem] = size << 32
+            size += document_frequency[stem]
+        del document_frequency
         #: Document numbers, stem after stem; within a stem in increasing
         #: order (views come in document order), which ``weight`` bisects.
         self.docs = array("i", bytes(4 * size))
@@ -471,16 +470,25 @@ class _Space:
             norm = 1.0 - B + B * length / average[view.kind]
             for stem, body_count, field_count in zip(stems, body_counts, field_counts, strict=True):
                 tf = body_count / norm + field_count
-                at = cursor[stem]
-                cursor[stem] = at + 1
+                packed = self.postings[stem]
+                at = (packed >> 32) + (packed & _COUNT)
+                self.postings[stem] = packed + 1
                 self.docs[at] = view.doc
-                self.weights[at] = self.idf[stem] * tf * (K1 + 1.0) / (tf + K1)
+                self.weights[at] = idf[stem] * tf * (K1 + 1.0) / (tf + K1)
             self.stems[view.doc] = stems
         #: Documents that also have a view in another space (set by _Corpus).
         self.shared: frozenset[int] = frozenset()
         #: The last query and its terms: ``decide`` asks about the same query
         #: more than once (the candidates used before, then more of the rest).
         self._last: tuple[Query, list[_Term]] | None = None
+
+    def _idf(self, df: int) -> float:
+        return math.log(1.0 + (self.total - df + 0.5) / (df + 0.5))
+
+    def idf(self, stem: str) -> float:
+        """The idf of a stem of this space: computed again rather than kept,
+        which would be one more entry per stem (tens of thousands)."""
+        return self._idf(self.postings[stem] & _COUNT)
 
     def span(self, stem: str) -> tuple[int, int]:
         """Where the postings of ``stem`` start and end in ``docs``/``weights``."""
@@ -517,17 +525,18 @@ class _Space:
     def _query_terms(self, query: Query) -> list[_Term]:
         weights: dict[str, float] = {}
         words: dict[str, str] = {}
-        idf = self.idf
+        postings = self.postings
         for text, weight in query.sources():
             for stem, word in _analyze_cached(text, self.language):
                 seen = weights.get(stem)
                 if seen is None:
-                    if stem in idf:
+                    if stem in postings:
                         weights[stem] = weight
                         words[stem] = word
                 elif weight > seen:
                     weights[stem] = weight
-        ranked = sorted(weights, key=lambda stem: (-weights[stem] * idf[stem], stem))
+        telling = {stem: -weight * self.idf(stem) for stem, weight in weights.items()}
+        ranked = sorted(weights, key=lambda stem: (telling[stem], stem))
         return [_Term(stem, weights[stem], words[stem]) for stem in ranked[:MAX_QUERY_TERMS]]
 
 
