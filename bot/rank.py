@@ -535,7 +535,13 @@ class _Space:
                         words[stem] = word
                 elif weight > seen:
                     weights[stem] = weight
-        telling = {stem: -weight * self.idf(stem) for stem, weight in weights.items()}
+        # idf (as ``idf`` computes it) inlined: this runs for every stem a
+        # thread shares with the space, hundreds per decision.
+        total = self.total
+        telling: dict[str, float] = {}
+        for stem, weight in weights.items():
+            df = postings[stem] & _COUNT
+            telling[stem] = -weight * math.log(1.0 + (total - df + 0.5) / (df + 0.5))
         ranked = sorted(weights, key=lambda stem: (telling[stem], stem))
         return [_Term(stem, weights[stem], words[stem]) for stem in ranked[:MAX_QUERY_TERMS]]
 
