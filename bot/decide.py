@@ -843,17 +843,22 @@ class _Allowed:
 #: ``_Allowed`` per essay pool and rule filter, by the pool's identity (a
 #: catalog's tuples live as long as it is loaded; the pool is kept with its
 #: entry, so its id cannot be reused): going through thousands of quotes at
-#: every mention would cost more than ranking them. Past the bound the memory
-#: starts afresh, which is also what drops a reloaded catalog's entries.
+#: every mention would cost more than ranking them. It holds one catalog's
+#: pools: another catalog (a reload) starts it afresh, so that the old one
+#: is not kept alive; so does reaching the bound.
 _ALLOWED: dict[
     tuple[int, tuple[str, ...], tuple[str, ...]], tuple[Sequence[Candidate], _Allowed]
 ] = {}
+_ALLOWED_OF: list[object] = [None]
 ALLOWED_MEMO = 256
 
 
 def _allowed(
-    pool: Sequence[Candidate], allowed: tuple[str, ...], tags: tuple[str, ...]
+    catalog: object, pool: Sequence[Candidate], allowed: tuple[str, ...], tags: tuple[str, ...]
 ) -> _Allowed:
+    if _ALLOWED_OF[0] is not catalog:
+        _ALLOWED.clear()
+        _ALLOWED_OF[0] = catalog
     key = (id(pool), allowed, tags)
     hit = _ALLOWED.get(key)
     if hit is not None and hit[0] is pool:
@@ -888,7 +893,9 @@ class _Pool:
 
 def _candidates(rule: Rule, essay: Essay, kind: str, inputs: Inputs) -> _Pool:
     pool: Sequence[Candidate] = essay.quotes if kind == "quote" else essay.prompts
-    allowed = _allowed(pool, rule.quotes if kind == "quote" else rule.prompts, rule.tags)
+    allowed = _allowed(
+        inputs.config.catalog, pool, rule.quotes if kind == "quote" else rule.prompts, rule.tags
+    )
     used = inputs.history.thread_quote_ids if kind == "quote" else inputs.history.thread_prompt_ids
     return _Pool(allowed, frozenset(doc_id for doc_id in used if doc_id in allowed.by_id))
 
