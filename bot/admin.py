@@ -57,6 +57,7 @@ muted thread and reloading change nothing more).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -391,6 +392,13 @@ def split_answer(
     return statuses
 
 
+def reload_refused_lines(language: str, problems: Sequence[Problem | str]) -> tuple[str, ...]:
+    """A refused reload, for a direct message: one line to say so, one per problem."""
+    lines = [_say(language, "reload_refused", count=len(problems))]
+    lines += [f"- {neutralise_mentions(_problem_text(problem))}" for problem in problems]
+    return tuple(lines)
+
+
 # -- the admin desk ----------------------------------------------------------------------------
 
 
@@ -444,6 +452,67 @@ class Admin:
             )
         return self._admins
 
+    # -- telling the admins, unasked ---------------------------------------------------------
+
+    def report_reload(self, problems: Sequence[Problem], at: datetime) -> str | None:
+        """Send every problem of a reload refused at ``at`` (SIGHUP) to the admins by
+        direct message, in the bot's language; the id of the first status, or None
+        when nothing was sent (no admin account to write to, or a dry run)."""
+        language = self._language(None)
+        lines = reload_refused_lines(language, problems)
+        # Keyed by what was refused and when: the worker's retry after a
+        # failure posts nothing twice, a later refused reload is a new message.
+        digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32]
+        return self.tell_admins(lines, key=f"reload:{at.isoformat()}:{digest}", what="reload")
+
+    def tell_admins(self, lines: Sequence[str], *, key: str, what: str) -> str | None:
+        """``lines`` by direct message mentioning the admins and nobody else, split
+        over several statuses when long (each continues the one before). ``key``
+        names the message: one idempotency key per status is derived from it.
+        The id of the first status; None when no admin account could be found or
+        in a dry run (logged). Worker thread only; raises ``FilRougeError``."""
+        actor = self.actor
+        mentions = self.admins.mentions
+        if not mentions:
+            log.warning(
+                "no admin account could be found to write to (%s): %s",
+                what,
+                " / ".join(lines),
+                extra={"event": "admin", "command": what},
+            )
+            return None
+        if actor.settings.dry_run:
+            log.info(
+                "to the admins (dry run, not sent): %s",
+                " / ".join(lines),
+                extra={"event": "admin", "command": what},
+            )
+            return None
+        head = " ".join(f"@{handle.lstrip('@')}" for handle in mentions)
+        statuses = split_answer(
+            head,
+            lines,
+            max_characters=actor.policy.max_characters,
+            url_length=actor.policy.url_length,
+        )
+        first_id: str | None = None
+        parent: str | None = None
+        for index, text in enumerate(statuses):
+            status = actor.client.post_direct(
+                text,
+                in_reply_to_id=parent,
+                idempotency_key=idempotency_key(actor.self_id, f"{key}:{index}"),
+            )
+            parent = str(status["id"])
+            first_id = first_id or parent
+        log.info(
+            "told the admins (%s) in %d status(es)",
+            what,
+            len(statuses),
+            extra={"event": "admin", "command": what, "reply_id": first_id},
+        )
+        return first_id
+
     # -- the gate ---------------------------------------------------------------------------
 
     def hold(self, reply: Reply, post: Post, thread: Thread) -> Skip | None:
@@ -490,8 +559,8 @@ class Admin:
             answer = _Answer((f"{command.verb}: {neutralise_mentions(str(error))}",), "error")
         return self._answer(mention, command, answer, language)
 
-    def _language(self, post: Post) -> str:
-        for code in (post.language, self.actor.settings.language):
+    def _language(self, post: Post | None) -> str:
+        for code in (post.language if post else None, self.actor.settings.language):
             code = (code or "").split("-")[0].lower()
             if code in _TEXTS:
                 return code
@@ -603,9 +672,7 @@ class Admin:
                     ),
                 )
             )
-        lines = [_say(language, "reload_refused", count=len(problems))]
-        lines += [f"- {neutralise_mentions(_problem_text(problem))}" for problem in problems]
-        return _Answer(tuple(lines), "error")
+        return _Answer(reload_refused_lines(language, problems), "error")
 
     def _mute(self, target: str, post: Post, language: str, now: datetime) -> _Answer:
         try:

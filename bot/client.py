@@ -443,10 +443,22 @@ class Client:
             return None
         return result
 
-    def post_direct(self, text: str, *, in_reply_to_id: str | None = None) -> Mapping[str, Any]:
-        """A direct message (used to hand a thread to the moderators)."""
+    def post_direct(
+        self,
+        text: str,
+        *,
+        in_reply_to_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Mapping[str, Any]:
+        """A direct message (to hand a thread to the moderators, to tell the admins
+        a reload was refused). With a key, a retry gets the first status back."""
         result: Mapping[str, Any] = self.call(
-            lambda: self.api.status_post(text, in_reply_to_id=in_reply_to_id, visibility="direct")
+            lambda: self.api.status_post(
+                text,
+                in_reply_to_id=in_reply_to_id,
+                visibility="direct",
+                idempotency_key=idempotency_key,
+            )
         )
         return result
 

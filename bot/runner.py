@@ -16,7 +16,8 @@ The cursor only moves in the catch-up, after what it covers was enqueued: a
 streamed notification never moves it, or a gap before it would be skipped.
 
 ``Bot.reload()`` (SIGHUP) loads the catalog and rules again and swaps them in
-between two mentions; if they are broken, the bot keeps the ones it has.
+between two mentions; if they are broken, the bot keeps the ones it has and
+the worker sends every problem to the admins by direct message.
 Settings are read once, at start.
 """
 
@@ -102,6 +103,10 @@ class Bot:
         self.results: deque[Result] = deque(maxlen=1000)
         self._results_lock = threading.Lock()
         self._reload_lock = threading.Lock()
+        #: A refused SIGHUP reload waiting for the worker to tell the admins:
+        #: (its problems, when). Set from the main thread, taken by the worker.
+        self._refused_reload: tuple[tuple[Problem, ...], datetime] | None = None
+        self._refused_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Bot({self.client!r})"
@@ -251,8 +256,20 @@ class Bot:
 
     def reload(self) -> bool:
         """Load the catalog and rules again (SIGHUP). False, keeping the current
-        ones, when the files have problems (they are logged)."""
-        return not self.reload_problems()
+        ones, when the files have problems: they are logged and, when
+        ``FILROUGE_ADMINS`` is set, sent to the admins by direct message.
+
+        Not sent from here (the main thread, woken by the signal): the worker
+        is the only thread that talks to the server, so the problems are left
+        for it and it is woken up to send them.
+        """
+        problems = self.reload_problems()
+        if problems and self.settings.admins:
+            with self._refused_lock:
+                # A newer refusal replaces one not sent yet: its problems are the current ones.
+                self._refused_reload = (problems, self.clock())
+            self.inbox.wake()
+        return not problems
 
     def reload_problems(self) -> tuple[Problem, ...]:
         """``reload``, returning every problem found (none: reloaded). Called from
@@ -392,6 +409,8 @@ class Bot:
         while item is not None:
             self._take(item)
             item = self.inbox.get(timeout=0)
+        # After the streamed mentions are recorded: a failure here loses none of them.
+        self._report_refused_reload()
         if self.inbox.take_catch_up():
             self._catch_up()
         for notification_id in self.store.due(self.clock(), stale_after=self._stale_after()):
@@ -413,6 +432,32 @@ class Bot:
             while item is not None:
                 self._take(item)
                 item = self.inbox.get(timeout=0)
+
+    def _report_refused_reload(self) -> None:
+        """Send the problems of a refused SIGHUP reload to the admins, if one waits.
+
+        A transient failure leaves it for the next cycle (after the worker's
+        backoff) unless a newer refusal came meanwhile; the idempotency keys make
+        that retry post nothing twice. Any other failure is logged, not retried.
+        """
+        with self._refused_lock:
+            pending, self._refused_reload = self._refused_reload, None
+        if pending is None or self.actor is None or self.actor.admin is None:
+            return
+        problems, at = pending
+        try:
+            self.actor.admin.report_reload(problems, at)
+        except TransientError:
+            with self._refused_lock:
+                if self._refused_reload is None:
+                    self._refused_reload = pending
+            raise
+        except FilRougeError as error:
+            log.warning(
+                "could not tell the admins that the reload was refused: %s",
+                error,
+                extra={"event": "reload", "kind": getattr(error, "kind", "error")},
+            )
 
     def _take(self, notification: Mapping[str, Any]) -> None:
         """Record a mention notification as pending (duplicates are ignored)."""

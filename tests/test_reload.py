@@ -6,9 +6,11 @@ reported (the log, and the admin's direct message)."""
 from __future__ import annotations
 
 import logging
+import re
 import signal
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mastodon_mock.testing import MockServer
@@ -162,6 +164,78 @@ def test_sighup_reloads_a_running_process_and_refuses_broken_files(
         eventually(lambda: "reloaded" in log.read_text(), timeout=30)
         second = alice.status_post(f"@filrouge source {SHARED_LINK}")
         assert "APRÈS" in reply_to(second)
+    finally:
+        bot.send_signal(signal.SIGTERM)
+    assert bot.wait(30) == 0
+
+
+def test_a_refused_sighup_reload_is_sent_to_the_admins_by_direct_message(
+    server: MockServer, tmp_path: Path
+) -> None:
+    """Issue 4: a SIGHUP reload that fails reports every problem in the log AND to
+    the admins by direct message (sent by the worker, not from the signal), while
+    the old rules keep answering."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES, encoding="utf-8")
+    log = tmp_path / "bot.log"
+    bot = run_bot(
+        tmp_path,
+        **common(server.base_url, tmp_path),
+        rules_path=str(rules),
+        admins="mod",
+        language="en",
+        account_cooldown="0s",
+        thread_cooldown="0s",
+    )
+    mod = server.client("mod")
+    alice = server.client("alice")
+
+    def told() -> list[dict[str, Any]]:
+        return [
+            n["status"]
+            for n in mod.notifications(types=["mention"])
+            if n["account"]["username"] == "filrouge"
+        ]
+
+    try:
+        eventually(lambda: "connected as" in log.read_text(), timeout=30, message=log.read_text)
+        rules.write_text(BROKEN, encoding="utf-8")
+        bot.send_signal(signal.SIGHUP)
+        eventually(lambda: "reload refused" in log.read_text(), timeout=30)
+
+        def whole() -> list[dict[str, Any]]:
+            # Long: continued over several statuses, each a reply to the one before.
+            statuses = sorted(told(), key=lambda status: int(status["id"]))
+            text = "\n".join(text_of(status) for status in statuses)
+            counted = re.search(r"(\d+) problem\(s\)", text)
+            listed = [line for line in text.splitlines() if line.startswith("- rules.toml")]
+            return statuses if counted and int(counted[1]) == len(listed) else []
+
+        statuses = eventually(whole, timeout=30, message=log.read_text)
+        for status in statuses:
+            assert status["visibility"] == "direct"
+            assert mentioned(status) == {"mod"}
+            assert status_length(text_of(status)) <= 500
+        text = "\n".join(text_of(status) for status in statuses).replace(ZWSP, "")
+        assert "Reload refused" in text
+        # Every problem, located by the file's name (never its full path) and line.
+        for located in ("rules.toml:4:", "rules.toml:12:", "rules.toml:18:"):
+            assert located in text
+        assert "unknown_placeholder" in text
+        assert str(tmp_path) not in text
+        assert bot.poll() is None
+
+        mention = alice.status_post(f"@filrouge source {SHARED_LINK}")
+
+        def reply() -> str:
+            context = server.client("filrouge").status_context(mention["id"])
+            mine = [s for s in context["descendants"] if s["account"]["username"] == "filrouge"]
+            return text_of(mine[0]) if mine else ""
+
+        assert "The essay this thread is about" in eventually(
+            reply, timeout=30, message=log.read_text
+        )
+        assert len(told()) == len(statuses)  # one refused reload, one message
     finally:
         bot.send_signal(signal.SIGTERM)
     assert bot.wait(30) == 0
