@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from types import TracebackType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -339,6 +339,14 @@ _HTML_TYPES: Final = ("text/html", "application/xhtml+xml")
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 
 
+class CachedLink(Protocol):
+    """What a cache knows of a link: where it leads, or None when it was
+    refused for good (``bot.record.LinkEntry`` is one)."""
+
+    @property
+    def resolved(self) -> str | None: ...
+
+
 class Resolver:
     """Resolve links on allowlisted hosts to the article they point at.
 
@@ -347,8 +355,8 @@ class Resolver:
     and ``transport`` exist so tests can reach a server on loopback; in
     production keep the defaults (public addresses only, the system resolver,
     a real connection). ``cache_get`` answers a previous result (None means
-    "not cached"); ``cache_put`` records one (None for a link that was refused
-    for good, so a store can keep it for the audit).
+    "not cached"; an entry whose ``resolved`` is None, a link refused for good,
+    which is not fetched again); ``cache_put`` records one.
     """
 
     def __init__(
@@ -360,7 +368,7 @@ class Resolver:
         max_bytes: int = 512 * 1024,
         max_redirects: int = 5,
         user_agent: str = "fil-rouge",
-        cache_get: Callable[[str], str | None] | None = None,
+        cache_get: Callable[[str], CachedLink | None] | None = None,
         cache_put: Callable[[str, str | None], None] | None = None,
         address_allowed: AddressPolicy = is_public_address,
         resolve_host: HostResolver = system_resolve,
@@ -400,7 +408,7 @@ class Resolver:
         cls,
         settings: Settings,
         *,
-        cache_get: Callable[[str], str | None] | None = None,
+        cache_get: Callable[[str], CachedLink | None] | None = None,
         cache_put: Callable[[str, str | None], None] | None = None,
     ) -> Resolver:
         return cls(
@@ -447,8 +455,8 @@ class Resolver:
             seen.add(key)
             if walks >= max_walks:
                 cached = self._cached(key)
-                if cached is not None:
-                    resolved[key] = cached
+                if cached is not None and cached.resolved is not None:
+                    resolved[key] = cached.resolved
                 continue
             answer, walked = self._resolve(url)
             walks += walked
@@ -472,7 +480,7 @@ class Resolver:
 
     # -- the walk -------------------------------------------------------------
 
-    def _cached(self, key: str) -> str | None:
+    def _cached(self, key: str) -> CachedLink | None:
         return self._cache_get(key) if self._cache_get is not None else None
 
     def _resolve(self, url: str) -> tuple[str | None, bool]:
@@ -482,7 +490,7 @@ class Resolver:
         key = normalize_url(url)
         cached = self._cached(key)
         if cached is not None:
-            return cached, False
+            return cached.resolved, False
         try:
             answer = self._walk(url.strip())
         except Refused as refusal:

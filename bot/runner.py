@@ -149,7 +149,7 @@ class Bot:
             store = self.store
             self._resolver = Resolver.from_settings(
                 settings,
-                cache_get=store.cached_link,
+                cache_get=store.link_entry,
                 cache_put=lambda url, resolved: store.cache_link(url, resolved, self.clock()),
             )
             resolve_links = self._resolver.resolve_many

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -463,12 +464,19 @@ def test_http_error_is_not_an_answer(listener: Listener) -> None:
         assert resolver.resolve(listener.url("/gone", host="agg.test")) is None
 
 
+class Memo(dict[str, str | None]):
+    """A link cache as the record keeps it: absent, refused for good (None), or resolved."""
+
+    def entry(self, key: str) -> SimpleNamespace | None:
+        return SimpleNamespace(resolved=self[key]) if key in self else None
+
+
 def test_cache_is_asked_first_and_filled(listener: Listener) -> None:
     listener.routes["/links/7"] = html(page(canonical=ESSAY))
-    stored: dict[str, str | None] = {}
+    stored = Memo()
     link = listener.url("/links/7?utm_source=masto", host="agg.test")
     key = normalize_url(link)
-    with loopback_resolver(listener, cache_get=stored.get, cache_put=stored.__setitem__) as r:
+    with loopback_resolver(listener, cache_get=stored.entry, cache_put=stored.__setitem__) as r:
         assert r.resolve(link) == ESSAY
         assert stored == {key: ESSAY}
         assert r.resolve(link) == ESSAY
@@ -478,13 +486,13 @@ def test_cache_is_asked_first_and_filled(listener: Listener) -> None:
 def test_refusals_are_cached_as_none_and_network_failures_are_not(
     listener: Listener,
 ) -> None:
-    stored: dict[str, str | None] = {}
+    stored = Memo()
     refused = f"http://agg.test:{listener.port}/x"
     resolver = Resolver(
         [f"agg.test:{listener.port}"],
         allow_http=False,  # refused for good: the scheme
         resolve_host=names({"agg.test": ["127.0.0.1"]}),
-        cache_get=stored.get,
+        cache_get=stored.entry,
         cache_put=stored.__setitem__,
     )
     with resolver:
@@ -495,7 +503,7 @@ def test_refusals_are_cached_as_none_and_network_failures_are_not(
     listener.routes["/unreachable"] = redirect(f"http://agg.test:{listener.port + 1}/")
     with loopback_resolver(
         listener,
-        cache_get=stored.get,
+        cache_get=stored.entry,
         cache_put=stored.__setitem__,
         resolve_host=names({}),  # the name does not resolve: maybe later
     ) as resolver:
@@ -529,12 +537,12 @@ def test_resolve_many_bounds_the_fetches_per_call() -> None:
         seen.append(request)
         return httpx.Response(200, html=page(canonical=f"{ESSAY}{request.url.path}"))
 
-    stored: dict[str, str | None] = {"https://app.flus.fr/links/99": ESSAY}
+    stored = Memo({"https://app.flus.fr/links/99": ESSAY})
     resolver = Resolver(
         ["app.flus.fr"],
         resolve_host=names({"app.flus.fr": ["93.184.215.14"]}),
         transport=httpx.MockTransport(handler),
-        cache_get=stored.get,
+        cache_get=stored.entry,
         cache_put=stored.__setitem__,
     )
     links = [f"https://app.flus.fr/links/{n}" for n in range(100)]
@@ -897,6 +905,19 @@ def test_more_than_five_redirects_stop(listener: Listener) -> None:
     with loopback_resolver(listener) as resolver:
         assert resolver.resolve(listener.url("/r/0", host="agg.test")) is None
     assert len(listener.requests) == 6
+
+
+def test_a_link_refused_for_good_is_not_fetched_again(listener: Listener) -> None:
+    """Guard: the cache's "refused" answer. Without it every mention citing a
+    link that breaks the limits would walk its redirects again."""
+    _chain(listener, 50)
+    stored = Memo()
+    link = listener.url("/r/0", host="agg.test")
+    with loopback_resolver(listener, cache_get=stored.entry, cache_put=stored.__setitem__) as r:
+        assert r.resolve(link) is None
+        assert stored == {normalize_url(link): None}
+        assert r.resolve(link) is None
+    assert len(listener.requests) == 6  # the first walk only
 
 
 def test_redirect_loop_stops(listener: Listener) -> None:
