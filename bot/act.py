@@ -192,16 +192,9 @@ class Actor:
             # record that reply rather than posting a second one.
             reply = decision if isinstance(decision, Reply) else _recovered(existing, post)
             reply_id = str(existing["id"])
-            self.store.mark_replied(
-                notification_id,
-                reply_id=reply_id,
-                reply=reply,
-                thread_id=thread_id,
-                account_id=post.account.id,
-                trace=trace,
-                now=now,
+            self._record_reply(
+                notification_id, reply, post, thread_id, trace, reply_id, now, "recovered"
             )
-            self.metrics.replies.labels(rule=reply.rule, mode="recovered").inc()
             log.info(
                 "mention %s already answered by %s (recorded, not posted again)",
                 notification_id,
@@ -226,6 +219,29 @@ class Actor:
 
     # -- outcomes ---------------------------------------------------------------------
 
+    def _record_reply(
+        self,
+        notification_id: str,
+        reply: Reply,
+        post: Post,
+        thread_id: str,
+        trace: Mapping[str, Any],
+        reply_id: str | None,
+        now: datetime,
+        mode: str,
+    ) -> None:
+        """Record a reply (``reply_id`` None: decided, not posted) and count it by mode."""
+        self.store.mark_replied(
+            notification_id,
+            reply_id=reply_id,
+            reply=reply,
+            thread_id=thread_id,
+            account_id=post.account.id,
+            trace=trace,
+            now=now,
+        )
+        self.metrics.replies.labels(rule=reply.rule, mode=mode).inc()
+
     def _reply(
         self,
         notification_id: str,
@@ -243,16 +259,7 @@ class Actor:
 
         mode = "dry_run" if self.settings.dry_run else reply.mode.value
         if reply.mode is Mode.OBSERVE or self.settings.dry_run:
-            self.store.mark_replied(
-                notification_id,
-                reply_id=None,
-                reply=reply,
-                thread_id=thread_id,
-                account_id=post.account.id,
-                trace=trace,
-                now=now,
-            )
-            self.metrics.replies.labels(rule=reply.rule, mode=mode).inc()
+            self._record_reply(notification_id, reply, post, thread_id, trace, None, now, mode)
             log.info(
                 "mention %s: would reply (%s, rule %s)",
                 notification_id,
@@ -269,16 +276,7 @@ class Actor:
         status = self.client.post_reply(reply, idempotency_key=key)
         reply_id = str(status["id"])
         done = self.clock()
-        self.store.mark_replied(
-            notification_id,
-            reply_id=reply_id,
-            reply=reply,
-            thread_id=thread_id,
-            account_id=post.account.id,
-            trace=trace,
-            now=done,
-        )
-        self.metrics.replies.labels(rule=reply.rule, mode="live").inc()
+        self._record_reply(notification_id, reply, post, thread_id, trace, reply_id, done, "live")
         self.metrics.latency.observe(max((done - post.created_at).total_seconds(), 0.0))
         log.info(
             "mention %s: replied %s (rule %s, %s)",

@@ -873,12 +873,6 @@ class Store:
 
     # -- resolved-link cache -------------------------------------------------------------
 
-    def cached_link(self, url: str) -> str | None:
-        """The URL ``url`` resolved to, or None (unknown, or known unresolvable:
-        ``link_entry`` tells the two apart)."""
-        entry = self.link_entry(url)
-        return None if entry is None else entry.resolved
-
     def link_entry(self, url: str) -> LinkEntry | None:
         with self._lock:
             row = self._db.execute(

@@ -646,18 +646,24 @@ def test_opt_out_and_in(store: Store) -> None:
     assert store.is_opted_out("a1") is False
 
 
+def resolved_link(store: Store, url: str) -> str | None:
+    """Where the record says ``url`` leads (None: unknown or refused)."""
+    entry = store.link_entry(url)
+    return None if entry is None else entry.resolved
+
+
 def test_link_cache(store: Store) -> None:
     url = "https://app.flus.fr/links/123"
-    assert store.cached_link(url) is None
+    assert resolved_link(store, url) is None
     assert store.link_entry(url) is None
     store.cache_link(url, "https://example.org/essai", T0)
-    assert store.cached_link(url) == "https://example.org/essai"
+    assert resolved_link(store, url) == "https://example.org/essai"
     # A link that could not be resolved is remembered as such.
     store.cache_link("https://app.flus.fr/links/404", None, T0)
     entry = store.link_entry("https://app.flus.fr/links/404")
     assert entry is not None and entry.resolved is None and entry.resolved_at == T0
     store.cache_link(url, "https://example.org/moved", T0 + timedelta(days=1))
-    assert store.cached_link(url) == "https://example.org/moved"
+    assert resolved_link(store, url) == "https://example.org/moved"
 
 
 # -- migrations and durability ----------------------------------------------------------------
@@ -720,7 +726,7 @@ def test_reopening_keeps_everything(db: Path) -> None:
         }
         assert store.history(thread_id="t1", account_id="a1", parent_status_id=None).thread_replies
         assert store.is_opted_out("a3")
-        assert store.cached_link("https://a.example/x") == "https://b.example/y"
+        assert resolved_link(store, "https://a.example/x") == "https://b.example/y"
         # The mention in flight at "shutdown" comes back after stale_after.
         claim = store.claim("2", T0 + STALE * 2, stale_after=STALE)
         assert claim is not None and claim.was_posting
