@@ -249,22 +249,28 @@ def _weigh_url(match: re.Match[str]) -> str:
     return match.group(2) + "x" * DEFAULT_URL_LENGTH
 
 
+#: A remote mention, which the server counts as its local part: the pattern
+#: ``Mastodon.get_status_length`` applies once URLs are weighed.
+_REMOTE_MENTION = re.compile(r"(^|[^/\w])@(([a-z0-9_]+)@[a-z0-9\.\-]+[a-z0-9]+)", re.IGNORECASE)
+
+
 def _plain_length(text: str, url_length: int) -> int | None:
     """The server's length of ``text`` when counting code points gives it, else None.
 
-    Without ``@`` there is no remote mention to shorten; once each URL stands
-    as 23 letters (as ``Mastodon.get_status_length`` has it), a text made only
-    of characters that stand alone has as many graphemes as code points. That
-    is most quotes, prompts and links, and counting them is the bulk of
-    loading a catalog.
+    Once each URL stands as 23 letters and each remote mention as its local
+    part (as ``Mastodon.get_status_length`` has them), a text made only of
+    characters that stand alone has as many graphemes as code points. That
+    is most quotes, prompts, links and replies (which open with the
+    requester's handle), and counting them is the bulk of loading a catalog
+    and of fitting a reply.
     """
-    if "@" in text:
-        return None
     urls = 0
     if "://" in text:  # the URL pattern needs http:// or https://
         from mastodon._url_regex import url_regex  # see count_urls
 
         text, urls = url_regex.subn(_weigh_url, text)
+    if "@" in text:
+        text = _REMOTE_MENTION.sub(r"\1@\3", text)
     if not _ONE_CLUSTER_EACH.fullmatch(text):
         return None
     return len(text) + urls * (url_length - DEFAULT_URL_LENGTH)
