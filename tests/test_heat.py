@@ -6,6 +6,8 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.heat import (
     THREAD_POSTS,
@@ -258,3 +260,60 @@ def test_combine_is_monotonic_in_each_signal(name: str) -> None:
     assert combine({**base, name: 1.0}) > combine(base)
     assert combine(dict.fromkeys(WEIGHTS, 1.0)) == 1.0
     assert combine(dict.fromkeys(WEIGHTS, 0.0)) == 0.0
+
+
+# -- the word gate ----------------------------------------------------------------------
+#
+# ``_word_signals`` runs a lexicon's patterns only when the post has one of its
+# words. The gate must never hide a match: whatever it lets through or not,
+# what is found is what running every pattern over the text finds.
+
+
+def _every_pattern(text: str, language: str | None) -> list[str]:
+    from bot.heat import _ATTACK_RE, _CONTEMPT_RE, _INSULT_RE, _languages, _strip_tokens
+    from bot.text import fold
+
+    words = fold(_strip_tokens(text))
+    found: list[str] = []
+    for lang in _languages(language):
+        for patterns in (_INSULT_RE, _CONTEMPT_RE, _ATTACK_RE):
+            found.extend(patterns[lang].findall(words))
+    return found
+
+
+def _lexicon_pieces() -> list[str]:
+    from bot.heat import _SECOND_PERSON_PHRASES, AT_PERSON, CONTEMPT, INSULTS
+
+    pieces: list[str] = []
+    for lexicon in (INSULTS, CONTEMPT, AT_PERSON):
+        for entries in lexicon.values():
+            for entry in sorted(entries):
+                pieces.extend(entry + ending for ending in ("", "e", "s", "es", "x", "ment"))
+                pieces.extend((entry.upper(), "d'" + entry, "l'" + entry, "aujourd'" + entry))
+    for phrases in _SECOND_PERSON_PHRASES.values():
+        pieces.extend(phrases)
+    return pieces
+
+
+PIECES = st.sampled_from(
+    [
+        *_lexicon_pieces(),
+        *("vraiment", "un", "une", "such a", "so", "de la", "qu'une", "\u00e9t\u00e9s", "T'ES"),
+        *("@bob@example.social", "#con", "https://example.org/idiot", "lire", "texte", "l'essai"),
+    ]
+)
+SEPARATORS = st.sampled_from([" ", "  ", ", ", "! ", "\n", "'", "-", "", "_", "2"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(st.tuples(PIECES, SEPARATORS), max_size=8).map(
+        lambda parts: "".join(piece + sep for piece, sep in parts)
+    ),
+    st.sampled_from(["fr", "en", None, "de"]),
+)
+def test_the_word_gate_never_hides_a_match(text: str, language: str | None) -> None:
+    from bot.heat import _word_signals
+
+    _, matched = _word_signals(post(text, language=language))
+    assert matched == _every_pattern(text, language)
