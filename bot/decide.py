@@ -908,7 +908,9 @@ def _fold_tag(tag: str) -> str:
 
 #: How many ranked candidates the index is asked for first; four times more
 #: each time the caller gets past them (nothing fits, or a run of equal scores).
-RANK_FIRST = 32
+#: A few more than the trace lists (``TRACE_CANDIDATES``): the index finds the
+#: words each one shares with the thread, which costs per candidate.
+RANK_FIRST = 16
 
 
 def _rank(items: _Pool, inputs: Inputs, language: str) -> Iterator[_Ranked]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -498,3 +499,15 @@ def test_scores_are_identical_across_processes() -> None:
         )
         outputs.append(json.loads(done.stdout))
     assert outputs[0] == outputs[1]
+
+
+def test_the_analysis_caches_keep_nothing_the_collector_walks() -> None:
+    # Tuples kept by a cache are walked by the garbage collector until one of
+    # its passes finds they hold only strings: with thousands of new words an
+    # hour, that pass lands in the middle of a decision. Strings are never walked.
+    from bot.rank import _analyze_cached, _token_terms_of, _tokens
+
+    text = "L'anti-IA d'aujourd'hui : des affiches générées, ré-utilisées #IAGénérative"
+    values = [_analyze_cached(text, "fr"), _tokens(text), _token_terms_of("fr")("anti-IA")]
+    assert all(isinstance(value, str) and value for value in values)
+    assert not any(gc.is_tracked(value) for value in values)
