@@ -142,7 +142,9 @@ _ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu
 #: A word: letters and digits, possibly joined by apostrophes or hyphens.
 _TOKEN = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+")
-_HANDLE = re.compile(r"(?<![\w@])@[\w.-]+(?:@[\w-]+(?:\.[\w-]+)+)?")
+#: An @-handle: an ``@`` not after a word character or another ``@``. The
+#: lookbehind comes after the ``@`` so that the engine scans for it first.
+_HANDLE = re.compile(r"@(?<![\w@]@)[\w.-]+(?:@[\w-]+(?:\.[\w-]+)+)?")
 #: French inclusive writing: « épouvanté·es », « vrai.e.s » read as the base word.
 _INCLUSIVE = re.compile(
     # The lookbehinds come after the separator so that the engine scans for

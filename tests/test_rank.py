@@ -46,6 +46,9 @@ SAME_TERMS = [
     ("#IAGénérative", "IA générative", "fr", "camel-case hashtag split"),
     ("voir https://x.org/affiches", "voir", "fr", "URLs are not words"),
     ("@affiches@x.org merci", "merci", "fr", "handles are not words"),
+    ("@affiches merci @@salle", "merci salle", "fr", "a local handle; an @ after an @ is none"),
+    ("affiches@x.org", "affiches x org", "fr", "an e-mail address is no handle"),
+    ("é@salle", "é salle", "fr", "an @ after a letter starts no handle"),
     ("a\u00a0b\u200bc", "a bc", "fr", "no-break and zero-width spaces"),
 ]
 
