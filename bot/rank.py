@@ -273,7 +273,9 @@ def _stems(text: str, language: str) -> list[str]:
     read once, so this keeps them out of the per-text cache that queries use
     (:func:`_analyze_cached`)."""
     terms = _token_terms_of(language)
-    return [stem for token in _split(text) for stem, _ in _pairs(terms(token))]
+    # Interned: the index keeps each document's stems, and ten thousand
+    # quotes share a few tens of thousands of them.
+    return [sys.intern(stem) for token in _split(text) for stem, _ in _pairs(terms(token))]
 
 
 def _split(text: str) -> tuple[str, ...]:
