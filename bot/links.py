@@ -45,9 +45,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Final, Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
-import httpx
-
 if TYPE_CHECKING:
+    # Imported by the resolver's methods, where a link is fetched: loading a
+    # catalog or checking the config only normalises URLs, and should not
+    # pay for an HTTP client.
+    import httpx
+
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -375,6 +378,8 @@ class Resolver:
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        import httpx
+
         self._hosts = frozenset(_host_entry(host) for host in hosts if host.strip())
         self.allow_http = allow_http
         self.timeout = timeout
@@ -425,6 +430,8 @@ class Resolver:
 
     def handles(self, url: str) -> bool:
         """True if ``url`` is on an allowlisted host (the only links ever fetched)."""
+        import httpx
+
         try:
             parsed = httpx.URL(url.strip())
         except (httpx.InvalidURL, ValueError):
@@ -485,6 +492,8 @@ class Resolver:
 
     def _resolve(self, url: str) -> tuple[str | None, bool]:
         """The answer, and whether the network was used to get it."""
+        import httpx
+
         if not self.handles(url):
             return None, False
         key = normalize_url(url)
@@ -525,6 +534,8 @@ class Resolver:
         return (host, port) in self._hosts
 
     def _walk(self, url: str) -> str:
+        import httpx
+
         deadline = self._clock() + self.timeout
         current = httpx.URL(url)
         for hop_number in range(self.max_redirects + 1):
@@ -571,6 +582,8 @@ class Resolver:
     def _fetch(self, hop: _Hop, deadline: float) -> httpx.URL | str:
         """One request to the checked address. Returns the next URL for a
         redirect, else the answer."""
+        import httpx
+
         remaining = deadline - self._clock()
         if remaining <= 0:
             raise httpx.TimeoutException("resolution took too long")
@@ -619,6 +632,8 @@ class Resolver:
     def _pick(self, lists: Iterable[list[str]], base: httpx.URL) -> str | None:
         """The first candidate that is an absolute http(s) URL leaving the
         aggregators (their own pages name themselves as canonical)."""
+        import httpx
+
         for candidates in lists:
             for candidate in candidates:
                 try:
@@ -633,6 +648,8 @@ class Resolver:
         self, response: httpx.Response, deadline: float, url: httpx.URL
     ) -> Iterator[str]:
         """The body as text, decompressed, cut at ``max_bytes`` and at the deadline."""
+        import httpx
+
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         chunks: Iterable[bytes]
         if response.is_stream_consumed:
