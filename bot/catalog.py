@@ -77,7 +77,8 @@ import difflib
 import math
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -126,8 +127,8 @@ class Catalog:
     _quotes: dict[str, Quote] = field(init=False, repr=False, compare=False)
     _prompts: dict[str, Prompt] = field(init=False, repr=False, compare=False)
     _hashtags: dict[str, Essay] = field(init=False, repr=False, compare=False)
-    # Built on first use (URL normalising lives in bot.links, which brings in
-    # httpx), then swapped in whole so a concurrent reader never sees it half-filled.
+    # Built on first use, then swapped in whole so a concurrent reader never
+    # sees it half-filled.
     _urls: dict[str, Essay] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -219,12 +220,6 @@ _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*(\]\]?)\s*(?:#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_-]+(?:\s*\.\s*[A-Za-z0-9_-]+)*)\s*=")
 
 
-@dataclass
-class _Block:
-    line: int
-    keys: dict[str, int] = field(default_factory=dict)
-
-
 class _Lines:
     """Where each table and key of a TOML source starts.
 
@@ -232,77 +227,146 @@ class _Lines:
     skips multi-line strings. That covers the files the docs show; anything
     it cannot place (inline tables, quoted keys) falls back to the nearest
     enclosing table, which is still the right neighbourhood.
+
+    Headers are placed as the file is read: every essay, quote, prompt and
+    rule keeps the line it starts on. Keys are only ever needed to report a
+    problem, so they are placed the first time one is asked for, by reading
+    the source again: a catalog of ten thousand quotes loads without a table
+    of its fifty thousand key lines.
     """
 
     def __init__(self, text: str) -> None:
-        self.blocks: dict[_Path, _Block] = {(): _Block(1)}
-        counters: dict[tuple[str, ...], int] = {}
-        current: _Path = ()
-        in_string: str | None = None
-        for number, line in enumerate(text.splitlines(), start=1):
-            starts_inside = in_string is not None
-            in_string = self._track_strings(line, in_string)
-            if starts_inside:
-                continue
-            if header := _HEADER.match(line):
-                names = tuple(_split_dotted(header.group(2)))
-                is_array = header.group(1) == "[["
-                if is_array:
-                    counters[names] = counters.get(names, -1) + 1
-                    # A new element starts fresh counts for the arrays nested in it.
-                    for nested in [k for k in counters if k[: len(names)] == names and k != names]:
-                        del counters[nested]
-                current = tuple(
-                    (name, counters.get(names[: depth + 1]))
-                    if depth < len(names) - 1 or is_array
-                    else (name, None)
-                    for depth, name in enumerate(names)
-                )
-                self.blocks.setdefault(current, _Block(number))
-            elif key := _KEY.match(line):
-                parts = _split_dotted(key.group(1))
-                keys = self.blocks[current].keys
+        self._text = text
+        #: Plain tables, and the top of the file: path → line of the header.
+        self._tables: dict[_Path, int] = {(): 1}
+        #: Arrays of tables: (path of the parent, name) → the header line of
+        #: each element, by index: one array for all the quotes of an essay.
+        self._arrays: dict[tuple[_Path, str], array[int]] = {}
+        #: Path of a table → line of each key (dotted keys also under each
+        #: prefix), once a key has been asked for.
+        self._keys: dict[_Path, dict[str, int]] | None = None
+        for number, path, _ in _scan(text, keys=False):
+            self._place(path, number)
+
+    def _place(self, path: _Path, number: int) -> None:
+        """Record that the table at ``path`` starts on line ``number``; a
+        table defined twice keeps its first line."""
+        if self._header(path) is not None:
+            return
+        name, index = path[-1]
+        if index is not None:
+            group = self._arrays.setdefault((path[:-1], name), array("I"))
+            if index == len(group):
+                group.append(number)
+                return
+        self._tables[path] = number
+
+    def _header(self, path: _Path) -> int | None:
+        """The line of the header of the table at ``path``, if it has one."""
+        if path and (index := path[-1][1]) is not None:
+            group = self._arrays.get((path[:-1], path[-1][0]))
+            if group is not None and 0 <= index < len(group):
+                return group[index]
+        return self._tables.get(path)
+
+    def _keys_in(self, path: _Path) -> dict[str, int]:
+        """The lines of the keys written under the header of ``path``."""
+        if self._keys is None:
+            found: dict[_Path, dict[str, int]] = {}
+            for number, table, parts in _scan(self._text, keys=True):
+                if parts is None:
+                    continue
+                keys = found.setdefault(table, {})
                 for depth in range(1, len(parts) + 1):
                     keys.setdefault(".".join(parts[:depth]), number)
-
-    @staticmethod
-    def _track_strings(line: str, open_delimiter: str | None) -> str | None:
-        """Follow ``\"\"\"`` and ``'''`` through a line; return the delimiter still open."""
-        if open_delimiter is None and '"""' not in line and "'''" not in line:
-            return None  # nearly every line: no need to walk it
-        position = 0
-        while True:
-            if open_delimiter is not None:
-                found = line.find(open_delimiter, position)
-                if found == -1:
-                    return open_delimiter
-                open_delimiter, position = None, found + 3
-            else:
-                starts = [(line.find(d, position), d) for d in ('"""', "'''")]
-                starts = [(at, d) for at, d in starts if at != -1]
-                comment = line.find("#", position)
-                if not starts or (comment != -1 and comment < min(starts)[0]):
-                    return None
-                position, open_delimiter = min(starts)[0] + 3, min(starts)[1]
+            self._keys = found
+        return self._keys.get(path, {})
 
     def line(self, path: _Path, key: str | None = None) -> int:
         """The line of ``key`` in the table at ``path``, else of the nearest
         enclosing table or key that can be placed."""
         relative = [key] if key else []
-        if key and (sub := self.blocks.get((*path, (key, None)))):
-            return sub.line
+        if key and (sub := self._header((*path, (key, None)))) is not None:
+            return sub
         while True:
-            block = self.blocks.get(path)
-            if block is not None:
+            header = self._header(path)
+            if header is not None:
+                keys = self._keys_in(path) if relative else {}
                 for depth in range(len(relative), 0, -1):
                     dotted = ".".join(relative[:depth])
-                    if dotted in block.keys:
-                        return block.keys[dotted]
-                return block.line
+                    if dotted in keys:
+                        return keys[dotted]
+                return header
             if not path:
                 return 1
             relative.insert(0, path[-1][0])
             path = path[:-1]
+
+
+def _scan(text: str, *, keys: bool) -> Iterator[tuple[int, _Path, list[str] | None]]:
+    """Each table header of a TOML source, as (line, path of the table, None),
+    and with ``keys`` each bare key too, as (line, path of the table it is
+    in, the parts of the key)."""
+    counters: dict[tuple[str, ...], int] = {}
+    current: _Path = ()
+    in_string: str | None = None
+    for number, line in enumerate(_split_lines(text), start=1):
+        starts_inside = in_string is not None
+        in_string = _track_strings(line, in_string)
+        if starts_inside:
+            continue
+        if header := _HEADER.match(line):
+            names = tuple(_split_dotted(header.group(2)))
+            is_array = header.group(1) == "[["
+            if is_array:
+                counters[names] = counters.get(names, -1) + 1
+                # A new element starts fresh counts for the arrays nested in it.
+                for nested in [k for k in counters if k[: len(names)] == names and k != names]:
+                    del counters[nested]
+            current = tuple(
+                (name, counters.get(names[: depth + 1]))
+                if depth < len(names) - 1 or is_array
+                else (name, None)
+                for depth, name in enumerate(names)
+            )
+            yield number, current, None
+        elif keys and (key := _KEY.match(line)):
+            yield number, current, _split_dotted(key.group(1))
+
+
+def _split_lines(text: str, piece: int = 1 << 16) -> Iterator[str]:
+    """``text.splitlines()``, a piece at a time: the list of every line of a
+    large catalog takes more memory than its text.
+
+    A piece ends just after a newline, where a line ends whichever of the
+    other line boundaries ``splitlines`` knows come before it.
+    """
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + piece)
+        end = len(text) if end == -1 else end + 1
+        yield from text[start:end].splitlines()
+        start = end
+
+
+def _track_strings(line: str, open_delimiter: str | None) -> str | None:
+    """Follow ``\"\"\"`` and ``'''`` through a line; return the delimiter still open."""
+    if open_delimiter is None and '"""' not in line and "'''" not in line:
+        return None  # nearly every line: no need to walk it
+    position = 0
+    while True:
+        if open_delimiter is not None:
+            found = line.find(open_delimiter, position)
+            if found == -1:
+                return open_delimiter
+            open_delimiter, position = None, found + 3
+        else:
+            starts = [(line.find(d, position), d) for d in ('"""', "'''")]
+            starts = [(at, d) for at, d in starts if at != -1]
+            comment = line.find("#", position)
+            if not starts or (comment != -1 and comment < min(starts)[0]):
+                return None
+            position, open_delimiter = min(starts)[0] + 3, min(starts)[1]
 
 
 def _split_dotted(name: str) -> list[str]:
@@ -540,6 +604,30 @@ _QUOTE_KEYS = ("id", "text", "tags", "keywords", "anchor_url")
 _PROMPT_KEYS = ("id", "text", "tags", "keywords")
 
 
+class _Shared:
+    """One object for each distinct tag, keyword or language code of a
+    catalog, and for each distinct tuple of them.
+
+    They repeat from quote to quote (a few dozen tags over thousands of
+    quotes) and the loaded catalog lives as long as the process, so keeping
+    a single copy of each is megabytes saved on a large catalog. The table
+    itself lives only while the catalog loads.
+    """
+
+    def __init__(self) -> None:
+        self._strings: dict[str, str] = {}
+        self._tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def string(self, value: str) -> str:
+        return self._strings.setdefault(value, value)
+
+    def strings(self, values: tuple[str, ...]) -> tuple[str, ...]:
+        if not values:
+            return ()
+        shared = tuple(self.string(value) for value in values)
+        return self._tuples.setdefault(shared, shared)
+
+
 def load_catalog(path: Path) -> Catalog:
     """Load and check a catalog file; raise ``ConfigError`` listing every problem."""
     catalog, problems = _load_catalog(path)
@@ -567,6 +655,7 @@ def _load_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
     item_lines: dict[str, tuple[str, int]] = {}
     url_owner: dict[str, tuple[str, int]] = {}
     hashtag_owner: dict[str, str] = {}
+    shared = _Shared()
     from bot.links import normalize_url as normalise
 
     for index, raw in enumerate(raw_essays):
@@ -636,8 +725,8 @@ def _load_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
                 )
             hashtag_owner.setdefault(key, str(label))
 
-        quotes = _load_quotes(check, raw, at, essay_id or "", item_lines)
-        prompts = _load_prompts(check, raw, at, essay_id or "", item_lines)
+        quotes = _load_quotes(check, raw, at, essay_id or "", item_lines, shared)
+        prompts = _load_prompts(check, raw, at, essay_id or "", item_lines, shared)
         if not quotes and not prompts and "quotes" not in raw and "prompts" not in raw:
             check.add(
                 at,
@@ -654,7 +743,7 @@ def _load_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
                     title=title,
                     author=author,
                     url=url,
-                    language=language,
+                    language=shared.string(language),
                     aliases=aliases,
                     hashtags=hashtags,
                     quotes=quotes,
@@ -692,6 +781,7 @@ def _load_quotes(
     essay_at: _Path,
     essay_id: str,
     item_lines: dict[str, tuple[str, int]],
+    shared: _Shared,
 ) -> tuple[Quote, ...]:
     quotes: list[Quote] = []
     for index, raw in enumerate(check.tables(raw_essay, "quotes", essay_at, f'essay "{essay_id}"')):
@@ -701,8 +791,8 @@ def _load_quotes(
         check.table(raw, at, where, _QUOTE_KEYS)
         quote_id = check.string(raw, "id", at, where, pattern=_ID, hint=_ID_HINT)
         text = check.string(raw, "text", at, where, hint="the passage, verbatim from the essay")
-        tags = check.strings(raw, "tags", at, where)
-        keywords = check.strings(raw, "keywords", at, where)
+        tags = shared.strings(check.strings(raw, "tags", at, where))
+        keywords = shared.strings(check.strings(raw, "keywords", at, where))
         anchor_url = check.string(
             raw,
             "anchor_url",
@@ -735,6 +825,7 @@ def _load_prompts(
     essay_at: _Path,
     essay_id: str,
     item_lines: dict[str, tuple[str, int]],
+    shared: _Shared,
 ) -> tuple[Prompt, ...]:
     prompts: list[Prompt] = []
     for index, raw in enumerate(
@@ -746,8 +837,8 @@ def _load_prompts(
         check.table(raw, at, where, _PROMPT_KEYS)
         prompt_id = check.string(raw, "id", at, where, pattern=_ID, hint=_ID_HINT)
         texts = _language_table(check, raw, "text", at, where, "essays.prompts.text")
-        tags = check.strings(raw, "tags", at, where)
-        keywords = check.strings(raw, "keywords", at, where)
+        tags = shared.strings(check.strings(raw, "tags", at, where))
+        keywords = shared.strings(check.strings(raw, "keywords", at, where))
         if prompt_id is not None:
             _claim_id(check, at, where, prompt_id, "prompt", item_lines)
         if prompt_id and texts:
@@ -755,7 +846,7 @@ def _load_prompts(
                 Prompt(
                     id=prompt_id,
                     essay_id=essay_id,
-                    texts=texts,
+                    texts={shared.string(lang): text for lang, text in texts.items()},
                     tags=tags,
                     keywords=keywords,
                     line=check.lines.line(at),

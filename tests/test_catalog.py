@@ -21,6 +21,7 @@ from bot.catalog import (
     ASSUMED_REQUESTER,
     Catalog,
     _Lines,
+    _split_lines,
     load_catalog,
     load_config,
     load_rules,
@@ -622,6 +623,27 @@ def test_lines_count_nested_arrays_per_parent() -> None:
     assert lines.line((("essays", 1), ("prompts", 0)), "text") == 7
 
 
+def test_lines_place_keys_only_once_one_is_asked_for() -> None:
+    # Loading a valid catalog only asks where tables start; the lines of keys
+    # serve problem reports, and are found then.
+    lines = _Lines(CATALOG.read_text("utf-8"))
+    first_quote = (("essays", 0), ("quotes", 0))
+    header = lines.line(first_quote)
+    assert lines._keys is None
+    assert lines.line(first_quote, "id") == header + 1
+    assert lines.line(first_quote, "tags") == header + 3
+    assert lines._keys is not None
+
+
+def test_lines_are_split_as_splitlines_splits_them() -> None:
+    # The source is read a piece at a time; a piece ends after a newline, so
+    # a CR LF pair or another line boundary is never cut in two.
+    source = "a\r\nb\rc\n\nd\u2028e\x85f\x0cg\r\n\r\nh\n\ni"
+    for piece in range(len(source) + 2):
+        assert list(_split_lines(source, piece)) == source.splitlines(), piece
+    assert list(_split_lines("")) == []
+
+
 # -- what a rule compiles to ----------------------------------------------------------
 
 FULL_RULE = """
@@ -715,6 +737,36 @@ def test_hashtags_compare_folded(tmp_path: Path) -> None:
     path.write_text(two, "utf-8")
     with pytest.raises(ConfigError, match="hashtag #ÉSSAI already belongs to essay"):
         load_catalog(path)
+
+
+def test_repeated_tags_keywords_and_languages_are_one_object(tmp_path: Path) -> None:
+    # The catalog lives as long as the process: a tag used by a thousand
+    # quotes is kept once, and so is an identical list of tags.
+    path = tmp_path / "catalog.toml"
+    path.write_text(
+        '[[essays]]\nid = "e"\ntitle = "T"\nauthor = "A"\nurl = "https://example.org/e/"\n'
+        'language = "fr"\n'
+        + "".join(
+            f'[[essays.quotes]]\nid = "q{n}"\ntext = "Une phrase {n}."\n'
+            f'tags = ["visuels", "debat"]\nkeywords = ["affiche", "mot {n}"]\n'
+            for n in range(2)
+        )
+        + "".join(
+            f'[[essays.prompts]]\nid = "p{n}"\ntags = ["visuels"]\n'
+            f'[essays.prompts.text]\nfr = "Relisez {n}."\n'
+            for n in range(2)
+        ),
+        "utf-8",
+    )
+    (essay,) = load_catalog(path).essays
+    first, second = essay.quotes
+    assert first.tags == ("visuels", "debat") and first.tags is second.tags
+    assert first.keywords == ("affiche", "mot 0") and second.keywords == ("affiche", "mot 1")
+    assert first.keywords[0] is second.keywords[0]
+    one, two = essay.prompts
+    assert one.tags[0] is first.tags[0]
+    ((lang_one, _),), ((lang_two, _),) = one.texts.items(), two.texts.items()
+    assert lang_one == "fr" and lang_one is lang_two
 
 
 # -- the documented formats ------------------------------------------------------------
