@@ -449,7 +449,9 @@ class _View:
     #: Groups documents whose lengths are compared (quotes with quotes).
     kind: str
     body: tuple[str, ...]
-    fields: tuple[tuple[str, float], ...]
+    #: Tags, keywords, a title: counted ``boost`` times each, not length-normalised.
+    fields: tuple[str, ...]
+    boost: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,71 +471,78 @@ class _Space:
 
     def __init__(self, language: str, views: Sequence[_View]) -> None:
         self.language = language
-        # Per view: its stems (sorted) with their body and field counts, in
-        # arrays until the collection's statistics are known.
-        counted: list[tuple[_View, tuple[str, ...], array[float], array[float], int]] = []
+        #: Document number → its stems, sorted.
+        self.stems: dict[int, tuple[str, ...]] = {}
+        # Per view, in order: how often each of its stems is in its body and
+        # in its fields, end to end in two arrays, and its length, until the
+        # collection's statistics are known. Flat arrays rather than a pair
+        # per view: ten thousand views' worth of small objects is megabytes.
+        body_counts: array[int] = array("I")
+        field_counts: array[int] = array("I")
+        view_lengths: array[int] = array("I")
         document_frequency: dict[str, int] = defaultdict(int)
         lengths: dict[str, list[int]] = defaultdict(list)
         for view in views:
-            body: dict[str, float] = defaultdict(float)
+            body: dict[str, int] = defaultdict(int)
             length = 0
             for text in view.body:
                 for stem in _stems(text, language):
-                    body[stem] += 1.0
+                    body[stem] += 1
                     length += 1
-            fields: dict[str, float] = defaultdict(float)
-            for text, boost in view.fields:
+            fields: dict[str, int] = defaultdict(int)
+            for text in view.fields:
                 for stem in _stems(text, language):
-                    fields[stem] += boost
+                    fields[stem] += 1
             stems = tuple(sorted(body.keys() | fields.keys()))
-            counted.append(
-                (
-                    view,
-                    stems,
-                    array("d", [body.get(stem, 0.0) for stem in stems]),
-                    array("d", [fields.get(stem, 0.0) for stem in stems]),
-                    length,
-                )
-            )
+            body_counts.extend(body.get(stem, 0) for stem in stems)
+            field_counts.extend(fields.get(stem, 0) for stem in stems)
+            view_lengths.append(length)
             lengths[view.kind].append(length)
             for stem in stems:
                 document_frequency[stem] += 1
+            self.stems[view.doc] = stems
         #: Views in this space: with a stem's number of postings (its
         #: document frequency), what its idf is computed from (``idf``).
         self.total = len(views)
-        idf = {stem: self._idf(df) for stem, df in sorted(document_frequency.items())}
         average = {kind: (sum(ls) / len(ls)) or 1.0 for kind, ls in lengths.items()}
         #: Stem → where its postings are in ``docs`` and ``weights``: first
         #: index << 32 | count (one int rather than a pair: there are tens of
         #: thousands of stems).
         self.postings: dict[str, int] = {}
         size = 0
-        for stem in idf:
+        for stem in sorted(document_frequency):
             # The count starts at 0 and is counted up as the postings are
             # laid out: the entry is its own cursor, no other table is built.
             self.postings[stem] = size << 32
             size += document_frequency[stem]
-        del document_frequency
         #: Document numbers, stem after stem; within a stem in increasing
         #: order (views come in document order), which ``weight`` bisects.
         self.docs = array("i", bytes(4 * size))
         #: The BM25 weight of each posting: the whole document side of the
         #: formula, so a query only multiplies and adds.
         self.weights = array("d", bytes(8 * size))
-        #: Document number → its stems, sorted.
-        self.stems: dict[int, tuple[str, ...]] = {}
-        for view, stems, body_counts, field_counts, length in counted:
+        # The idf of each document frequency met: a few hundred values, where
+        # a table per stem would be tens of thousands.
+        idf_of_df: dict[int, float] = {}
+        bodies, boosted = iter(body_counts), iter(field_counts)
+        for view, length in zip(views, view_lengths, strict=True):
             # Body counts are length-normalised; field counts are not (tags
             # are a few words, their length says nothing).
             norm = 1.0 - B + B * length / average[view.kind]
-            for stem, body_count, field_count in zip(stems, body_counts, field_counts, strict=True):
-                tf = body_count / norm + field_count
+            # ``stems`` first: zip stops there, before taking the next view's counts.
+            for stem, body_count, field_count in zip(
+                self.stems[view.doc], bodies, boosted, strict=False
+            ):
+                tf = body_count / norm + field_count * view.boost
+                df = document_frequency[stem]
+                idf = idf_of_df.get(df)
+                if idf is None:
+                    idf = idf_of_df[df] = self._idf(df)
                 packed = self.postings[stem]
                 at = (packed >> 32) + (packed & _COUNT)
                 self.postings[stem] = packed + 1
                 self.docs[at] = view.doc
-                self.weights[at] = idf[stem] * tf * (K1 + 1.0) / (tf + K1)
-            self.stems[view.doc] = stems
+                self.weights[at] = idf * tf * (K1 + 1.0) / (tf + K1)
         #: Documents that also have a view in another space (set by _Corpus).
         self.shared: frozenset[int] = frozenset()
         #: The last query and its terms: ``decide`` asks about the same query
@@ -893,16 +902,18 @@ class Index:
                 if quote.id in seen:
                     continue
                 seen.add(quote.id)
-                fields = tuple((text, FIELD_BOOST) for text in (*quote.tags, *quote.keywords))
-                views.append(_View(len(ids), language, "quote", (quote.text,), fields))
+                fields = (*quote.tags, *quote.keywords)
+                views.append(_View(len(ids), language, "quote", (quote.text,), fields, FIELD_BOOST))
                 ids.append(quote.id)
             for prompt in essay.prompts:
                 if prompt.id in seen:
                     continue
                 seen.add(prompt.id)
-                fields = tuple((text, FIELD_BOOST) for text in (*prompt.tags, *prompt.keywords))
+                fields = (*prompt.tags, *prompt.keywords)
                 for lang, text in sorted(prompt.texts.items()):
-                    views.append(_View(len(ids), _language(lang), "prompt", (text,), fields))
+                    views.append(
+                        _View(len(ids), _language(lang), "prompt", (text,), fields, FIELD_BOOST)
+                    )
                 ids.append(prompt.id)
         return cls(_Corpus(ids, views), _essay_corpus(essays))
 
@@ -961,9 +972,9 @@ def _essay_corpus(essays: Sequence[Essay]) -> _Corpus:
             for lang, text in prompt.texts.items():
                 texts[_language(lang)].extend((text, *prompt.tags, *prompt.keywords))
         texts.setdefault(language, [])
-        fields = tuple((text, TITLE_BOOST) for text in (essay.title, *essay.hashtags))
+        fields = (essay.title, *essay.hashtags)
         for lang in sorted(texts):
-            views.append(_View(len(ids), lang, "essay", tuple(texts[lang]), fields))
+            views.append(_View(len(ids), lang, "essay", tuple(texts[lang]), fields, TITLE_BOOST))
         ids.append(essay.id)
     return _Corpus(ids, views)
 
