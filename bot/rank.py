@@ -735,8 +735,11 @@ class _Corpus:
                         masks[doc] = shared_terms[doc]
                     else:
                         masks.pop(doc, None)
-            found.update(values)
-            shared_terms.update(masks)
+            if found:
+                found.update(values)
+                shared_terms.update(masks)
+            else:  # the first space read: taken whole rather than copied
+                found, shared_terms = values, masks
         return found, shared_terms, where, all_terms
 
     def ranked(
