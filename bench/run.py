@@ -125,7 +125,7 @@ class Plan:
                 poll_interval=0.5,
             )
         return cls(
-            decisions=200,
+            decisions=500,
             decide_budget=6.0,
             naive_budget=3.0,
             minimum_runs=5,
@@ -511,12 +511,18 @@ def time_cell(
     decisions: Sequence[Callable[[], object]],
     baselines: Sequence[Sequence[Callable[[], object]]],
     plan: Plan,
+    keep: Callable[[object], object] = lambda result: result,
 ) -> tuple[Timings, list[Timings], list[object]]:
     """Time ``decisions[i]`` and each baseline's ``i``-th call in turn, so that
     both meet the same load on a shared machine. A baseline stops once it has
     spent ``plan.naive_budget`` seconds (and made ``plan.minimum_runs`` calls);
-    the cell stops when the decisions are done or their budget is spent. The
-    garbage collector is left to run as it would between two mentions."""
+    the cell stops when the decisions are done or their budget is spent.
+
+    The garbage collector is left to run as it would between two mentions;
+    of each decision only ``keep(result)`` is kept, as the bot keeps only
+    its record: hundreds of whole outcomes (traces, candidates) piling up
+    would be walked by the collector in the middle of the decisions timed.
+    """
     timed = Timings()
     others = [Timings() for _ in baselines]
     results: list[object] = []
@@ -524,7 +530,7 @@ def time_cell(
     for index, call in enumerate(decisions):
         if timed.count >= plan.minimum_runs and timed.total > plan.decide_budget:
             break
-        results.append(timed.time(call))
+        results.append(keep(timed.time(call)))
         for timings, calls in zip(others, baselines, strict=True):
             if timings.count < plan.minimum_runs or timings.total < plan.naive_budget:
                 timings.time(calls[index])
@@ -595,13 +601,13 @@ def measure_cells(
                     ],
                 ],
                 plan,
+                keep=lambda o: (
+                    isinstance(o, Outcome)
+                    and isinstance(o.decision, Reply)
+                    and o.decision.quote_id is not None
+                ),
             )
-            replies = sum(
-                isinstance(o, Outcome)
-                and isinstance(o.decision, Reply)
-                and o.decision.quote_id is not None
-                for o in outcomes
-            )
+            replies = sum(map(bool, outcomes))
             cell = Cell(quotes, size, timed, naive, cached, replies, load_seconds)
             cells.append(cell)
             out.write(
