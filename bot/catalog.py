@@ -233,10 +233,20 @@ class _Lines:
     problem, so they are placed the first time one is asked for, by reading
     the source again: a catalog of ten thousand quotes loads without a table
     of its fifty thousand key lines.
+
+    Given the ``file`` the source was read from, the index does not keep the
+    source either (a large catalog's text is megabytes the load can do
+    without): it reads the file again when a key is first asked for, and
+    uses what it reads only if it is the very text it scanned. A file edited
+    in between leaves keys unplaced, and each problem on the header line of
+    its table, which is still right.
     """
 
-    def __init__(self, text: str) -> None:
-        self._text = text
+    def __init__(self, text: str, file: Path | None = None) -> None:
+        #: The source, kept only when there is no file to read it again from.
+        self._text = text if file is None else None
+        self._file = file
+        self._fingerprint = _fingerprint(text) if file is not None else None
         #: Plain tables, and the top of the file: path → line of the header.
         self._tables: dict[_Path, int] = {(): 1}
         #: Arrays of tables: (path of the parent, name) → the header line of
@@ -273,7 +283,9 @@ class _Lines:
         """The lines of the keys written under the header of ``path``."""
         if self._keys is None:
             found: dict[_Path, dict[str, int]] = {}
-            for number, table, parts in _scan(self._text, keys=True):
+            text = self._source()
+            scanned = _scan(text, keys=True) if text is not None else iter(())
+            for number, table, parts in scanned:
                 if parts is None:
                     continue
                 keys = found.setdefault(table, {})
@@ -281,6 +293,16 @@ class _Lines:
                     keys.setdefault(".".join(parts[:depth]), number)
             self._keys = found
         return self._keys.get(path, {})
+
+    def _source(self) -> str | None:
+        """The text that was scanned, or None if the file no longer holds it."""
+        if self._file is None:
+            return self._text
+        try:
+            text = self._file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text if _fingerprint(text) == self._fingerprint else None
 
     def line(self, path: _Path, key: str | None = None) -> int:
         """The line of ``key`` in the table at ``path``, else of the nearest
@@ -332,6 +354,17 @@ def _scan(text: str, *, keys: bool) -> Iterator[tuple[int, _Path, list[str] | No
             yield number, current, None
         elif keys and (key := _KEY.match(line)):
             yield number, current, _split_dotted(key.group(1))
+
+
+def _fingerprint(text: str) -> tuple[int, int]:
+    """The length and the hash of ``text``: enough to tell the text a line
+    index scanned from an edited one.
+
+    They are only ever compared within the process that computed them, where
+    ``hash`` of a string is a keyed hash of its characters; unlike a digest
+    of its bytes, it needs no encoded copy of a large catalog.
+    """
+    return len(text), hash(text)
 
 
 def _split_lines(text: str, piece: int = 1 << 16) -> Iterator[str]:
@@ -567,6 +600,26 @@ def _read(path: Path, what: str, setting: str) -> tuple[str | None, list[Problem
     return None, [Problem(path, None, what, message, f"check {setting}")]
 
 
+def _read_toml(
+    path: Path, what: str, setting: str
+) -> tuple[tuple[dict[str, Any], _Lines] | None, list[Problem]]:
+    """The parsed file and its line index, or the problems that stop there.
+
+    The text itself is gone once this returns: the checks read the parsed
+    values, and the line index reads the file again should a problem need
+    the line of a key. The index is made first, while the text is all there
+    is, rather than next to the parsed values, which take twice its memory.
+    """
+    text, problems = _read(path, what, setting)
+    if text is None:
+        return None, problems
+    lines = _Lines(text, path)
+    data, problems = _parse_toml(path, text, what)
+    if data is None:
+        return None, problems
+    return (data, lines), []
+
+
 def _parse_toml(path: Path, text: str, what: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     try:
         return tomllib.loads(text), []
@@ -637,13 +690,11 @@ def load_catalog(path: Path) -> Catalog:
 
 
 def _load_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
-    text, problems = _read(path, "catalog", "FILROUGE_CATALOG_PATH")
-    if text is None:
+    read, problems = _read_toml(path, "catalog", "FILROUGE_CATALOG_PATH")
+    if read is None:
         return None, problems
-    data, problems = _parse_toml(path, text, "catalog")
-    if data is None:
-        return None, problems
-    check = _Checker(path, _Lines(text))
+    data, lines = read
+    check = _Checker(path, lines)
     check.table(data, (), "catalog", ("essays",))
     raw_essays = check.tables(data, "essays", (), "catalog")
     if not raw_essays and "essays" not in data:
@@ -658,7 +709,7 @@ def _load_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
     shared = _Shared()
     from bot.links import normalize_url as normalise
 
-    for index, raw in enumerate(raw_essays):
+    for index, raw in _consume(raw_essays):
         at: _Path = (("essays", index),)
         label = raw.get("id") if isinstance(raw.get("id"), str) else f"#{index + 1}"
         where = f'essay "{label}"'
@@ -754,6 +805,21 @@ def _load_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
     return Catalog(essays=tuple(essays), path=path), check.sorted_problems()
 
 
+def _consume(tables: list[Any]) -> Iterator[tuple[int, Any]]:
+    """Each table of a parsed array with its index, dropped from the array as
+    it is handed out.
+
+    The parsed TOML of a large catalog takes more memory than the catalog it
+    becomes: once a quote's table has become a ``Quote`` nothing reads it
+    again, so it goes, and the two are never held whole at the same time.
+    The array keeps its length (an empty slot in place of each table), so
+    whether a key was given at all can still be asked of its parent.
+    """
+    for index, table in enumerate(tables):
+        tables[index] = None
+        yield index, table
+
+
 def _claim_id(
     check: _Checker,
     at: _Path,
@@ -784,7 +850,8 @@ def _load_quotes(
     shared: _Shared,
 ) -> tuple[Quote, ...]:
     quotes: list[Quote] = []
-    for index, raw in enumerate(check.tables(raw_essay, "quotes", essay_at, f'essay "{essay_id}"')):
+    raw_quotes = check.tables(raw_essay, "quotes", essay_at, f'essay "{essay_id}"')
+    for index, raw in _consume(raw_quotes):
         at: _Path = (*essay_at, ("quotes", index))
         label = raw.get("id") if isinstance(raw.get("id"), str) else f"#{index + 1}"
         where = f'quote "{label}"'
@@ -828,9 +895,8 @@ def _load_prompts(
     shared: _Shared,
 ) -> tuple[Prompt, ...]:
     prompts: list[Prompt] = []
-    for index, raw in enumerate(
-        check.tables(raw_essay, "prompts", essay_at, f'essay "{essay_id}"')
-    ):
+    raw_prompts = check.tables(raw_essay, "prompts", essay_at, f'essay "{essay_id}"')
+    for index, raw in _consume(raw_prompts):
         at: _Path = (*essay_at, ("prompts", index))
         label = raw.get("id") if isinstance(raw.get("id"), str) else f"#{index + 1}"
         where = f'prompt "{label}"'
@@ -986,13 +1052,11 @@ def _load_rules(
     url_length: int,
     language: str,
 ) -> tuple[RuleSet | None, list[Problem]]:
-    text, problems = _read(path, "rules", "FILROUGE_RULES_PATH")
-    if text is None:
+    read, problems = _read_toml(path, "rules", "FILROUGE_RULES_PATH")
+    if read is None:
         return None, problems
-    data, problems = _parse_toml(path, text, "rules")
-    if data is None:
-        return None, problems
-    check = _Checker(path, _Lines(text))
+    data, lines = read
+    check = _Checker(path, lines)
     check.table(data, (), "rules", ("rules",))
     raw_rules = check.tables(data, "rules", (), "rules")
     if not raw_rules and "rules" not in data:

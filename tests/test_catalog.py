@@ -21,6 +21,7 @@ from bot.catalog import (
     ASSUMED_REQUESTER,
     Catalog,
     _Lines,
+    _parse_toml,
     _split_lines,
     load_catalog,
     load_config,
@@ -633,6 +634,66 @@ def test_lines_place_keys_only_once_one_is_asked_for() -> None:
     assert lines.line(first_quote, "id") == header + 1
     assert lines.line(first_quote, "tags") == header + 3
     assert lines._keys is not None
+
+
+def test_lines_of_a_file_keep_no_text_and_read_the_file_again_for_keys(tmp_path: Path) -> None:
+    # A large catalog's text is not held for the whole load: the lines of
+    # keys a problem needs are found by reading the file again.
+    path = tmp_path / "catalog.toml"
+    source = CATALOG.read_text("utf-8")
+    path.write_text(source, encoding="utf-8")
+    lines = _Lines(source, path)
+    assert lines._text is None
+    first_quote = (("essays", 0), ("quotes", 0))
+    header = lines.line(first_quote)
+    assert lines.line(first_quote, "id") == header + 1
+    assert lines.line(first_quote, "tags") == header + 3
+
+
+@pytest.mark.parametrize("change", ["lines added", "same length", "removed"])
+def test_lines_fall_back_to_headers_when_the_file_changed(tmp_path: Path, change: str) -> None:
+    # The file changed between the load and the first problem: what is read
+    # now is not what was scanned, so a key is placed on the header line of
+    # its table, read with the rest and still right.
+    path = tmp_path / "catalog.toml"
+    source = CATALOG.read_text("utf-8")
+    path.write_text(source, encoding="utf-8")
+    lines = _Lines(source, path)
+    if change == "lines added":
+        path.write_text("# reviewed\n\n" + source, encoding="utf-8")
+    elif change == "same length":
+        path.write_text(source.replace("id = ", "id= ", 1) + " ", encoding="utf-8")
+    else:
+        path.unlink()
+    first_quote = (("essays", 0), ("quotes", 0))
+    header = lines.line(first_quote)
+    assert lines.line(first_quote, "tags") == header
+    assert lines.line((("essays", 0),), "title") == lines.line((("essays", 0),))
+
+
+def test_a_catalog_edited_while_it_loads_reports_problems_on_header_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "catalog.toml"
+    source = (BROKEN / "catalog_keys.toml").read_text("utf-8")
+    path.write_text(source, encoding="utf-8")
+
+    def parse_then_edit(
+        file: Path, text: str, what: str
+    ) -> tuple[dict[str, Any] | None, list[Problem]]:
+        parsed = _parse_toml(file, text, what)
+        path.write_text("# edited\n" + source, encoding="utf-8")
+        return parsed
+
+    monkeypatch.setattr("bot.catalog._parse_toml", parse_then_edit)
+    with pytest.raises(ConfigError) as caught:
+        load_catalog(path)
+    # Lines 16 and 20 are keys; 13, 18 and 24 the headers of their tables.
+    assert [(p.line, p.where) for p in caught.value.problems] == [
+        (13, 'quote "q"'),
+        (18, 'prompt "p"'),
+        (24, 'prompt "p2"'),
+    ]
 
 
 def test_lines_are_split_as_splitlines_splits_them() -> None:
