@@ -217,10 +217,11 @@ def _fold_word(word: str) -> str:
     return fold(word)
 
 
-#: Sizes of the analysis caches. They hold what recent threads said (the
-#: next mention in a thread reads the same posts again; common words recur),
-#: and stay small: a bot runs for weeks, and full caches of every text it
-#: has read would weigh more than the index.
+#: Sizes of the analysis caches, per language of the catalog (texts are
+#: read in the languages of the index, never in a post's). They hold what
+#: recent threads said (the next mention in a thread reads the same posts
+#: again; common words recur), and stay small: a bot runs for weeks, and full
+#: caches of every text it has read would weigh more than the index.
 STEM_CACHE = 1 << 13
 TEXT_CACHE = 1024
 
