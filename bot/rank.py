@@ -354,11 +354,8 @@ def _token_terms_of(language: str) -> Callable[[str], str]:
     """:func:`_token_terms` in ``language``, cached (a thread repeats its words)."""
     cached = _TOKEN_TERMS.get(language)
     if cached is None:
-        with _CACHES_LOCK:
-            cached = _TOKEN_TERMS.get(language)
-            if cached is None:
-                terms = partial(_token_terms, language=language)
-                cached = _TOKEN_TERMS[language] = lru_cache(maxsize=STEM_CACHE)(terms)
+        terms = partial(_token_terms, language=language)
+        cached = _add_cache(_TOKEN_TERMS, language, STEM_CACHE, terms)
     return cached
 
 
@@ -368,11 +365,20 @@ def _analyze_cached(text: str, language: str) -> str:
     cached = _TEXT_TERMS.get(language)
     if cached is None:
         text_terms = partial(_text_terms, terms=_token_terms_of(language))
-        with _CACHES_LOCK:
-            cached = _TEXT_TERMS.get(language)
-            if cached is None:
-                cached = _TEXT_TERMS[language] = lru_cache(maxsize=TEXT_CACHE)(text_terms)
+        cached = _add_cache(_TEXT_TERMS, language, TEXT_CACHE, text_terms)
     return cached(text)
+
+
+def _add_cache(
+    caches: dict[str, Callable[[str], str]],
+    language: str,
+    size: int,
+    function: Callable[[str], str],
+) -> Callable[[str], str]:
+    """``function`` with a cache of ``size``, kept as ``caches[language]``
+    unless another thread got there first."""
+    with _CACHES_LOCK:
+        return caches.setdefault(language, lru_cache(maxsize=size)(function))
 
 
 def _text_terms(text: str, terms: Callable[[str], str]) -> str:
