@@ -64,6 +64,8 @@ from bot.settings import DATA_DIR, Settings  # noqa: E402
 from bot.text import fold, plain_to_text  # noqa: E402
 
 if TYPE_CHECKING:
+    from mastodon import Mastodon
+
     from bot.catalog import Config
     from bot.decide import Inputs, Policy
     from bot.model import Essay, Post, Quote
@@ -645,11 +647,19 @@ def peak_rss_mb() -> float:
     fork and exec, so a child started by a big parent would report the
     parent's peak; ``VmHWM`` belongs to the child's own address space.
     """
+    peak = vm_hwm_mb("self")
+    if peak is not None:
+        return peak
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def vm_hwm_mb(pid: str) -> float | None:
+    """The ``VmHWM`` of process ``pid`` (or ``self``) in MB, None if unreadable."""
     with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return None
 
 
 def memory_child(catalog: Path, trace: bool, thread_size: int, decisions: int) -> dict[str, float]:
@@ -838,6 +848,13 @@ def mock_process(streaming: bool) -> Iterator[str]:
             process.wait()
 
 
+def people_on(base_url: str) -> list[Mastodon]:
+    """A client for each of the seeded people who mention the bot."""
+    from mastodon import Mastodon
+
+    return [Mastodon(access_token=f"bench-{name}-token", api_base_url=base_url) for name in PEOPLE]
+
+
 @dataclass(frozen=True)
 class EndToEnd:
     mode: str
@@ -855,17 +872,13 @@ def measure_end_to_end(
     moment the bot has posted its reply."""
     import logging
 
-    from mastodon import Mastodon
-
     from bot.runner import Bot
 
     mode = "streaming" if streaming else f"polling every {poll_interval:g}s"
     logging.getLogger("bot").setLevel(logging.ERROR)
     rng = random.Random(SEED + (1 if streaming else 2))
     with mock_process(streaming) as base_url:
-        people = [
-            Mastodon(access_token=f"bench-{name}-token", api_base_url=base_url) for name in PEOPLE
-        ]
+        people = people_on(base_url)
         settings = bench_settings(
             instance_url=base_url,
             access_token=BOT_TOKEN,
@@ -930,8 +943,6 @@ def measure_running_bot(catalog: Path, mentions: int, words: Words, workdir: Pat
     mastodon-mock, until it has answered ``mentions`` mentions: its peak RSS
     (``VmHWM``). The whole bot — Mastodon.py, httpx, the stream, the record —
     where the memory child holds only what loading and deciding need."""
-    from mastodon import Mastodon
-
     rng = random.Random(SEED + 3)
     with mock_process(True) as base_url:
         env = clean_env()
@@ -948,9 +959,7 @@ def measure_running_bot(catalog: Path, mentions: int, words: Words, workdir: Pat
                 "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH")))),
             }
         )
-        people = [
-            Mastodon(access_token=f"bench-{name}-token", api_base_url=base_url) for name in PEOPLE
-        ]
+        people = people_on(base_url)
         with (workdir / "run.log").open("wb") as log:
             # A bare working directory: no .env is read.
             process = subprocess.Popen(
@@ -975,7 +984,7 @@ def measure_running_bot(catalog: Path, mentions: int, words: Words, workdir: Pat
                         time.sleep(0.02)
                 if process.poll() is not None:
                     return RunningBot(float("nan"), replied, mentions, "the bot stopped")
-                status_file = Path(f"/proc/{process.pid}/status").read_text()
+                peak = vm_hwm_mb(str(process.pid))
             finally:
                 process.terminate()
                 try:
@@ -983,9 +992,7 @@ def measure_running_bot(catalog: Path, mentions: int, words: Words, workdir: Pat
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-    found = re.search(r"^VmHWM:\s+(\d+) kB$", status_file, re.MULTILINE)
-    peak = int(found.group(1)) / 1024 if found else float("nan")
-    return RunningBot(peak, replied, mentions)
+    return RunningBot(float("nan") if peak is None else peak, replied, mentions)
 
 
 # -- the report --------------------------------------------------------------------------
