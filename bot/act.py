@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot import understand
 from bot.catalog import Config
-from bot.client import Backoff, Client, id_int, idempotency_key
+from bot.client import Backoff, Client, idempotency_key
 from bot.decide import Inputs, Policy, decide
 from bot.errors import FilRougeError, Gone, PermanentError, RateLimited, TransientError
+from bot.ids import same_id
 from bot.metrics import Metrics
 from bot.model import Action, EssayMatch, Mention, Mode, Post, Reply, Skip, SkipReason, Thread
 from bot.record import StateError, Store
@@ -361,9 +362,9 @@ class Actor:
         for status in context.get("descendants") or ():
             try:
                 account = status.get("account") or {}
-                if str(account.get("id")) == self.self_id and id_int(
-                    status.get("in_reply_to_id")
-                ) == id_int(mention_id):
+                if same_id(account.get("id"), self.self_id) and same_id(
+                    status.get("in_reply_to_id"), mention_id
+                ):
                     found: Mapping[str, Any] = status
                     return found
             except AttributeError:

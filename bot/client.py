@@ -45,6 +45,7 @@ from mastodon.errors import (
 )
 
 from bot.errors import FilRougeError, Gone, PermanentError, RateLimited, TransientError
+from bot.ids import id_key, id_text, is_newer, newest, oldest
 from bot.model import Reply
 from bot.settings import Settings
 
@@ -121,14 +122,6 @@ def idempotency_key(self_id: str, notification_id: str) -> str:
     then returns the first status instead of posting a second one).
     """
     return hashlib.sha256(f"{self_id}:{notification_id}".encode()).hexdigest()
-
-
-def id_int(value: object) -> int:
-    """A Mastodon id as an integer, for comparison: ``'9' < '10'`` is False as strings."""
-    try:
-        return int(str(value))
-    except ValueError:
-        return -1
 
 
 # -- exception translation ------------------------------------------------------------
@@ -363,17 +356,17 @@ class Client:
         Without one (first start): pages backward from the newest until
         ``not_before``, so a new bot does not walk the account's whole history.
         """
-        found: dict[int, Mapping[str, Any]] = {}
+        found: dict[str, Mapping[str, Any]] = {}
         if cursor is not None:
             position = cursor
             while True:
                 page = self._page(min_id=position)
-                fresh = [n for n in page if id_int(n["id"]) > id_int(position)]
+                fresh = [n for n in page if is_newer(n["id"], position)]
                 if not fresh:
                     break
                 for notification in fresh:
-                    found[id_int(notification["id"])] = notification
-                position = str(max(fresh, key=lambda n: id_int(n["id"]))["id"])
+                    found[id_text(notification["id"])] = notification
+                position = id_text(newest(fresh, _id_of)["id"])
         else:
             max_id: str | None = None
             while True:
@@ -381,15 +374,15 @@ class Client:
                 if not page:
                     break
                 for notification in page:
-                    found[id_int(notification["id"])] = notification
-                oldest = min(page, key=lambda n: id_int(n["id"]))
-                created = oldest.get("created_at")
+                    found[id_text(notification["id"])] = notification
+                last = oldest(page, _id_of)
+                created = last.get("created_at")
                 # Only an empty page ends the walk: servers cap ``limit`` lower
                 # than asked (40 on many), so a short page is not the last one.
                 if not_before is None or not isinstance(created, datetime) or created < not_before:
                     break
-                max_id = str(oldest["id"])
-        return [found[key] for key in sorted(found)]
+                max_id = id_text(last["id"])
+        return [found[key] for key in sorted(found, key=id_key)]
 
     def _page(
         self, *, min_id: str | None = None, max_id: str | None = None
@@ -469,6 +462,10 @@ class Client:
                 account_id, status_ids=list(status_ids), comment=comment, forward=False
             )
         )
+
+
+def _id_of(entity: Mapping[str, Any]) -> object:
+    return entity["id"]
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

@@ -34,6 +34,7 @@ from types import TracebackType
 from typing import Any, Final, Literal, cast
 
 from bot.errors import ConfigError, FilRougeError, Problem
+from bot.ids import is_newer
 from bot.model import Explained, History, Reply, SkipReason
 
 State = Literal["pending", "claimed", "posting", "replied", "skipped", "failed"]
@@ -201,13 +202,6 @@ ADMIN_RULE_PREFIX: Final = "admin:"
 
 
 # -- helpers --------------------------------------------------------------------
-
-
-def id_key(notification_id: str) -> tuple[int, str]:
-    """Sort key for server ids: Mastodon's are decimal strings ('9' < '10' as
-    numbers), other servers use fixed-width sortable strings (ULIDs, flake ids).
-    (length, text) orders both, as the Mastodon API guidelines suggest."""
-    return (len(notification_id), notification_id)
 
 
 def _ts(moment: datetime) -> str:
@@ -436,7 +430,7 @@ class Store:
         """Move the cursor to ``notification_id`` if it is further on; never back."""
         with self._write() as db:
             row = db.execute("SELECT value FROM state WHERE key = 'cursor'").fetchone()
-            if row is not None and id_key(notification_id) <= id_key(row[0]):
+            if row is not None and not is_newer(notification_id, row[0]):
                 return
             db.execute(
                 "INSERT INTO state (key, value) VALUES ('cursor', ?)"
@@ -520,6 +514,7 @@ class Store:
         with self._lock:
             rows = self._db.execute(
                 f"SELECT notification_id FROM mentions WHERE {_CLAIMABLE}"  # noqa: S608 - constant
+                # bot.ids.id_key in SQL: length, then text.
                 " ORDER BY length(notification_id), notification_id",
                 params,
             ).fetchall()

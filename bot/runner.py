@@ -34,7 +34,7 @@ from typing import Any, TextIO
 
 from bot.act import Actor, Result
 from bot.catalog import Config, load_config
-from bot.client import Backoff, Client, InstanceInfo, Me, id_int
+from bot.client import Backoff, Client, InstanceInfo, Me
 from bot.decide import Policy
 from bot.errors import (
     ConfigError,
@@ -44,6 +44,7 @@ from bot.errors import (
     RateLimited,
     TransientError,
 )
+from bot.ids import id_text, newest
 from bot.listen import Inbox, Listener
 from bot.metrics import Health, Metrics
 from bot.record import Store
@@ -485,6 +486,6 @@ class Bot:
         for notification in notifications:
             self._take(notification)
         if notifications:
-            newest = max(notifications, key=lambda n: id_int(n["id"]))
-            self.store.advance_cursor(str(newest["id"]))
+            last = newest(notifications, lambda n: n["id"])
+            self.store.advance_cursor(id_text(last["id"]))
         self.health.update(last_event_at=time.time())
