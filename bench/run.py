@@ -61,14 +61,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.settings import DATA_DIR, Settings  # noqa: E402
-from bot.text import fold, plain_to_text  # noqa: E402
+from bot.text.html import fold, plain_to_text  # noqa: E402
 
 if TYPE_CHECKING:
     from mastodon import Mastodon
 
-    from bot.catalog import Config
-    from bot.decide import Inputs, Policy
-    from bot.model import Essay, Post, Quote
+    from bot.catalog.config import Config
+    from bot.decide.core import Inputs, Policy
+    from bot.model.catalog import Essay, Quote
+    from bot.model.post import Post
 
 SEED = 20261126
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -308,8 +309,9 @@ def build_config(catalog: Path) -> Config:
     quote), and the index is built on the synthetic catalog as ``load_config``
     builds it.
     """
-    from bot.catalog import Config, load_catalog, load_rules
-    from bot.rank import Index
+    from bot.catalog.config import Config
+    from bot.catalog.load import load_catalog, load_rules
+    from bot.rank.index import Index
 
     settings = bench_settings()
     rules = load_rules(
@@ -337,7 +339,7 @@ class Case:
 def make_post(
     number: int, text: str, language: str, acct: str, parent: str | None, age: timedelta
 ) -> Post:
-    from bot.model import Account, Post
+    from bot.model.post import Account, Post
 
     return Post(
         id=str(number),
@@ -395,8 +397,10 @@ def make_cases(count: int, thread_size: int, words: Words, seed: int) -> list[Ca
 
 
 def inputs_of(case: Case, config: Config, essay: Essay, policy: Policy) -> Inputs:
-    from bot.decide import Inputs
-    from bot.model import EssayMatch, History, Mention, Thread
+    from bot.decide.core import Inputs
+    from bot.model.catalog import EssayMatch
+    from bot.model.decision import History
+    from bot.model.post import Mention, Thread
 
     return Inputs(
         mention=Mention(notification_id=case.post.id, post=case.post),
@@ -565,9 +569,9 @@ def measure_cells(
     """The decide and baseline cells, and this process's peak RSS (MB) right
     after the first decisions at ``TARGET_QUOTES`` quotes, before the
     baseline's own data is built."""
-    from bot.decide import Outcome, Policy, decide
-    from bot.model import Reply
-    from bot.rank import freeze_after_load
+    from bot.decide.core import Outcome, Policy, decide
+    from bot.model.decision import Reply
+    from bot.rank.index import freeze_after_load
 
     policy = Policy(self_id="bench:self")
     cells: list[Cell] = []
@@ -664,7 +668,7 @@ def vm_hwm_mb(pid: str) -> float | None:
 
 def memory_child(catalog: Path, trace: bool, thread_size: int, decisions: int) -> dict[str, float]:
     """Load ``catalog``, decide ``decisions`` mentions; report memory as JSON."""
-    from bot.decide import Policy, decide
+    from bot.decide.core import Policy, decide
 
     cases = make_cases(decisions, thread_size, Words.from_catalog(), SEED + 1)
     # The synthetic vocabulary (50,000 words) is the bench's, not the bot's:
@@ -736,7 +740,7 @@ class Startup:
 _CHECK_CONFIG = """
 import sys
 from pathlib import Path
-from bot.cli import main
+from bot.cli.main import main
 code = main(["check-config", *sys.argv[1:]])
 for line in Path("/proc/self/status").read_text().splitlines():
     if line.startswith("VmHWM:"):
@@ -872,7 +876,7 @@ def measure_end_to_end(
     moment the bot has posted its reply."""
     import logging
 
-    from bot.runner import Bot
+    from bot.app.runner import Bot
 
     mode = "streaming" if streaming else f"polling every {poll_interval:g}s"
     logging.getLogger("bot").setLevel(logging.ERROR)
@@ -1045,7 +1049,7 @@ def report(
         " tokenised per decision (no index); *cached*: the same overlap with token sets"
         " built at load. The baselines run interleaved with `decide`, mention by mention;"
         " ratio = mean CPU time of the baseline / mean CPU time of `decide`. After each"
-        " load the collector is kept off the loaded objects (`bot.rank.freeze_after_load`),"
+        " load the collector is kept off the loaded objects (`bot.rank.index.freeze_after_load`),"
         " as the bot does.",
         "",
         "| quotes | thread | decide p50 | decide p99 | decisions/s | runs | naive p50"

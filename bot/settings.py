@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.model import Visibility
+from bot.model.post import Visibility
 
 DATA_DIR = Path(__file__).parent / "data"
 

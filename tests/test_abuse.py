@@ -28,11 +28,12 @@ from typing import Any
 import pytest
 from mastodon_mock.config import SeedAccount
 
-from bot.catalog import load_config
-from bot.decide import Inputs, Policy, decide
-from bot.model import History, Mention, Reply
+from bot.catalog.load import load_config
+from bot.decide.core import Inputs, Policy, decide
+from bot.model.decision import History, Reply
+from bot.model.post import Mention
 from bot.settings import Settings
-from bot.understand import find_essay, post_from_status, thread_from_context
+from bot.understand.thread import find_essay, post_from_status, thread_from_context
 from tests.conftest import BOT_TOKEN, CAST
 from tests.test_live import AFFICHES, SHARED_LINK, Live, live, mentioned, text_of
 from tests.test_understand import load

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.admin import Admins, Command, Verb, normal_handle, parse, split_answer
-from bot.model import Account
-from bot.notify import moderator_message, safe_link
-from bot.record import ADMIN_RULE_PREFIX, Store
-from bot.render import status_length
+from bot.act.admin import Admins, Command, Verb, normal_handle, parse, split_answer
+from bot.act.notify import moderator_message, safe_link
+from bot.model.post import Account
+from bot.record.store import ADMIN_RULE_PREFIX, Store
+from bot.text.render import status_length
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -180,7 +180,8 @@ def test_a_thread_gets_one_moderator_notice_unless_sending_failed(store: Store) 
 
 
 def test_admin_answers_never_count_as_discussion_history(store: Store) -> None:
-    from bot.model import Action, Reply
+    from bot.model.catalog import Action
+    from bot.model.decision import Reply
 
     for number, rule in (("1", f"{ADMIN_RULE_PREFIX}status"), ("2", "citation")):
         store.enqueue(number, f"s{number}", "7", NOW)

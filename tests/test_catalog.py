@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from bot.catalog import (
+from bot.catalog.config import Catalog
+from bot.catalog.load import (
     ASSUMED_REQUESTER,
-    Catalog,
     _Lines,
     _parse_toml,
     _split_lines,
@@ -28,9 +28,9 @@ from bot.catalog import (
     load_rules,
 )
 from bot.errors import ConfigError, Problem
-from bot.model import Action, Essay, Mode, Prompt, Quote
-from bot.render import render, status_length
+from bot.model.catalog import Action, Essay, Mode, Prompt, Quote
 from bot.settings import DATA_DIR, Settings
+from bot.text.render import render, status_length
 
 BROKEN = Path(__file__).parent / "data" / "catalogs"
 SMALL = BROKEN / "small.toml"
@@ -379,7 +379,7 @@ def test_bundled_rules_order(catalog: Catalog) -> None:
         "citation-par-defaut",
         "question-par-defaut",
         "lien-par-defaut",
-        # wording only, never matched (see bot.decide.SPECIAL_TEMPLATES)
+        # wording only, never matched (see bot.decide.core.SPECIAL_TEMPLATES)
         "unknown_essay",
         "why_nothing",
     ]
@@ -406,7 +406,7 @@ def test_bundled_rules_order(catalog: Catalog) -> None:
 
 
 def test_bundled_command_words_are_unique(catalog: Catalog) -> None:
-    from bot.text import fold
+    from bot.text.html import fold
 
     ruleset = load_rules(RULES, catalog, max_characters=500)
     words = [fold(word) for rule in ruleset.rules for word in rule.conditions.commands]
@@ -556,7 +556,7 @@ RANKING = [
 def test_catalog_keywords_find_the_passage(
     catalog: Catalog, mention: str, language: str, quote: str, prompt: str
 ) -> None:
-    from bot.rank import Index, Query
+    from bot.rank.index import Index, Query
 
     index = Index.build(catalog.essays)
     query = Query(mention=mention, thread=(), language=language)
@@ -685,7 +685,7 @@ def test_a_catalog_edited_while_it_loads_reports_problems_on_header_lines(
         path.write_text("# edited\n" + source, encoding="utf-8")
         return parsed
 
-    monkeypatch.setattr("bot.catalog._parse_toml", parse_then_edit)
+    monkeypatch.setattr("bot.catalog.load._parse_toml", parse_then_edit)
     with pytest.raises(ConfigError) as caught:
         load_catalog(path)
     # Lines 16 and 20 are keys; 13, 18 and 24 the headers of their tables.
@@ -836,9 +836,9 @@ def test_repeated_tags_keywords_and_languages_are_one_object(tmp_path: Path) -> 
 def _documented(title: str) -> str:
     import textwrap
 
-    import bot.catalog
+    import bot.catalog.load
 
-    doc = bot.catalog.__doc__ or ""
+    doc = bot.catalog.load.__doc__ or ""
     start = doc.index(title)
     block = doc[doc.index("::\n", start) + 3 :]
     lines = []

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
-from bot.render import status_length
+from bot.cli.main import main
+from bot.text.render import status_length
 
 DATA = Path(__file__).parent / "data" / "cli"
 MAIWANN = (

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from mastodon_mock.testing import MockServer
 
-from bot.client import Backoff, Client, idempotency_key, translate
 from bot.errors import Gone, PermanentError, RateLimited, TransientError
-from bot.ids import id_key, is_newer
+from bot.mastodon.client import Backoff, Client, idempotency_key, translate
+from bot.model.ids import id_key, is_newer
 from bot.settings import Settings
 from tests.conftest import BOT_TOKEN
 

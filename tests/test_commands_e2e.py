@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from prometheus_client import generate_latest
 
-from bot.catalog import load_catalog
-from bot.cli import main
-from bot.ops import OpsServer
-from bot.record import Store
-from bot.render import status_length
+from bot.catalog.load import load_catalog
+from bot.cli.main import main
+from bot.ops.server import OpsServer
+from bot.record.store import Store
 from bot.settings import DATA_DIR
+from bot.text.render import status_length
 from tests.conftest import eventually
 from tests.test_live import AFFICHES, SHARED_LINK, Live, live, mentioned, text_of
 

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from mastodon_mock.testing import MockServer
 
-from bot.record import Store
+from bot.record.store import Store
 from tests.conftest import BOT_TOKEN, eventually, mock_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -17,33 +17,22 @@ from typing import Any
 
 import pytest
 
-from bot.catalog import Catalog, Config, RuleSet
-from bot.decide import Inputs, Outcome, Policy, Trace, body, decide, request_words
-from bot.model import (
+from bot.catalog.config import Catalog, Config, RuleSet
+from bot.decide.core import Inputs, Outcome, Policy, Trace, body, decide, request_words
+from bot.model.catalog import Action, Conditions, Essay, EssayMatch, Mode, Prompt, Quote, Rule
+from bot.model.decision import Explained, History, Reply, Skip, SkipReason
+from bot.model.post import (
     VISIBILITY_ORDER,
     Account,
-    Action,
-    Conditions,
-    Essay,
-    EssayMatch,
-    Explained,
-    History,
     Mention,
     MentionRef,
-    Mode,
     PlainText,
     Post,
-    Prompt,
-    Quote,
-    Reply,
-    Rule,
-    Skip,
-    SkipReason,
     Thread,
     Visibility,
 )
-from bot.rank import Index
-from bot.render import ELLIPSIS, parse_template, status_length
+from bot.rank.index import Index
+from bot.text.render import ELLIPSIS, parse_template, status_length
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SELF_ID = "109000"
@@ -977,7 +966,7 @@ def test_a_rules_url_sharing_its_line_stays_with_its_line() -> None:
 
 
 def test_bundled_deescalation_without_a_rules_url() -> None:
-    from bot.catalog import load_config
+    from bot.catalog.load import load_config
     from bot.settings import Settings
 
     bundled = load_config(Settings(_env_file=None))  # type: ignore[call-arg]

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from test_decide import ESSAY, NOW, T_QUOTE, config, make, reply_of, rule
 
-from bot.decide import RANK_FIRST, decide
-from bot.model import Action, Essay, History, Quote
+from bot.decide.core import RANK_FIRST, decide
+from bot.model.catalog import Action, Essay, Quote
+from bot.model.decision import History
 
 COUNT = max(100, RANK_FIRST * 3)
 TIED = "Une phrase du texte."

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from bot.cli import main
-from bot.demo import MENTION, SHARED_LINK, run_demo
+from bot.app.demo import MENTION, SHARED_LINK, run_demo
+from bot.cli.main import main
 
 pytestmark = pytest.mark.e2e
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.metrics import Health, Metrics
-from bot.ops import OpsServer
+from bot.ops.metrics import Health, Metrics
+from bot.ops.server import OpsServer
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 UNITS = ("filrouge.service", "filrouge@.service")

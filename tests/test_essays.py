@@ -5,7 +5,7 @@ blog post, an English letter) loaded with the bundled rules through
 ``load_config``, as ``run`` does. Threads are Mastodon status entities with
 the HTML the server sends, read by ``bot.understand``; the essay is found by
 ``find_essay`` and, where it matters, the whole decision is made by
-``bot.decide.decide``. Aggregator links are resolved by ``bot.links.Resolver``
+``bot.decide.decide``. Aggregator links are resolved by ``bot.web.links.Resolver``
 against a real HTTP server on 127.0.0.1 (its address policy widened to
 loopback for the test only).
 """
@@ -24,12 +24,15 @@ from typing import Any
 
 import pytest
 
-from bot.catalog import Config, load_config
-from bot.decide import Inputs, Policy, decide
-from bot.links import Resolver
-from bot.model import EssayMatch, History, Mention, Reply, Skip, SkipReason, Thread
+from bot.catalog.config import Config
+from bot.catalog.load import load_config
+from bot.decide.core import Inputs, Policy, decide
+from bot.model.catalog import EssayMatch
+from bot.model.decision import History, Reply, Skip, SkipReason
+from bot.model.post import Mention, Thread
 from bot.settings import Settings
-from bot.understand import find_essay, post_from_status, thread_from_context
+from bot.understand.thread import find_essay, post_from_status, thread_from_context
+from bot.web.links import Resolver
 
 THREE = Path(__file__).parent / "data" / "catalogs" / "three_essays.toml"
 

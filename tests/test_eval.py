@@ -40,12 +40,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import Config, load_config
-from bot.decide import Inputs, Policy, decide
-from bot.model import Account, Action, History, Mention, Post, Quote, Reply, Thread
+from bot.catalog.config import Config
+from bot.catalog.load import load_config
+from bot.decide.core import Inputs, Policy, decide
+from bot.model.catalog import Action, Quote
+from bot.model.decision import History, Reply
+from bot.model.post import Account, Mention, Post, Thread
 from bot.settings import Settings
-from bot.text import fold, plain_to_text
-from bot.understand import find_essay
+from bot.text.html import fold, plain_to_text
+from bot.understand.thread import find_essay
 
 EVAL_FILE = Path(__file__).parent / "data" / "eval" / "mentions.toml"
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.heat import (
+from bot.decide.heat import (
     THREAD_POSTS,
     WEIGHTS,
     combine,
@@ -19,7 +19,7 @@ from bot.heat import (
     reply_rate,
     shouting,
 )
-from bot.model import Account, PlainText, Post, Thread
+from bot.model.post import Account, PlainText, Post, Thread
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -270,8 +270,8 @@ def test_combine_is_monotonic_in_each_signal(name: str) -> None:
 
 
 def _every_pattern(text: str, language: str | None) -> list[str]:
-    from bot.heat import _ATTACK_RE, _CONTEMPT_RE, _INSULT_RE, _languages, _strip_tokens
-    from bot.text import fold
+    from bot.decide.heat import _ATTACK_RE, _CONTEMPT_RE, _INSULT_RE, _languages, _strip_tokens
+    from bot.text.html import fold
 
     words = fold(_strip_tokens(text))
     found: list[str] = []
@@ -282,7 +282,7 @@ def _every_pattern(text: str, language: str | None) -> list[str]:
 
 
 def _lexicon_pieces() -> list[str]:
-    from bot.heat import _SECOND_PERSON_PHRASES, AT_PERSON, CONTEMPT, INSULTS
+    from bot.decide.heat import _SECOND_PERSON_PHRASES, AT_PERSON, CONTEMPT, INSULTS
 
     pieces: list[str] = []
     for lexicon in (INSULTS, CONTEMPT, AT_PERSON):
@@ -313,7 +313,7 @@ SEPARATORS = st.sampled_from([" ", "  ", ", ", "! ", "\n", "'", "-", "", "_", "2
     st.sampled_from(["fr", "en", None, "de"]),
 )
 def test_the_word_gate_never_hides_a_match(text: str, language: str | None) -> None:
-    from bot.heat import _word_signals
+    from bot.decide.heat import _word_signals
 
     _, matched = _word_signals(post(text, language=language))
     assert matched == _every_pattern(text, language)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.ids import id_key, id_text, is_newer, newest, oldest, same_id
+from bot.model.ids import id_key, id_text, is_newer, newest, oldest, same_id
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 #: Pleroma's and Akkoma's FlakeId alphabet: base62 in ASCII order.

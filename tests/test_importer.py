@@ -22,9 +22,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.catalog import ASSUMED_REQUESTER, load_catalog
-from bot.cli import main
-from bot.importer import (
+from bot.catalog.importer import (
     MIN_QUOTE_LENGTH,
     Article,
     ExistingCatalog,
@@ -44,8 +42,16 @@ from bot.importer import (
     text_fragment,
     toml_string,
 )
-from bot.render import neutralise_mentions, parse_template, render, sentence_ends, status_length
+from bot.catalog.load import ASSUMED_REQUESTER, load_catalog
+from bot.cli.main import main
 from bot.settings import DATA_DIR, Settings
+from bot.text.render import (
+    neutralise_mentions,
+    parse_template,
+    render,
+    sentence_ends,
+    status_length,
+)
 
 DATA = Path(__file__).parent / "data" / "import"
 PAGE = DATA / "carnets_sobriete.html"
@@ -636,11 +642,12 @@ def _posted_quotes(tmp_path: Path, draft: str, url: str, essay_id: str) -> list[
     the budget assumes) and return each reply, checking it is posted whole."""
     from datetime import UTC, datetime
 
-    from bot.catalog import load_config
-    from bot.decide import Inputs, Policy, decide
-    from bot.model import Account, History, Mention, Post, Reply, Thread
-    from bot.text import plain_to_text
-    from bot.understand import find_essay
+    from bot.catalog.load import load_config
+    from bot.decide.core import Inputs, Policy, decide
+    from bot.model.decision import History, Reply
+    from bot.model.post import Account, Mention, Post, Thread
+    from bot.text.html import plain_to_text
+    from bot.understand.thread import find_essay
 
     catalog = tmp_path / "catalog.toml"
     bundled = (DATA_DIR / "catalog.toml").read_text(encoding="utf-8")

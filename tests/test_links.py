@@ -29,14 +29,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.links import (
-    Resolver,
-    is_public_address,
-    is_tracking_param,
-    normalize_url,
-    url_host,
-)
 from bot.settings import Settings
+from bot.web.links import Resolver, is_public_address, is_tracking_param, normalize_url, url_host
 
 # -- normalize_url ------------------------------------------------------------
 

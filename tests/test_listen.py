@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from mastodon_mock.testing import MockServer
 
-from bot.client import Backoff, Client
-from bot.listen import Inbox, Listener
-from bot.metrics import Health, Metrics
+from bot.listen.stream import Inbox, Listener
+from bot.mastodon.client import Backoff, Client
+from bot.ops.metrics import Health, Metrics
 from bot.settings import Settings
 from tests.conftest import eventually
 
@@ -123,7 +123,7 @@ def test_a_dropped_stream_reconnects_and_asks_for_a_catch_up(
 
 
 def test_handlers_never_raise(server: MockServer, make_listener: Callable[..., Any]) -> None:
-    from bot.listen import _StreamListener
+    from bot.listen.stream import _StreamListener
 
     listener = _StreamListener(Inbox(), clock=lambda: 0.0)
     listener.on_notification(object())  # not a mapping: logged, not raised

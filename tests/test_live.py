@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from mastodon_mock.testing import MockServer
 
-from bot.client import Backoff, idempotency_key
+from bot.app.runner import Bot
 from bot.errors import PermanentError
-from bot.record import Store
-from bot.runner import Bot
+from bot.mastodon.client import Backoff, idempotency_key
+from bot.record.store import Store
 from bot.settings import Settings
-from bot.text import html_to_text
+from bot.text.html import html_to_text
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -558,7 +558,7 @@ def test_a_filtering_notification_policy_is_reported_at_start(
     """Mastodon 4.3+: filtered mentions are never listed nor streamed; the admin is told."""
     harness = live()
     harness.client("filrouge").update_notifications_policy(for_private_mentions="filter")
-    with caplog.at_level("WARNING", logger="bot.runner"):
+    with caplog.at_level("WARNING", logger="bot.app.runner"):
         harness.start()
     assert any("for_private_mentions" in record.getMessage() for record in caplog.records)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.logs import REDACTED, Redactor, setup_logging, warn_if_env_readable
+from bot.ops.logs import REDACTED, Redactor, setup_logging, warn_if_env_readable
 from bot.settings import Settings
 
 TOKEN = "zX9-secret-token_value.0123456789abcdef"
@@ -44,7 +44,7 @@ pytestmark = pytest.mark.usefixtures("restore_root_logger")
 
 def test_json_lines_carry_time_level_logger_message_and_extra_fields() -> None:
     stream = configure("json")
-    logging.getLogger("bot.runner").info(
+    logging.getLogger("bot.app.runner").info(
         "mention %s replied",
         "111",
         extra={
@@ -57,7 +57,7 @@ def test_json_lines_carry_time_level_logger_message_and_extra_fields() -> None:
     (line,) = stream.getvalue().splitlines()
     entry = json.loads(line)
     assert entry["level"] == "INFO"
-    assert entry["logger"] == "bot.runner"
+    assert entry["logger"] == "bot.app.runner"
     assert entry["message"] == "mention 111 replied"
     assert entry["time"].endswith("+00:00")
     assert entry["event"] == "outcome"
@@ -68,11 +68,11 @@ def test_json_lines_carry_time_level_logger_message_and_extra_fields() -> None:
 
 def test_text_lines_append_extra_fields_as_key_value() -> None:
     stream = configure("text")
-    logging.getLogger("bot.listen").warning(
+    logging.getLogger("bot.listen.stream").warning(
         "stream dropped", extra={"event": "connection", "reason": "read timeout"}
     )
     line = stream.getvalue().strip()
-    assert " WARNING bot.listen: stream dropped" in line
+    assert " WARNING bot.listen.stream: stream dropped" in line
     assert line.endswith('event=connection reason="read timeout"')
 
 
@@ -101,7 +101,7 @@ def test_setting_up_twice_keeps_one_handler() -> None:
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_token_is_redacted_from_message_and_args(fmt: str) -> None:
     stream = configure(fmt)
-    log = logging.getLogger("bot.client")
+    log = logging.getLogger("bot.mastodon.client")
     log.info("token is " + TOKEN)
     log.info("token is %s", TOKEN)
     log.info("headers %r", {"Authorization": f"Bearer {TOKEN}"})
@@ -125,7 +125,7 @@ def test_token_is_redacted_from_exception_message_and_traceback(fmt: str) -> Non
     try:
         call_api()
     except ConnectionError:
-        logging.getLogger("bot.client").exception("call failed")
+        logging.getLogger("bot.mastodon.client").exception("call failed")
     out = stream.getvalue()
     assert "Traceback (most recent call last)" in out
     assert "ConnectionError" in out
@@ -184,7 +184,7 @@ def test_env_file_readable_by_others_warns(
     env = tmp_path / ".env"
     env.write_text(f"FILROUGE_ACCESS_TOKEN={TOKEN}\n")
     os.chmod(env, 0o644)
-    with caplog.at_level(logging.WARNING, logger="bot.logs"):
+    with caplog.at_level(logging.WARNING, logger="bot.ops.logs"):
         assert warn_if_env_readable(env) is True
     assert "chmod 600" in caplog.text
     assert TOKEN not in caplog.text
@@ -196,7 +196,7 @@ def test_env_file_private_or_missing_is_quiet(
     env = tmp_path / ".env"
     env.write_text("FILROUGE_ACCESS_TOKEN=x\n")
     os.chmod(env, 0o600)
-    with caplog.at_level(logging.WARNING, logger="bot.logs"):
+    with caplog.at_level(logging.WARNING, logger="bot.ops.logs"):
         assert warn_if_env_readable(env) is False
         assert warn_if_env_readable(tmp_path / "missing.env") is False
     assert caplog.text == ""
@@ -204,7 +204,7 @@ def test_env_file_private_or_missing_is_quiet(
 
 CRASH = """
 import sys, threading
-from bot.logs import setup_logging
+from bot.ops.logs import setup_logging
 from bot.settings import Settings
 setup_logging(Settings(_env_file=None, access_token=sys.argv[1], log_format=sys.argv[2]))
 def worker():

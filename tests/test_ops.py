@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.metrics import Health, Metrics
-from bot.ops import OpsServer, assess, sqlite_write_check, staleness_bound
+from bot.ops.metrics import Health, Metrics
+from bot.ops.server import OpsServer, assess, sqlite_write_check, staleness_bound
 from bot.settings import Settings
 
 START = 1_800_000_000.0

@@ -30,25 +30,15 @@ from hypothesis import strategies as st
 from mastodon import Mastodon
 from mastodon._url_regex import url_regex
 
-from bot.catalog import Catalog, Config, load_catalog, load_config, load_rules
-from bot.decide import Inputs, Policy, body, command_in, decide
+from bot.catalog.config import Catalog, Config
+from bot.catalog.load import load_catalog, load_config, load_rules
+from bot.decide.core import Inputs, Policy, body, command_in, decide
 from bot.errors import ConfigError, Problem
-from bot.model import (
-    VISIBILITY_ORDER,
-    Account,
-    Action,
-    EssayMatch,
-    Explained,
-    History,
-    Mention,
-    PlainText,
-    Post,
-    Quote,
-    Reply,
-    Thread,
-)
+from bot.model.catalog import Action, EssayMatch, Quote
+from bot.model.decision import Explained, History, Reply
+from bot.model.post import VISIBILITY_ORDER, Account, Mention, PlainText, Post, Thread
 from bot.settings import DATA_DIR, Settings
-from bot.text import MAX_HTML_CHARS, html_to_text
+from bot.text.html import MAX_HTML_CHARS, html_to_text
 from tests.test_decide import ESSAY, NOW, RULES, SELF_ID, config
 
 # Mastodon's own mention pattern (app/models/account.rb, MENTION_RE with

@@ -12,16 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.model import Essay, Prompt, Quote
-from bot.rank import (
-    MIN_WEIGHT,
-    NEAREST_WEIGHT,
-    THREAD_DECAY,
-    Index,
-    Query,
-    Scored,
-    analyze,
-)
+from bot.model.catalog import Essay, Prompt, Quote
+from bot.rank.index import MIN_WEIGHT, NEAREST_WEIGHT, THREAD_DECAY, Index, Query, Scored, analyze
 
 # -- analyze ---------------------------------------------------------------------
 
@@ -57,8 +49,8 @@ def test_words_fold_as_fold_does() -> None:
     # The analyser folds words through a table for Latin letters; it must
     # give what bot.text.fold gives, on every such letter and on mixes with
     # combining marks, ligatures, typographic apostrophes and other scripts.
-    from bot.rank import _fold_word
-    from bot.text import fold
+    from bot.rank.index import _fold_word
+    from bot.text.html import fold
 
     letters = [chr(code) for code in range(0x250)] + list("’ʼœæﬁ\u200b\u0301\u0327éΣσςжİ")
     rng = random.Random(11)
@@ -480,7 +472,7 @@ def test_scores_are_identical_across_processes() -> None:
         "import json, sys\n"
         "sys.path.insert(0, 'tests')\n"
         "from test_rank import synthetic\n"
-        "from bot.rank import Index\n"
+        "from bot.rank.index import Index\n"
         "essays, queries = synthetic(200)\n"
         "index = Index.build(essays)\n"
         "ids = [q.id for q in essays[0].quotes]\n"
@@ -508,7 +500,7 @@ def test_the_analysis_caches_keep_nothing_the_collector_walks() -> None:
     # Tuples kept by a cache are walked by the garbage collector until one of
     # its passes finds they hold only strings: with thousands of new words an
     # hour, that pass lands in the middle of a decision. Strings are never walked.
-    from bot.rank import _analyze_cached, _token_terms_of, _tokens
+    from bot.rank.index import _analyze_cached, _token_terms_of, _tokens
 
     text = "L'anti-IA d'aujourd'hui : des affiches générées, ré-utilisées #IAGénérative"
     values = [_analyze_cached(text, "fr"), _tokens(text), _token_terms_of("fr")("anti-IA")]

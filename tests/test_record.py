@@ -1,4 +1,4 @@
-"""The record (bot.record.Store) and the ``log``/``stats`` commands that read it.
+"""The record (bot.record.store.Store) and the ``log``/``stats`` commands that read it.
 
 Every test uses a real SQLite file in ``tmp_path``; time is passed in, never read.
 """
@@ -22,10 +22,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.errors import ConfigError
-from bot.model import Action, Explained, Mode, Reply, SkipReason
-from bot.record import MIGRATIONS, Claim, StateError, Store, applied_migrations, migrate
+from bot.model.catalog import Action, Mode
+from bot.model.decision import Explained, Reply, SkipReason
+from bot.record.store import MIGRATIONS, Claim, StateError, Store, applied_migrations, migrate
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 STALE = timedelta(minutes=5)
@@ -435,7 +436,7 @@ def test_two_stores_racing_claim_each_mention_exactly_once(db: Path) -> None:
 CLAIMER = """
 import json, pathlib, sys, time
 from datetime import datetime, timedelta
-from bot.record import Store
+from bot.record.store import Store
 
 db, go, ids = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3].split(",")
 store = Store(db)
@@ -483,8 +484,9 @@ def test_two_processes_racing_claim_each_mention_exactly_once(db: Path, tmp_path
 WORKER = """
 import sys
 from datetime import datetime, timedelta
-from bot.model import Action, Reply, SkipReason
-from bot.record import Store
+from bot.model.catalog import Action
+from bot.model.decision import Reply, SkipReason
+from bot.record.store import Store
 
 store = Store(sys.argv[1])
 now = datetime.fromisoformat(sys.argv[2])

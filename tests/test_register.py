@@ -22,8 +22,8 @@ import pytest
 from mastodon import Mastodon
 from mastodon_mock.testing import MockServer
 
-from bot import cli
-from bot.register import (
+from bot.cli import main as cli
+from bot.mastodon.register import (
     BOT_SCOPES,
     PROFILE_NOTE,
     REPORT_SCOPE,

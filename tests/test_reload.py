@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from mastodon_mock.testing import MockServer
 
-from bot.catalog import load_config
+from bot.catalog.load import load_config
 from bot.errors import ConfigError
-from bot.render import status_length
 from bot.settings import DATA_DIR
+from bot.text.render import status_length
 from tests.conftest import eventually
 from tests.test_commands_e2e import ZWSP, answer_text, answers, dm
 from tests.test_live import AFFICHES, SHARED_LINK, Live, live, mentioned, text_of
@@ -97,7 +97,7 @@ def test_a_broken_rules_file_keeps_the_old_config_and_the_admin_gets_every_error
     problems = caught.value.problems
     assert len(problems) >= 8
 
-    with caplog.at_level(logging.ERROR, logger="bot.runner"):
+    with caplog.at_level(logging.ERROR, logger="bot.app.runner"):
         ask = dm(harness, "mod", "reload", language="en")
         outcome = harness.outcome(ask)
     assert outcome["rule"] == "admin:reload"

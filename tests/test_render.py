@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mastodon import Mastodon
 
-from bot.render import (
+from bot.text.render import (
     ELLIPSIS,
     PLACEHOLDERS,
     ZERO_WIDTH_SPACE,

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from bot.catalog import load_config
-from bot.cli import main
-from bot.decide import Policy
-from bot.model import Reply, Skip, SkipReason
-from bot.replay import Summary, parse_line, replay_lines, result_text, self_id
+from bot.app.replay import Summary, parse_line, replay_lines, result_text, self_id
+from bot.catalog.load import load_config
+from bot.cli.main import main
+from bot.decide.core import Policy
+from bot.model.decision import Reply, Skip, SkipReason
 from bot.settings import Settings
 
 DATA = Path(__file__).parent / "data"

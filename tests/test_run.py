@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from mastodon_mock.testing import MockServer
 
-from bot.record import Store
+from bot.record.store import Store
 from tests.conftest import BOT_TOKEN, eventually
 
 pytestmark = pytest.mark.e2e

@@ -33,10 +33,10 @@ from pathlib import Path
 import pytest
 from mastodon_mock.testing import MockServer
 
-from bot.cli import main
-from bot.client import Backoff, Client
+from bot.cli.main import main
 from bot.errors import PermanentError
-from bot.logs import setup_logging
+from bot.mastodon.client import Backoff, Client
+from bot.ops.logs import setup_logging
 from bot.settings import Settings
 from tests.conftest import BOT_TOKEN, SECRET_MARKS, eventually
 from tests.test_live import AFFICHES, SHARED_LINK, Live, live
@@ -208,7 +208,7 @@ CANARY = "FILROUGE_TEST_TOKEN_CANARY"
 def test_canary(where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Leaks the token on purpose, one way each (only inside the test below)."""
     if where == "log":
-        logging.getLogger("bot.client").warning("calling with %s", BOT_TOKEN)
+        logging.getLogger("bot.mastodon.client").warning("calling with %s", BOT_TOKEN)
     elif where == "stdout":
         print("token:", BOT_TOKEN)
     elif where == "subprocess":

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from mastodon_mock.testing import MockServer
 
-from bot.client import Backoff, Client
-from bot.record import Store
-from bot.runner import Bot
+from bot.app.runner import Bot
+from bot.mastodon.client import Backoff, Client
+from bot.record.store import Store
 from bot.settings import Settings
 from tests.conftest import BOT_TOKEN, eventually
 from tests.ulid_proxy import PREFIX, UlidProxy, from_ulid

@@ -22,20 +22,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mastodon.return_types import Context, Notification, Status, try_cast_recurse
 
-from bot.catalog import Catalog, Config, RuleSet, load_catalog
-from bot.model import (
-    VISIBILITY_ORDER,
-    Account,
-    Essay,
-    EssayMatch,
-    Mention,
-    PlainText,
-    Post,
-    Quote,
-    Thread,
-)
-from bot.rank import Index
-from bot.understand import (
+from bot.catalog.config import Catalog, Config, RuleSet
+from bot.catalog.load import load_catalog
+from bot.model.catalog import Essay, EssayMatch, Quote
+from bot.model.post import VISIBILITY_ORDER, Account, Mention, PlainText, Post, Thread
+from bot.rank.index import Index
+from bot.understand.thread import (
     find_essay,
     mention_from_notification,
     parse_time,

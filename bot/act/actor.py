@@ -1,0 +1,411 @@
+"""Act: take one mention from ``pending`` to exactly one recorded outcome.
+
+For each mention the worker calls ``Actor.process``:
+
+1. claim it in the record (a transaction; None if it is final or held);
+2. fetch the mention and its thread, understand them (an entity the bot
+   cannot read is a recorded ``unreadable`` skip, never a crash);
+3. find the essay (resolving aggregator links only when nothing better
+   identified it), read the history, ``decide`` (pure);
+4. act: a ``Skip`` is recorded; a ``Reply`` in observe mode or dry run is
+   recorded without posting; a live reply is marked ``posting`` *before* the
+   POST (with an ``Idempotency-Key`` derived from the bot and the mention),
+   then marked ``replied`` with the new status id.
+
+One reply per mention, even on servers that ignore ``Idempotency-Key``: before
+posting, the thread's descendants are searched for a reply by the bot to this
+mention (left by an earlier attempt that crashed or timed out after the server
+created it); if there is one, it is recorded instead of posting again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.catalog.config import Config
+from bot.decide.core import Inputs, Policy, decide
+from bot.errors import FilRougeError, Gone, PermanentError, RateLimited, TransientError
+from bot.mastodon.client import Backoff, Client, idempotency_key
+from bot.model.catalog import Action, EssayMatch, Mode
+from bot.model.decision import Reply, Skip, SkipReason
+from bot.model.ids import same_id
+from bot.model.post import Mention, Post, Thread
+from bot.ops.metrics import Metrics
+from bot.record.store import StateError, Store
+from bot.settings import Settings
+from bot.text.html import html_to_text
+from bot.understand.thread import find_essay, post_from_status, thread_from_context
+
+if TYPE_CHECKING:
+    from bot.act.admin import Admin
+    from bot.act.notify import Notifier
+
+log = logging.getLogger(__name__)
+
+#: Evidence strong enough that no aggregator link needs fetching.
+_DIRECT_EVIDENCE = frozenset({"link", "alias", "card", "hashtag"})
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What ``process`` did with one mention."""
+
+    notification_id: str
+    #: ``replied``, ``skipped``, ``failed`` (final) or ``retry``.
+    outcome: str
+    detail: str = ""
+    reply_id: str | None = None
+    #: When set, the server asked the whole bot to wait until then (POSIX time).
+    pause_until: float | None = None
+
+
+class Actor:
+    """Everything one mention needs, wired once by the runner."""
+
+    def __init__(
+        self,
+        *,
+        client: Client,
+        store: Store,
+        config: Config,
+        policy: Policy,
+        settings: Settings,
+        metrics: Metrics,
+        backoff: Backoff,
+        clock: Callable[[], datetime],
+        resolve_links: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.config = config
+        #: Admin commands, pause and mutes (``bot.admin``); set by the runner.
+        self.admin: Admin | None = None
+        #: Moderator notifications (``bot.notify``); set by the runner.
+        self.notifier: Notifier | None = None
+        self.policy = policy
+        self.settings = settings
+        self.metrics = metrics
+        self.backoff = backoff
+        self.clock = clock
+        self.resolve_links = resolve_links
+
+    @property
+    def self_id(self) -> str:
+        return self.policy.self_id
+
+    # -- one mention ------------------------------------------------------------------
+
+    def process(
+        self,
+        notification_id: str,
+        *,
+        stale_after: timedelta,
+        status: Mapping[str, Any] | None = None,
+    ) -> Result | None:
+        """Take one mention to an outcome; None if it was not ours to take."""
+        claim = self.store.claim(
+            notification_id,
+            self.clock(),
+            stale_after=stale_after,
+            max_attempts=self.settings.max_attempts,
+        )
+        if claim is None:
+            return None
+        try:
+            return self._handle(notification_id, claim.status_id, status)
+        except Gone as error:
+            return self._skip(notification_id, SkipReason.GONE, str(error), None, {})
+        except RateLimited as error:
+            result = self._fail(notification_id, error, claim.attempts)
+            return Result(
+                notification_id,
+                result.outcome,
+                result.detail,
+                pause_until=error.retry_at,
+            )
+        except (TransientError, PermanentError) as error:
+            return self._fail(notification_id, error, claim.attempts)
+        except Exception as error:
+            # A bug must cost one mention an attempt, never the worker.
+            log.exception(
+                "unexpected error on mention %s",
+                notification_id,
+                extra={"event": "error", "notification_id": notification_id},
+            )
+            internal = TransientError(f"{type(error).__name__}: {error}", kind="internal")
+            try:
+                return self._fail(notification_id, internal, claim.attempts)
+            except StateError:
+                # The outcome was recorded before the error: it stands.
+                return None
+
+    def _handle(
+        self, notification_id: str, status_id: str, status: Mapping[str, Any] | None
+    ) -> Result:
+        if status is None:
+            status = self.client.status(status_id)
+        try:
+            post = post_from_status(status)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            return self._skip(notification_id, SkipReason.UNREADABLE, f"mention: {error}", None, {})
+        mention = Mention(notification_id=notification_id, post=post)
+        if self.admin is not None:
+            # An admin's command by direct message is answered, not decided.
+            handled = self.admin.command(mention)
+            if handled is not None:
+                return handled
+        context = self.client.status_context(post.id)
+        try:
+            thread = thread_from_context(context)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            return self._skip(notification_id, SkipReason.UNREADABLE, f"thread: {error}", None, {})
+
+        # Read once: a reload (SIGHUP) swaps it between mentions, never within one.
+        config = self.config
+        existing = self._existing_reply(context, post.id)
+        essay = self._find_essay(mention, thread, config)
+        thread_id = thread.ancestors[0].id if thread.ancestors else post.id
+        history = self.store.history(
+            thread_id=thread_id,
+            account_id=post.account.id,
+            parent_status_id=post.in_reply_to_id,
+        )
+        now = self.clock()
+        outcome = decide(
+            Inputs(
+                mention=mention,
+                thread=thread,
+                essay=essay,
+                config=config,
+                history=history,
+                policy=self.policy,
+                now=now,
+            )
+        )
+        trace = outcome.trace.to_json()
+        decision = outcome.decision
+
+        if existing is not None:
+            # An earlier attempt posted and then lost track (crash, timeout):
+            # record that reply rather than posting a second one.
+            reply = decision if isinstance(decision, Reply) else _recovered(existing, post)
+            reply_id = str(existing["id"])
+            self._record_reply(
+                notification_id, reply, post, thread_id, trace, reply_id, now, "recovered"
+            )
+            log.info(
+                "mention %s already answered by %s (recorded, not posted again)",
+                notification_id,
+                reply_id,
+                extra={
+                    "event": "outcome",
+                    "outcome": "replied",
+                    "notification_id": notification_id,
+                },
+            )
+            return Result(notification_id, "replied", "recovered", reply_id=reply_id)
+
+        if isinstance(decision, Reply) and self.admin is not None:
+            held = self.admin.hold(decision, post, thread)
+            if held is not None:
+                return self._skip(notification_id, held.reason, held.detail, held.rule, trace)
+        if isinstance(decision, Skip):
+            return self._skip(
+                notification_id, decision.reason, decision.detail, decision.rule, trace
+            )
+        return self._reply(notification_id, decision, post, thread_id, trace)
+
+    # -- outcomes ---------------------------------------------------------------------
+
+    def _record_reply(
+        self,
+        notification_id: str,
+        reply: Reply,
+        post: Post,
+        thread_id: str,
+        trace: Mapping[str, Any],
+        reply_id: str | None,
+        now: datetime,
+        mode: str,
+    ) -> None:
+        """Record a reply (``reply_id`` None: decided, not posted) and count it by mode."""
+        self.store.mark_replied(
+            notification_id,
+            reply_id=reply_id,
+            reply=reply,
+            thread_id=thread_id,
+            account_id=post.account.id,
+            trace=trace,
+            now=now,
+        )
+        self.metrics.replies.labels(rule=reply.rule, mode=mode).inc()
+
+    def _reply(
+        self,
+        notification_id: str,
+        reply: Reply,
+        post: Post,
+        thread_id: str,
+        trace: Mapping[str, Any],
+    ) -> Result:
+        now = self.clock()
+        # Consent first: an opt-out holds even if its confirmation cannot be posted.
+        if reply.action is Action.STOP:
+            self.store.opt_out(post.account.id, now)
+        elif reply.action is Action.START:
+            self.store.opt_in(post.account.id)
+
+        mode = "dry_run" if self.settings.dry_run else reply.mode.value
+        if reply.mode is Mode.OBSERVE or self.settings.dry_run:
+            self._record_reply(notification_id, reply, post, thread_id, trace, None, now, mode)
+            log.info(
+                "mention %s: would reply (%s, rule %s)",
+                notification_id,
+                mode,
+                reply.rule,
+                extra=_extra("replied", notification_id, rule=reply.rule, mode=mode),
+            )
+            return Result(notification_id, "replied", mode)
+
+        key = idempotency_key(self.self_id, notification_id)
+        # Written before the POST: a crash from here on makes the next claim
+        # look for this reply in the thread before posting anything.
+        self.store.mark_posting(notification_id, key, now)
+        status = self.client.post_reply(reply, idempotency_key=key)
+        reply_id = str(status["id"])
+        done = self.clock()
+        self._record_reply(notification_id, reply, post, thread_id, trace, reply_id, done, "live")
+        self.metrics.latency.observe(max((done - post.created_at).total_seconds(), 0.0))
+        log.info(
+            "mention %s: replied %s (rule %s, %s)",
+            notification_id,
+            reply_id,
+            reply.rule,
+            reply.visibility,
+            extra=_extra("replied", notification_id, rule=reply.rule, reply_id=reply_id),
+        )
+        if reply.notify_moderators and self.notifier is not None:
+            try:
+                self.notifier.notify(
+                    post=post, reply=reply, thread_id=thread_id, notification_id=notification_id
+                )
+            except Exception:
+                # Best effort: the reply is posted and recorded whatever happens here.
+                log.warning("could not notify the moderators", exc_info=True)
+        return Result(notification_id, "replied", "live", reply_id=reply_id)
+
+    def _skip(
+        self,
+        notification_id: str,
+        reason: SkipReason,
+        detail: str,
+        rule: str | None,
+        trace: Mapping[str, Any],
+    ) -> Result:
+        self.store.mark_skipped(
+            notification_id,
+            reason=reason,
+            detail=detail,
+            rule=rule,
+            trace=trace,
+            now=self.clock(),
+        )
+        self.metrics.skips.labels(reason=SkipReason(reason).value).inc()
+        log.info(
+            "mention %s: skipped (%s) %s",
+            notification_id,
+            SkipReason(reason).value,
+            detail,
+            extra=_extra("skipped", notification_id, reason=SkipReason(reason).value),
+        )
+        return Result(notification_id, "skipped", SkipReason(reason).value)
+
+    def _fail(self, notification_id: str, error: FilRougeError, attempts: int) -> Result:
+        now = self.clock()
+        kind = getattr(error, "kind", "error")
+        retry_at: datetime | None = None
+        if isinstance(error, TransientError) and attempts < self.settings.max_attempts:
+            wait = self.backoff.wait_for(error, attempts, now=time.time())
+            retry_at = now + timedelta(seconds=wait)
+        self.store.mark_failed(
+            notification_id,
+            kind=kind,
+            message=str(error),
+            now=now,
+            retry_at=retry_at,
+            max_attempts=self.settings.max_attempts,
+        )
+        self.metrics.errors.labels(kind=kind).inc()
+        outcome = "retry" if retry_at is not None else "failed"
+        level = logging.INFO if outcome == "retry" else logging.WARNING
+        log.log(
+            level,
+            "mention %s: %s (%s, attempt %d)%s",
+            notification_id,
+            error,
+            kind,
+            attempts,
+            f", retry at {retry_at:%H:%M:%S}" if retry_at else ", giving up",
+            extra=_extra(outcome, notification_id, kind=kind, attempts=attempts),
+        )
+        return Result(notification_id, outcome, kind)
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _existing_reply(
+        self, context: Mapping[str, Any], mention_id: str
+    ) -> Mapping[str, Any] | None:
+        """The bot's reply to this mention among the thread's descendants, if any."""
+        for status in context.get("descendants") or ():
+            try:
+                account = status.get("account") or {}
+                if same_id(account.get("id"), self.self_id) and same_id(
+                    status.get("in_reply_to_id"), mention_id
+                ):
+                    found: Mapping[str, Any] = status
+                    return found
+            except AttributeError:
+                continue
+        return None
+
+    def _find_essay(self, mention: Mention, thread: Thread, config: Config) -> EssayMatch:
+        threshold = self.settings.essay_threshold
+        match = find_essay(mention, thread, config, threshold=threshold)
+        if match.how in _DIRECT_EVIDENCE or self.resolve_links is None:
+            return match
+        links: list[str] = []
+        for post in (mention.post, *reversed(thread.ancestors)):
+            links.extend(post.content.links)
+            if post.card_url:
+                links.append(post.card_url)
+        if not links:
+            return match
+        resolved = self.resolve_links(links)
+        if not resolved:
+            return match
+        return find_essay(mention, thread, config, resolved=resolved, threshold=threshold)
+
+
+def _recovered(status: Mapping[str, Any], post: Post) -> Reply:
+    """A record of a reply found in the thread when the decision cannot be replayed."""
+    visibility = status.get("visibility") or post.visibility
+    return Reply(
+        text=html_to_text(str(status.get("content") or "")).text,
+        visibility=visibility
+        if visibility in ("direct", "private", "unlisted", "public")
+        else "direct",
+        spoiler_text=str(status.get("spoiler_text") or ""),
+        language=str(status.get("language") or ""),
+        in_reply_to_id=post.id,
+        rule="recovered",
+        action=Action.LINK,
+    )
+
+
+def _extra(outcome: str, notification_id: str, **fields: object) -> dict[str, object]:
+    return {"event": "outcome", "outcome": outcome, "notification_id": notification_id, **fields}

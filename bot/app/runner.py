@@ -1,0 +1,492 @@
+"""The running bot: one listener, one worker, one record.
+
+``Bot.start()`` connects (who am I, the instance's limits), loads the admin
+data, opens the record, starts the listener and the worker thread.
+``Bot.stop()`` (SIGTERM) lets the in-flight mention finish — or leaves it
+claimable for the next start — and closes the database.
+
+The worker is the only thread that makes REST calls or writes the record:
+
+    loop:
+        take streamed notifications → record.enqueue
+        catch-up requested?         → notifications(min_id=cursor) → enqueue, advance cursor
+        every due mention (pending, retry due, left by a crash) → Actor.process
+
+The cursor only moves in the catch-up, after what it covers was enqueued: a
+streamed notification never moves it, or a gap before it would be skipped.
+
+``Bot.reload()`` (SIGHUP) loads the catalog and rules again and swaps them in
+between two mentions; if they are broken, the bot keeps the ones it has and
+the worker sends every problem to the admins by direct message.
+Settings are read once, at start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.act.actor import Actor, Result
+from bot.catalog.config import Config
+from bot.catalog.load import load_config
+from bot.decide.core import Policy
+from bot.errors import (
+    ConfigError,
+    FilRougeError,
+    PermanentError,
+    Problem,
+    RateLimited,
+    TransientError,
+)
+from bot.listen.stream import Inbox, Listener
+from bot.mastodon.client import Backoff, Client, InstanceInfo, Me
+from bot.model.ids import id_text, newest
+from bot.ops.metrics import Health, Metrics
+from bot.record.store import Store
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: How many streamed statuses are kept in memory to save a fetch when processing.
+_PAYLOAD_CACHE = 1000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Bot:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        backoff: Backoff | None = None,
+        stream_backoff: Backoff | None = None,
+        metrics: Metrics | None = None,
+        health: Health | None = None,
+        config: Config | None = None,
+        after_load: Callable[[], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        #: Called after the configuration is loaded or reloaded; ``filrouge run``
+        #: passes ``bot.rank.index.freeze_after_load`` to keep full garbage collections
+        #: off a large index (tests leave it off: freezing leaks a test process's garbage).
+        self._after_load = after_load
+        self.clock = clock
+        self._stopping = threading.Event()
+        # Waits between retries end early on stop(): SIGTERM never waits out a backoff.
+        self.backoff = backoff or Backoff(sleep=self._interruptible_sleep)
+        self.stream_backoff = stream_backoff or Backoff(base=2.0, cap=300.0)
+        self.metrics = metrics or Metrics()
+        self.health = health or Health()
+        self._config = config
+        self.client = Client(settings, backoff=self.backoff)
+        self.inbox = Inbox()
+        self.me: Me | None = None
+        self.instance: InstanceInfo | None = None
+        self.store: Store | None = None
+        self.actor: Actor | None = None
+        self.listener: Listener | None = None
+        self._resolver: Any = None
+        self._lock_file: TextIO | None = None
+        self._worker: threading.Thread | None = None
+        self._started_at: datetime | None = None
+        self._payloads: dict[str, Mapping[str, Any]] = {}
+        self._pause_until = 0.0
+        self._failures = 0
+        #: Results of the latest processed mentions, newest last (tests, the demo).
+        self.results: deque[Result] = deque(maxlen=1000)
+        self._results_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        #: A refused SIGHUP reload waiting for the worker to tell the admins:
+        #: (its problems, when). Set from the main thread, taken by the worker.
+        self._refused_reload: tuple[tuple[Problem, ...], datetime] | None = None
+        self._refused_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Bot({self.client!r})"
+
+    def _interruptible_sleep(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> Bot:
+        """Connect, load, open, and start listening. Raises on a bad token or bad data."""
+        settings = self.settings
+        if self._config is None:
+            self._config = load_config(settings)
+            if self._after_load is not None:
+                self._after_load()
+        config = self._config
+        self.me, self.instance = self.client.connect()
+        log.info(
+            "connected as @%s on %s (limit %d characters)",
+            self.me.acct,
+            self.client.base_url,
+            self.instance.max_characters,
+            extra={"event": "connect", "account_id": self.me.id},
+        )
+        self._check_notification_policy()
+        policy = Policy.from_settings(
+            settings,
+            self_id=self.me.id,
+            max_characters=self.instance.max_characters,
+            url_length=self.instance.url_length,
+        )
+        self._lock_record(settings.db_path)
+        self.store = Store(settings.db_path)
+        self._started_at = self.clock()
+        resolve_links = None
+        if settings.resolve_hosts:
+            from bot.web.links import Resolver
+
+            store = self.store
+            self._resolver = Resolver.from_settings(
+                settings,
+                cache_get=store.link_entry,
+                cache_put=lambda url, resolved: store.cache_link(url, resolved, self.clock()),
+            )
+            resolve_links = self._resolver.resolve_many
+        self.actor = Actor(
+            client=self.client,
+            store=self.store,
+            config=config,
+            policy=policy,
+            settings=settings,
+            metrics=self.metrics,
+            backoff=self.backoff,
+            clock=self.clock,
+            resolve_links=resolve_links,
+        )
+        self._wire_admin(self.actor)
+        self.listener = Listener(
+            inbox=self.inbox,
+            api_factory=self.client.new_api if settings.streaming else None,
+            health=self.health,
+            metrics=self.metrics,
+            poll_interval=settings.poll_interval,
+            stall_timeout=settings.stream_stall_timeout,
+            connect_timeout=settings.request_timeout + settings.stream_stall_timeout,
+            backoff=self.stream_backoff,
+        )
+        self.health.update(started_at=time.time(), polling=not settings.streaming)
+        self._stopping.clear()
+        self._worker = threading.Thread(target=self._work, name="filrouge-worker", daemon=True)
+        self._worker.start()
+        self.listener.start()
+        return self
+
+    def _lock_record(self, db_path: Path) -> None:
+        """One running bot per record: a second one would take the first one's
+        in-flight mentions for a crash's leftovers (see ``_stale_after``).
+
+        An advisory lock on a file beside the database; the kernel releases it
+        when the process dies, however it dies.
+        """
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX: no lock
+            return
+        # Named like SQLite's own -wal and -shm files, which live beside it too.
+        path = Path(f"{db_path}-lock")
+        handle = path.open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise PermanentError(
+                f"another filrouge is running on {db_path} (lock {path})", kind="locked"
+            ) from None
+        self._lock_file = handle
+
+    def _check_notification_policy(self) -> None:
+        """Say so when the server filters mentions before they reach the bot.
+
+        Since Mastodon 4.3, filtered notifications are neither listed nor
+        streamed: private mentions from accounts the bot does not follow are
+        filtered by default (``for_private_mentions``). Deliberate either way.
+        """
+        policy = self.client.notification_policy()
+        if not policy:
+            return
+        for field, what in (
+            ("for_not_following", "mentions from accounts the bot does not follow"),
+            ("for_private_mentions", "private mentions and DMs from strangers"),
+            ("for_new_accounts", "mentions from new accounts"),
+            ("for_limited_accounts", "mentions from limited accounts"),
+        ):
+            value = policy.get(field)
+            if value in ("filter", "drop"):
+                log.warning(
+                    "the server's notification policy %ss %s: the bot will not see them "
+                    "(set %s to accept in the bot account's notification settings to answer them)",
+                    "drop" if value == "drop" else "filter",
+                    what,
+                    field,
+                    extra={"event": "connect", "policy": field, "value": value},
+                )
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop listening, let the worker finish its mention, close the record."""
+        self._stopping.set()
+        self.inbox.wake()
+        if self.listener is not None:
+            self.listener.stop()
+        if self._worker is not None:
+            self._worker.join(timeout)
+            if self._worker.is_alive():
+                log.warning("the worker did not stop in %.0fs", timeout, extra={"event": "stop"})
+            self._worker = None
+        if self._resolver is not None:
+            self._resolver.close()
+            self._resolver = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the lock
+            self._lock_file = None
+        log.info("stopped", extra={"event": "stop"})
+
+    def reload(self) -> bool:
+        """Load the catalog and rules again (SIGHUP). False, keeping the current
+        ones, when the files have problems: they are logged and, when
+        ``FILROUGE_ADMINS`` is set, sent to the admins by direct message.
+
+        Not sent from here (the main thread, woken by the signal): the worker
+        is the only thread that talks to the server, so the problems are left
+        for it and it is woken up to send them.
+        """
+        problems = self.reload_problems()
+        if problems and self.settings.admins:
+            with self._refused_lock:
+                # A newer refusal replaces one not sent yet: its problems are the current ones.
+                self._refused_reload = (problems, self.clock())
+            self.inbox.wake()
+        return not problems
+
+    def reload_problems(self) -> tuple[Problem, ...]:
+        """``reload``, returning every problem found (none: reloaded). Called from
+        the main thread (SIGHUP) and from the worker (the admin's ``reload``);
+        the lock makes two reloads at once load and swap one after the other."""
+        with self._reload_lock:
+            return self._reload()
+
+    def _reload(self) -> tuple[Problem, ...]:
+        try:
+            config = load_config(self.settings)
+        except ConfigError as error:
+            for problem in error.problems:
+                log.error("reload: %s", problem, extra={"event": "reload"})
+            log.error(
+                "reload refused: keeping the catalog and rules in use", extra={"event": "reload"}
+            )
+            return error.problems
+        self._config = config
+        if self.actor is not None:
+            # One attribute swap: the worker reads it once per mention.
+            self.actor.config = config
+        if self._after_load is not None:
+            self._after_load()
+        log.info(
+            "reloaded %d essays and %d rules",
+            len(config.catalog.essays),
+            len(config.rules.rules),
+            extra={"event": "reload"},
+        )
+        return ()
+
+    def _wire_admin(self, actor: Actor) -> None:
+        """Admin commands, pause and mutes, and moderator notifications."""
+        from bot.act.admin import Admin
+        from bot.act.notify import Notifier
+
+        admin = Admin(
+            actor=actor, health=self.health, reload=self.reload_problems, wall_clock=time.time
+        )
+        actor.admin = admin
+        actor.notifier = Notifier(
+            client=self.client,
+            store=actor.store,
+            settings=self.settings,
+            metrics=self.metrics,
+            clock=self.clock,
+            admins=lambda: admin.admins,
+        )
+
+    def __enter__(self) -> Bot:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until ``stop()`` is called (or ``timeout``); True if stopped."""
+        return self._stopping.wait(timeout)
+
+    def run_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Poll ``predicate`` until it holds or ``timeout`` passes (tests, the demo)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.02)
+        return predicate()
+
+    def outcomes(self) -> list[Result]:
+        with self._results_lock:
+            return list(self.results)
+
+    # -- the worker -----------------------------------------------------------------------
+
+    def _stale_after(self) -> timedelta:
+        # One worker per record: a row claimed before this process started
+        # belongs to a process that died; one claimed since is our own.
+        assert self._started_at is not None
+        return max(self.clock() - self._started_at, timedelta(0))
+
+    def _work(self) -> None:
+        idle = max(0.01, min(1.0, self.settings.poll_interval))
+        while not self._stopping.is_set():
+            try:
+                wait = self._pause_until - time.time()
+                if wait > 0:
+                    self._stopping.wait(min(wait, idle))
+                    continue
+                self._cycle(idle)
+                self._failures = 0
+            except RateLimited as error:
+                self._pause(error.retry_at, error)
+            except PermanentError as error:
+                # A bad token or a refused request outside any one mention:
+                # nothing to do but wait, loudly, and try again later.
+                self._failures += 1
+                log.error(
+                    "%s (%s)", error, error.kind, extra={"event": "error", "kind": error.kind}
+                )
+                self._after_failure(error)
+            except (TransientError, FilRougeError) as error:
+                self._failures += 1
+                log.warning(
+                    "%s", error, extra={"event": "error", "kind": getattr(error, "kind", "")}
+                )
+                self._after_failure(error)
+            except Exception as error:
+                self._failures += 1
+                log.exception("worker error", extra={"event": "error", "kind": "internal"})
+                self._after_failure(error)
+
+    def _after_failure(self, error: BaseException) -> None:
+        self.health.update(last_error=str(error))
+        self.metrics.errors.labels(kind=getattr(error, "kind", "internal")).inc()
+        # Whatever failed (usually the catch-up) is asked for again after a pause.
+        self.inbox.request_catch_up()
+        self._stopping.wait(self.backoff.delay(self._failures))
+
+    def _pause(self, retry_at: float | None, error: BaseException) -> None:
+        self._failures += 1
+        until = (
+            retry_at if retry_at is not None else time.time() + self.backoff.delay(self._failures)
+        )
+        self._pause_until = max(until, time.time() + self.backoff.delay(1))
+        log.warning(
+            "rate limited; pausing for %.0fs",
+            self._pause_until - time.time(),
+            extra={"event": "ratelimit"},
+        )
+        self.health.update(last_error=str(error))
+        self.inbox.request_catch_up()
+
+    def _cycle(self, idle: float) -> None:
+        assert self.store is not None and self.actor is not None
+        item = self.inbox.get(timeout=idle)
+        while item is not None:
+            self._take(item)
+            item = self.inbox.get(timeout=0)
+        # After the streamed mentions are recorded: a failure here loses none of them.
+        self._report_refused_reload()
+        if self.inbox.take_catch_up():
+            self._catch_up()
+        for notification_id in self.store.due(self.clock(), stale_after=self._stale_after()):
+            if self._stopping.is_set():
+                return
+            status = self._payloads.pop(notification_id, None)
+            result = self.actor.process(
+                notification_id, stale_after=self._stale_after(), status=status
+            )
+            if result is None:
+                continue
+            with self._results_lock:
+                self.results.append(result)
+            if result.pause_until is not None:
+                self._pause(result.pause_until, RateLimited("rate limited", retry_at=None))
+                return
+            # Streamed mentions that arrived meanwhile go to the record first.
+            item = self.inbox.get(timeout=0)
+            while item is not None:
+                self._take(item)
+                item = self.inbox.get(timeout=0)
+
+    def _report_refused_reload(self) -> None:
+        """Send the problems of a refused SIGHUP reload to the admins, if one waits.
+
+        A transient failure leaves it for the next cycle (after the worker's
+        backoff) unless a newer refusal came meanwhile; the idempotency keys make
+        that retry post nothing twice. Any other failure is logged, not retried.
+        """
+        with self._refused_lock:
+            pending, self._refused_reload = self._refused_reload, None
+        if pending is None or self.actor is None or self.actor.admin is None:
+            return
+        problems, at = pending
+        try:
+            self.actor.admin.report_reload(problems, at)
+        except TransientError:
+            with self._refused_lock:
+                if self._refused_reload is None:
+                    self._refused_reload = pending
+            raise
+        except FilRougeError as error:
+            log.warning(
+                "could not tell the admins that the reload was refused: %s",
+                error,
+                extra={"event": "reload", "kind": getattr(error, "kind", "error")},
+            )
+
+    def _take(self, notification: Mapping[str, Any]) -> None:
+        """Record a mention notification as pending (duplicates are ignored)."""
+        assert self.store is not None
+        status = notification.get("status")
+        account = notification.get("account") or (status or {}).get("account") or {}
+        if not status or notification.get("id") is None:
+            return
+        notification_id = str(notification["id"])
+        new = self.store.enqueue(
+            notification_id, str(status["id"]), str(account.get("id", "")), self.clock()
+        )
+        if new:
+            self.metrics.mentions.inc()
+            if len(self._payloads) >= _PAYLOAD_CACHE:
+                self._payloads.pop(next(iter(self._payloads)))
+            self._payloads[notification_id] = status
+
+    def _catch_up(self) -> None:
+        """Fetch every mention after the cursor, record it, then move the cursor."""
+        assert self.store is not None
+        cursor = self.store.cursor()
+        not_before = self.clock() - self.settings.max_mention_age if cursor is None else None
+        notifications = self.client.notifications_since(cursor, not_before=not_before)
+        for notification in notifications:
+            self._take(notification)
+        if notifications:
+            last = newest(notifications, lambda n: n["id"])
+            self.store.advance_cursor(id_text(last["id"]))
+        self.health.update(last_event_at=time.time())

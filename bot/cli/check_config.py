@@ -1,0 +1,135 @@
+"""``filrouge check-config``: load settings, catalog and rules exactly as ``run`` does.
+
+Prints a summary and exits 0, or prints every problem found (file, line,
+what, hint) and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.catalog.config import Config
+    from bot.settings import Settings
+    from bot.text.render import Template
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        default=None,
+        help="check this catalog instead of the configured one",
+    )
+    parser.add_argument(
+        "--rules",
+        type=Path,
+        default=None,
+        help="check this rules file instead of the configured one",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from bot.catalog.load import load_config
+    from bot.decide.core import SPECIAL_TEMPLATES
+    from bot.errors import ConfigError
+    from bot.settings import Settings
+
+    overrides: dict[str, Path] = {}
+    if args.catalog is not None:
+        overrides["catalog_path"] = args.catalog
+    if args.rules is not None:
+        overrides["rules_path"] = args.rules
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        for item in error.errors():
+            name = "FILROUGE_" + "_".join(str(part) for part in item["loc"]).upper()
+            print(f"settings: {name}: {item['msg']}", file=sys.stderr)
+        return 1
+    try:
+        config = load_config(settings)
+    except ConfigError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        count = len(error.problems)
+        print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+        return 1
+
+    catalog, rules = config.catalog, config.rules.rules
+    print(f"catalog {settings.catalog_path}")
+    print(
+        f"  {len(catalog.essays)} essays, {len(catalog.quotes)} quotes,"
+        f" {len(catalog.prompts)} prompts"
+    )
+    for essay in catalog.essays:
+        print(
+            f"  - {essay.id}: {len(essay.quotes)} quotes, {len(essay.prompts)} prompts"
+            f" ({essay.language}) {essay.url}"
+        )
+    modes = Counter(rule.mode.value for rule in rules)
+    print(f"rules {settings.rules_path}")
+    print(f"  {len(rules)} rules (" + ", ".join(f"{n} {m}" for m, n in sorted(modes.items())) + ")")
+    for rule in rules:
+        languages = ",".join(
+            sorted(lang for name, lang in config.rules.templates if name == rule.name)
+        )
+        if rule.name in SPECIAL_TEMPLATES and not rule.conditions.commands:
+            print(f"  - {rule.name}: wording of a built-in reply [{languages}]")
+            continue
+        print(f"  - {rule.name}: {rule.action.value}, {rule.mode.value} [{languages}]")
+    print(
+        f"limits: {settings.max_characters} characters, URLs count"
+        f" {settings.characters_per_url}, default language {settings.language},"
+        f" default visibility {settings.default_visibility}"
+    )
+    for warning in warnings(settings, config):
+        print(f"warning: {warning}")
+    print("ok")
+    return 0
+
+
+def warnings(settings: Settings, config: Config) -> list[str]:
+    """Settings that load but would make replies look broken."""
+    found = []
+    if not settings.rules_url:
+        users = sorted(
+            {
+                name
+                for (name, _), template in config.rules.templates.items()
+                if _dangling_rules_url(template)
+            }
+        )
+        if users:
+            found.append(
+                f"FILROUGE_RULES_URL is empty, yet {{rules_url}} shares a line with other"
+                f" placeholders in rule(s) {', '.join(users)}: those replies would show"
+                " an empty link"
+            )
+    return found
+
+
+def _dangling_rules_url(template: Template) -> bool:
+    """Whether an empty ``{rules_url}`` would leave a gap in a posted reply.
+
+    ``bot.decide`` drops a line whose only placeholder is ``{rules_url}`` when
+    it is empty; a line that also carries another placeholder is kept, with
+    the link missing. A placeholder never spans lines (the loader refuses a
+    line break inside braces), so each line parses on its own.
+    """
+    from bot.text.render import parse_template
+
+    if "rules_url" not in template.fields:
+        return False
+    return any(
+        "rules_url" in fields and len(fields) > 1
+        for fields in (
+            parse_template(line, template.language).fields for line in template.source.split("\n")
+        )
+    )

@@ -1,0 +1,102 @@
+"""``filrouge run``: the bot, until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+log = logging.getLogger("bot.run")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="decide and record, never post (same as FILROUGE_DRY_RUN=true)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.app.runner import Bot
+    from bot.errors import ConfigError, PermanentError, TransientError
+    from bot.ops.logs import setup_logging, warn_if_env_readable
+    from bot.ops.server import OpsServer, sqlite_write_check
+    from bot.rank.index import freeze_after_load
+    from bot.settings import Settings
+
+    settings = Settings(dry_run=True) if args.dry_run else Settings()
+    setup_logging(settings)
+    warn_if_env_readable(".env")
+    if not settings.instance_url or not settings.access_token.get_secret_value():
+        log.error(
+            "FILROUGE_INSTANCE_URL and FILROUGE_ACCESS_TOKEN must be set (in the environment "
+            "or .env); see the README, or try `filrouge demo`",
+            extra={"event": "start"},
+        )
+        return 2
+
+    stop = threading.Event()
+    reload = threading.Event()
+
+    def on_signal(number: int, frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(number).name, extra={"event": "stop"})
+        stop.set()
+
+    def on_hangup(number: int, frame: FrameType | None) -> None:
+        reload.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, on_hangup)
+
+    bot = Bot(settings, after_load=freeze_after_load)
+    failures = 0
+    while True:
+        try:
+            bot.start()
+            break
+        except ConfigError as error:
+            for problem in error.problems:
+                print(problem, file=sys.stderr)
+            return 2
+        except PermanentError as error:
+            log.error("cannot start: %s (%s)", error, error.kind, extra={"event": "start"})
+            bot.stop()
+            return 3
+        except TransientError as error:
+            # The server is down or unreachable: keep trying, as after any fault.
+            failures += 1
+            delay = bot.backoff.delay(failures)
+            log.warning(
+                "cannot reach the server (%s); trying again in %.0fs",
+                error,
+                delay,
+                extra={"event": "start", "kind": error.kind},
+            )
+            if stop.wait(delay):
+                bot.stop()
+                return 0
+
+    ops = OpsServer.from_settings(
+        settings,
+        health=bot.health,
+        metrics=bot.metrics,
+        db_check=sqlite_write_check(settings.db_path),
+    )
+    if ops is not None:
+        ops.start()
+    try:
+        while not stop.wait(0.5):
+            if reload.is_set():
+                reload.clear()
+                bot.reload()
+    finally:
+        bot.stop()
+        if ops is not None:
+            ops.stop()
+    return 0

@@ -1,0 +1,11 @@
+"""decide — the pure core: (mention, thread, essay, admin data, history,
+``now``) → a ``Reply`` or a ``Skip``, with the trace ``explain`` prints.
+
+No I/O, no clock reads, no randomness it was not handed. May import:
+``bot.model``, ``bot.text``, ``bot.rank``, ``bot.catalog.config``. Never the
+record, the Mastodon client, the web or the settings loader.
+"""
+
+from bot.decide.core import Inputs, Outcome, Policy, decide
+
+__all__ = ["Inputs", "Outcome", "Policy", "decide"]

@@ -1,0 +1,131 @@
+"""The admin data as values: essays, quotes, prompts and rules.
+
+``bot.catalog`` loads and checks the files into these; the rest of the
+bot only reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.model.post import Visibility
+
+# -- the catalog (admin data) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    id: str
+    essay_id: str
+    text: str
+    tags: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    #: A link to the passage (an anchor in the essay), if the admin gave one.
+    anchor_url: str | None = None
+    #: Where the quote is defined, for error messages.
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """A reading prompt: an invitation to read a passage before replying."""
+
+    id: str
+    essay_id: str
+    #: Text per language code (``fr``, ``en``, …).
+    texts: Mapping[str, str]
+    tags: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Essay:
+    id: str
+    title: str
+    author: str
+    url: str
+    language: str
+    aliases: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+    prompts: tuple[Prompt, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EssayMatch:
+    """Which essay a thread is about, and how that was found."""
+
+    essay: Essay | None
+    #: ``link``, ``alias``, ``card``, ``resolved``, ``hashtag``, ``text`` or ``none``.
+    how: str = "none"
+    #: The URL, hashtag or matched terms that decided it.
+    evidence: str = ""
+    score: float = 0.0
+
+
+# -- the rules (admin data) ---------------------------------------------------
+
+
+class Action(StrEnum):
+    QUOTE = "quote"
+    PROMPT = "prompt"
+    LINK = "link"
+    HELP = "help"
+    STOP = "stop"
+    START = "start"
+    WHY = "why"
+    DEESCALATE = "deescalate"
+
+
+class Mode(StrEnum):
+    LIVE = "live"
+    #: Decide and record, never post.
+    OBSERVE = "observe"
+    OFF = "off"
+
+
+@dataclass(frozen=True, slots=True)
+class Conditions:
+    """All given conditions must hold (AND); within one list, any item (OR)."""
+
+    #: Command words, matched as whole words, accent- and case-folded.
+    commands: tuple[str, ...] = ()
+    #: Keywords in the mention text (folded, whole words or phrases).
+    keywords: tuple[str, ...] = ()
+    #: Keywords anywhere in the thread (ancestors and mention).
+    thread_keywords: tuple[str, ...] = ()
+    #: Regexes (already validated) searched in the mention text.
+    regex: tuple[str, ...] = ()
+    thread_regex: tuple[str, ...] = ()
+    #: Keywords that veto the rule when found in the mention.
+    not_keywords: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    essays: tuple[str, ...] = ()
+    visibilities: tuple[Visibility, ...] = ()
+    min_depth: int | None = None
+    max_depth: int | None = None
+    #: Heat score bounds (see ``bot.decide.heat``).
+    min_heat: float | None = None
+    max_heat: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    action: Action
+    conditions: Conditions
+    #: Template per language code, with ``{placeholder}`` fields.
+    templates: Mapping[str, str]
+    #: Quote or prompt ids this rule may use (empty: any of the essay's).
+    quotes: tuple[str, ...] = ()
+    prompts: tuple[str, ...] = ()
+    #: Restrict candidates to those carrying one of these tags.
+    tags: tuple[str, ...] = ()
+    mode: Mode = Mode.LIVE
+    #: Also hand the thread to the moderators (see ``bot.act``).
+    notify_moderators: bool = False
+    line: int = 0
