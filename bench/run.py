@@ -67,7 +67,8 @@ if TYPE_CHECKING:
     from mastodon import Mastodon
 
     from bot.catalog.config import Config
-    from bot.decide.core import Inputs, Policy
+    from bot.decide.policy import Policy
+    from bot.decide.trace import Inputs
     from bot.model.catalog import Essay, Quote
     from bot.model.post import Post
 
@@ -397,7 +398,7 @@ def make_cases(count: int, thread_size: int, words: Words, seed: int) -> list[Ca
 
 
 def inputs_of(case: Case, config: Config, essay: Essay, policy: Policy) -> Inputs:
-    from bot.decide.core import Inputs
+    from bot.decide.trace import Inputs
     from bot.model.catalog import EssayMatch
     from bot.model.decision import History
     from bot.model.post import Mention, Thread
@@ -569,7 +570,9 @@ def measure_cells(
     """The decide and baseline cells, and this process's peak RSS (MB) right
     after the first decisions at ``TARGET_QUOTES`` quotes, before the
     baseline's own data is built."""
-    from bot.decide.core import Outcome, Policy, decide
+    from bot.decide.decision import decide
+    from bot.decide.policy import Policy
+    from bot.decide.trace import Outcome
     from bot.model.decision import Reply
     from bot.rank.index import freeze_after_load
 
@@ -668,7 +671,8 @@ def vm_hwm_mb(pid: str) -> float | None:
 
 def memory_child(catalog: Path, trace: bool, thread_size: int, decisions: int) -> dict[str, float]:
     """Load ``catalog``, decide ``decisions`` mentions; report memory as JSON."""
-    from bot.decide.core import Policy, decide
+    from bot.decide.decision import decide
+    from bot.decide.policy import Policy
 
     cases = make_cases(decisions, thread_size, Words.from_catalog(), SEED + 1)
     # The synthetic vocabulary (50,000 words) is the bench's, not the bot's:

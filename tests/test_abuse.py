@@ -28,8 +28,10 @@ from typing import Any
 import pytest
 from mastodon_mock.config import SeedAccount
 
+from bot.app.wiring import policy_from_settings
 from bot.catalog.load import load_config
-from bot.decide.core import Inputs, Policy, decide
+from bot.decide.decision import decide
+from bot.decide.trace import Inputs
 from bot.model.decision import History, Reply
 from bot.model.post import Mention
 from bot.settings import Settings
@@ -258,7 +260,7 @@ def test_a_thread_of_4096_ancestors_is_understood_and_decided() -> None:
     ``test_understand.py::test_a_thread_of_4096_ancestors``; posting 4,096 statuses
     to the mock over HTTP takes about 90 s, so the bot's HTTP side is exercised
     with shorter threads in ``test_live.py``.) Guards: no recursion over the
-    thread, folding of thread texts only when a rule asks (``_Facts.thread_folded``)."""
+    thread, folding of thread texts only when a rule asks (``Facts.thread_folded``)."""
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     config = load_config(settings)
     essay_url = config.catalog.essays[0].url
@@ -298,7 +300,7 @@ def test_a_thread_of_4096_ancestors_is_understood_and_decided() -> None:
             essay=essay,
             config=config,
             history=History(),
-            policy=Policy.from_settings(settings, self_id="1"),
+            policy=policy_from_settings(settings, self_id="1"),
             now=now + timedelta(seconds=1),
         )
     )

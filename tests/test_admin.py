@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.act.admin import Admins, Command, Verb, normal_handle, parse, split_answer
+from bot.act.admin.parse import Command, Verb, parse
+from bot.act.admin.roster import Admins, normal_handle
+from bot.act.admin.texts import split_answer
 from bot.act.notify import moderator_message, safe_link
 from bot.model.post import Account
 from bot.record.store import ADMIN_RULE_PREFIX, Store

@@ -17,8 +17,11 @@ from typing import Any
 
 import pytest
 
+from bot.app.wiring import policy_from_settings
 from bot.catalog.config import Catalog, Config, RuleSet
-from bot.decide.core import Inputs, Outcome, Policy, Trace, body, decide, request_words
+from bot.decide.decision import decide
+from bot.decide.policy import Policy
+from bot.decide.trace import Inputs, Outcome, Trace
 from bot.model.catalog import Action, Conditions, Essay, EssayMatch, Mode, Prompt, Quote, Rule
 from bot.model.decision import Explained, History, Reply, Skip, SkipReason
 from bot.model.post import (
@@ -33,6 +36,7 @@ from bot.model.post import (
 )
 from bot.rank.index import Index
 from bot.text.render import ELLIPSIS, parse_template, status_length
+from bot.understand.request import body, request_words
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SELF_ID = "109000"
@@ -1063,7 +1067,7 @@ def test_policy_from_settings() -> None:
         nobot_tags=("#NoBot",),
         thread_reply_limit=5,
     )
-    policy = Policy.from_settings(settings, self_id="9", max_characters=1000)
+    policy = policy_from_settings(settings, self_id="9", max_characters=1000)
     assert policy.self_id == "9"
     assert (policy.default_visibility, policy.default_language) == ("private", "en")
     # the instance's limit wins; the URL length falls back to the setting
@@ -1171,7 +1175,7 @@ def test_policy_knows_the_instance_domain(instance_url: str, domain: str) -> Non
     from bot.settings import Settings
 
     settings = Settings(_env_file=None, instance_url=instance_url)  # type: ignore[call-arg]
-    assert Policy.from_settings(settings, self_id="9").instance_domain == domain
+    assert policy_from_settings(settings, self_id="9").instance_domain == domain
 
 
 def test_quote_url_is_the_anchor_when_there_is_one() -> None:

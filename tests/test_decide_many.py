@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from test_decide import ESSAY, NOW, T_QUOTE, config, make, reply_of, rule
 
-from bot.decide.core import RANK_FIRST, decide
+from bot.decide.candidates import RANK_FIRST
+from bot.decide.decision import decide
 from bot.model.catalog import Action, Essay, Quote
 from bot.model.decision import History
 

@@ -24,9 +24,11 @@ from typing import Any
 
 import pytest
 
+from bot.app.wiring import policy_from_settings
 from bot.catalog.config import Config
 from bot.catalog.load import load_config
-from bot.decide.core import Inputs, Policy, decide
+from bot.decide.decision import decide
+from bot.decide.trace import Inputs
 from bot.model.catalog import EssayMatch
 from bot.model.decision import History, Reply, Skip, SkipReason
 from bot.model.post import Mention, Thread
@@ -534,7 +536,7 @@ def _decide(config: Config, mention: Mention, thread: Thread, **overrides: Any) 
         essay=found(config, mention, thread),
         config=config,
         history=History(),
-        policy=Policy.from_settings(chosen, self_id=BOT_ID),
+        policy=policy_from_settings(chosen, self_id=BOT_ID),
         now=mention.post.created_at,
     )
     return decide(inputs).decision

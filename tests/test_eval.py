@@ -40,9 +40,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.wiring import policy_from_settings
 from bot.catalog.config import Config
 from bot.catalog.load import load_config
-from bot.decide.core import Inputs, Policy, decide
+from bot.decide.decision import decide
+from bot.decide.trace import Inputs
 from bot.model.catalog import Action, Quote
 from bot.model.decision import History, Reply
 from bot.model.post import Account, Mention, Post, Thread
@@ -164,7 +166,7 @@ def choose(item: Item, config: Config, settings: Settings) -> Choice:
             essay=essay,
             config=config,
             history=History(),
-            policy=Policy.from_settings(settings, self_id=SELF_ID),
+            policy=policy_from_settings(settings, self_id=SELF_ID),
             now=NOW,
         )
     )

@@ -22,6 +22,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.app.wiring import policy_from_settings
 from bot.catalog.importer import (
     MIN_QUOTE_LENGTH,
     Article,
@@ -643,7 +644,8 @@ def _posted_quotes(tmp_path: Path, draft: str, url: str, essay_id: str) -> list[
     from datetime import UTC, datetime
 
     from bot.catalog.load import load_config
-    from bot.decide.core import Inputs, Policy, decide
+    from bot.decide.decision import decide
+    from bot.decide.trace import Inputs
     from bot.model.decision import History, Reply
     from bot.model.post import Account, Mention, Post, Thread
     from bot.text.html import plain_to_text
@@ -679,7 +681,7 @@ def _posted_quotes(tmp_path: Path, draft: str, url: str, essay_id: str) -> list[
             essay=match,
             config=config,
             history=History(thread_quote_ids=frozenset(posted)),
-            policy=Policy.from_settings(settings, self_id="0"),
+            policy=policy_from_settings(settings, self_id="0"),
             now=now,
         )
         decision = decide(inputs).decision

@@ -32,13 +32,16 @@ from mastodon._url_regex import url_regex
 
 from bot.catalog.config import Catalog, Config
 from bot.catalog.load import load_catalog, load_config, load_rules
-from bot.decide.core import Inputs, Policy, body, command_in, decide
+from bot.decide.decision import decide
+from bot.decide.policy import Policy
+from bot.decide.trace import Inputs
 from bot.errors import ConfigError, Problem
 from bot.model.catalog import Action, EssayMatch, Quote
 from bot.model.decision import Explained, History, Reply
 from bot.model.post import VISIBILITY_ORDER, Account, Mention, PlainText, Post, Thread
 from bot.settings import DATA_DIR, Settings
 from bot.text.html import MAX_HTML_CHARS, html_to_text
+from bot.understand.request import body, command_in
 from tests.test_decide import ESSAY, NOW, RULES, SELF_ID, config
 
 # Mastodon's own mention pattern (app/models/account.rb, MENTION_RE with
@@ -279,7 +282,7 @@ def test_every_reply_to_any_mention_about_hostile_quotes_keeps_the_invariants(
     inputs: Inputs,
 ) -> None:
     """Guards: fitting measures the whole status with ``status_length`` (invariant 8);
-    ``narrowest()`` in ``_reply`` (3); ``neutralise_mentions`` on every quote,
+    ``narrowest()`` in ``make_reply`` (3); ``neutralise_mentions`` on every quote,
     title, author, rules URL and ``why`` summary (4); the CW copied (5); templates
     filled by the scanner in ``render``, never ``str.format`` (11)."""
     outcome = decide(inputs)

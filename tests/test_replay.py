@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from bot.app.replay import Summary, parse_line, replay_lines, result_text, self_id
+from bot.app.wiring import policy_from_settings
 from bot.catalog.load import load_config
 from bot.cli.main import main
-from bot.decide.core import Policy
 from bot.model.decision import Reply, Skip, SkipReason
 from bot.settings import Settings
 
@@ -242,7 +242,7 @@ def test_a_decision_that_fails_is_reported_and_the_replay_goes_on() -> None:
     # must report per line rather than stop at.
     broken: Any = object()
     results = list(
-        replay_lines(lines, broken, Policy.from_settings(settings, self_id=""), threshold=1.0)
+        replay_lines(lines, broken, policy_from_settings(settings, self_id=""), threshold=1.0)
     )
     assert [r.crashed for r in results] == [True, True]
     summary = Summary()
@@ -269,7 +269,7 @@ def test_the_bot_is_recognised_in_the_thread() -> None:
     (result,) = replay_lines(
         [json.dumps(statuses)],
         config,
-        Policy.from_settings(settings, self_id=""),
+        policy_from_settings(settings, self_id=""),
         threshold=settings.essay_threshold,
     )
     assert result.outcome is not None
@@ -284,7 +284,7 @@ def test_now_is_the_mention_time() -> None:
     (result,) = replay_lines(
         lines,
         load_config(settings),
-        Policy.from_settings(settings, self_id=""),
+        policy_from_settings(settings, self_id=""),
         threshold=settings.essay_threshold,
     )
     assert result.outcome is not None

@@ -23,14 +23,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.act.admin.desk import Admin
+from bot.act.notify import Notifier
+from bot.act.poster import Poster, Result, log_extra
 from bot.catalog.config import Config
-from bot.decide.core import Inputs, Policy, decide
+from bot.decide.decision import decide
+from bot.decide.policy import Policy
+from bot.decide.trace import Inputs
 from bot.errors import FilRougeError, Gone, PermanentError, RateLimited, TransientError
-from bot.mastodon.client import Backoff, Client, idempotency_key
+from bot.mastodon.client import Backoff, Client
 from bot.model.catalog import Action, EssayMatch, Mode
 from bot.model.decision import Reply, Skip, SkipReason
 from bot.model.ids import same_id
@@ -42,26 +46,13 @@ from bot.text.html import html_to_text
 from bot.understand.thread import find_essay, post_from_status, thread_from_context
 
 if TYPE_CHECKING:
-    from bot.act.admin import Admin
+    from bot.act.admin.desk import Admin
     from bot.act.notify import Notifier
 
 log = logging.getLogger(__name__)
 
 #: Evidence strong enough that no aggregator link needs fetching.
 _DIRECT_EVIDENCE = frozenset({"link", "alias", "card", "hashtag"})
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """What ``process`` did with one mention."""
-
-    notification_id: str
-    #: ``replied``, ``skipped``, ``failed`` (final) or ``retry``.
-    outcome: str
-    detail: str = ""
-    reply_id: str | None = None
-    #: When set, the server asked the whole bot to wait until then (POSIX time).
-    pause_until: float | None = None
 
 
 class Actor:
@@ -72,6 +63,7 @@ class Actor:
         *,
         client: Client,
         store: Store,
+        poster: Poster,
         config: Config,
         policy: Policy,
         settings: Settings,
@@ -79,14 +71,17 @@ class Actor:
         backoff: Backoff,
         clock: Callable[[], datetime],
         resolve_links: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
+        admin: Admin | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.client = client
         self.store = store
+        self.poster = poster
         self.config = config
-        #: Admin commands, pause and mutes (``bot.admin``); set by the runner.
-        self.admin: Admin | None = None
-        #: Moderator notifications (``bot.notify``); set by the runner.
-        self.notifier: Notifier | None = None
+        #: Admin commands by direct message (``bot.act.admin``).
+        self.admin = admin
+        #: Moderator notifications (``bot.act.notify``).
+        self.notifier = notifier
         self.policy = policy
         self.settings = settings
         self.metrics = metrics
@@ -196,7 +191,7 @@ class Actor:
             reply = decision if isinstance(decision, Reply) else _recovered(existing, post)
             reply_id = str(existing["id"])
             self._record_reply(
-                notification_id, reply, post, thread_id, trace, reply_id, now, "recovered"
+                notification_id, reply, post, thread_id, trace, reply_id, "recovered"
             )
             log.info(
                 "mention %s already answered by %s (recorded, not posted again)",
@@ -230,19 +225,10 @@ class Actor:
         thread_id: str,
         trace: Mapping[str, Any],
         reply_id: str | None,
-        now: datetime,
         mode: str,
     ) -> None:
         """Record a reply (``reply_id`` None: decided, not posted) and count it by mode."""
-        self.store.mark_replied(
-            notification_id,
-            reply_id=reply_id,
-            reply=reply,
-            thread_id=thread_id,
-            account_id=post.account.id,
-            trace=trace,
-            now=now,
-        )
+        self.poster.record(notification_id, reply, reply_id, thread_id, post.account.id, trace)
         self.metrics.replies.labels(rule=reply.rule, mode=mode).inc()
 
     def _reply(
@@ -262,24 +248,26 @@ class Actor:
 
         mode = "dry_run" if self.settings.dry_run else reply.mode.value
         if reply.mode is Mode.OBSERVE or self.settings.dry_run:
-            self._record_reply(notification_id, reply, post, thread_id, trace, None, now, mode)
+            self._record_reply(notification_id, reply, post, thread_id, trace, None, mode)
             log.info(
                 "mention %s: would reply (%s, rule %s)",
                 notification_id,
                 mode,
                 reply.rule,
-                extra=_extra("replied", notification_id, rule=reply.rule, mode=mode),
+                extra=log_extra("replied", notification_id, rule=reply.rule, mode=mode),
             )
             return Result(notification_id, "replied", mode)
 
-        key = idempotency_key(self.self_id, notification_id)
-        # Written before the POST: a crash from here on makes the next claim
-        # look for this reply in the thread before posting anything.
-        self.store.mark_posting(notification_id, key, now)
-        status = self.client.post_reply(reply, idempotency_key=key)
-        reply_id = str(status["id"])
+        reply_id = self.poster.answer(
+            notification_id,
+            [reply],
+            whole=reply,
+            thread_id=thread_id,
+            account_id=post.account.id,
+            trace=trace,
+        )
+        self.metrics.replies.labels(rule=reply.rule, mode="live").inc()
         done = self.clock()
-        self._record_reply(notification_id, reply, post, thread_id, trace, reply_id, done, "live")
         self.metrics.latency.observe(max((done - post.created_at).total_seconds(), 0.0))
         log.info(
             "mention %s: replied %s (rule %s, %s)",
@@ -287,7 +275,7 @@ class Actor:
             reply_id,
             reply.rule,
             reply.visibility,
-            extra=_extra("replied", notification_id, rule=reply.rule, reply_id=reply_id),
+            extra=log_extra("replied", notification_id, rule=reply.rule, reply_id=reply_id),
         )
         if reply.notify_moderators and self.notifier is not None:
             try:
@@ -307,23 +295,7 @@ class Actor:
         rule: str | None,
         trace: Mapping[str, Any],
     ) -> Result:
-        self.store.mark_skipped(
-            notification_id,
-            reason=reason,
-            detail=detail,
-            rule=rule,
-            trace=trace,
-            now=self.clock(),
-        )
-        self.metrics.skips.labels(reason=SkipReason(reason).value).inc()
-        log.info(
-            "mention %s: skipped (%s) %s",
-            notification_id,
-            SkipReason(reason).value,
-            detail,
-            extra=_extra("skipped", notification_id, reason=SkipReason(reason).value),
-        )
-        return Result(notification_id, "skipped", SkipReason(reason).value)
+        return self.poster.skip(notification_id, reason, detail, rule, trace)
 
     def _fail(self, notification_id: str, error: FilRougeError, attempts: int) -> Result:
         now = self.clock()
@@ -351,7 +323,7 @@ class Actor:
             kind,
             attempts,
             f", retry at {retry_at:%H:%M:%S}" if retry_at else ", giving up",
-            extra=_extra(outcome, notification_id, kind=kind, attempts=attempts),
+            extra=log_extra(outcome, notification_id, kind=kind, attempts=attempts),
         )
         return Result(notification_id, outcome, kind)
 
@@ -405,7 +377,3 @@ def _recovered(status: Mapping[str, Any], post: Post) -> Reply:
         rule="recovered",
         action=Action.LINK,
     )
-
-
-def _extra(outcome: str, notification_id: str, **fields: object) -> dict[str, object]:
-    return {"event": "outcome", "outcome": outcome, "notification_id": notification_id, **fields}

@@ -31,7 +31,8 @@ from urllib.parse import urlsplit, urlunsplit
 from bot.errors import FilRougeError
 
 if TYPE_CHECKING:
-    from bot.act.admin import Admins
+    from bot.act.admin.roster import Admins
+    from bot.act.poster import Poster
     from bot.mastodon.client import Client
     from bot.model.decision import Reply
     from bot.model.post import Post
@@ -56,6 +57,7 @@ class Notifier:
     def __init__(
         self,
         *,
+        poster: Poster,
         client: Client,
         store: Store,
         settings: Settings,
@@ -63,6 +65,7 @@ class Notifier:
         clock: Callable[[], datetime],
         admins: Callable[[], Admins],
     ) -> None:
+        self.poster = poster
         self.client = client
         self.store = store
         self.settings = settings
@@ -99,8 +102,10 @@ class Notifier:
                 mentions = self.admins().mentions
                 if not mentions:
                     raise FilRougeError("no admin account could be found to write to")
-                self.client.post_direct(
-                    moderator_message(mentions, reply.rule, _link(post), self.settings.language)
+                # Keyed by the thread: a retry never hands it over twice.
+                self.poster.direct(
+                    [moderator_message(mentions, reply.rule, _link(post), self.settings.language)],
+                    name=f"moderators:{thread_id}",
                 )
         except FilRougeError as error:
             self.store.release_notice(thread_id)

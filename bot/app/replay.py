@@ -31,7 +31,8 @@ from bot.understand.thread import mention_from_notification, post_from_status, t
 
 if TYPE_CHECKING:
     from bot.catalog.config import Config
-    from bot.decide.core import Outcome, Policy
+    from bot.decide.policy import Policy
+    from bot.decide.trace import Outcome
 
 #: The bot's handle when none is given: an account of that name in a thread
 #: is the bot itself (its own posts, the mention addressed to it).
@@ -127,7 +128,8 @@ def replay_lines(
 ) -> Iterator[Result]:
     """A :class:`Result` per non-blank line, in order. ``policy.self_id`` is
     replaced, line by line, by the id :func:`self_id` finds for ``handle``."""
-    from bot.decide.core import Inputs, decide
+    from bot.decide.decision import decide
+    from bot.decide.trace import Inputs
     from bot.understand.thread import find_essay
 
     for number, text in enumerate(lines, start=1):

@@ -32,10 +32,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.act.actor import Actor, Result
+from bot.act.actor import Actor
+from bot.act.admin.desk import Admin
+from bot.act.notify import Notifier
+from bot.act.poster import Poster, Result
+from bot.app.wiring import policy_from_settings
 from bot.catalog.config import Config
 from bot.catalog.load import load_config
-from bot.decide.core import Policy
 from bot.errors import (
     ConfigError,
     FilRougeError,
@@ -135,7 +138,7 @@ class Bot:
             extra={"event": "connect", "account_id": self.me.id},
         )
         self._check_notification_policy()
-        policy = Policy.from_settings(
+        policy = policy_from_settings(
             settings,
             self_id=self.me.id,
             max_characters=self.instance.max_characters,
@@ -155,9 +158,43 @@ class Bot:
                 cache_put=lambda url, resolved: store.cache_link(url, resolved, self.clock()),
             )
             resolve_links = self._resolver.resolve_many
+        poster = Poster(
+            client=self.client,
+            store=self.store,
+            metrics=self.metrics,
+            clock=self.clock,
+            self_id=self.me.id,
+            dry_run=settings.dry_run,
+        )
+        admin = Admin(
+            poster=poster,
+            client=self.client,
+            store=self.store,
+            settings=settings,
+            metrics=self.metrics,
+            health=self.health,
+            clock=self.clock,
+            wall_clock=time.time,
+            max_characters=policy.max_characters,
+            url_length=policy.url_length,
+            config=self._current_config,
+            reload=self.reload_problems,
+        )
+        notifier = Notifier(
+            poster=poster,
+            client=self.client,
+            store=self.store,
+            settings=settings,
+            metrics=self.metrics,
+            clock=self.clock,
+            admins=lambda: admin.admins,
+        )
         self.actor = Actor(
             client=self.client,
             store=self.store,
+            poster=poster,
+            admin=admin,
+            notifier=notifier,
             config=config,
             policy=policy,
             settings=settings,
@@ -166,7 +203,6 @@ class Bot:
             clock=self.clock,
             resolve_links=resolve_links,
         )
-        self._wire_admin(self.actor)
         self.listener = Listener(
             inbox=self.inbox,
             api_factory=self.client.new_api if settings.streaming else None,
@@ -304,23 +340,10 @@ class Bot:
         )
         return ()
 
-    def _wire_admin(self, actor: Actor) -> None:
-        """Admin commands, pause and mutes, and moderator notifications."""
-        from bot.act.admin import Admin
-        from bot.act.notify import Notifier
-
-        admin = Admin(
-            actor=actor, health=self.health, reload=self.reload_problems, wall_clock=time.time
-        )
-        actor.admin = admin
-        actor.notifier = Notifier(
-            client=self.client,
-            store=actor.store,
-            settings=self.settings,
-            metrics=self.metrics,
-            clock=self.clock,
-            admins=lambda: admin.admins,
-        )
+    def _current_config(self) -> Config:
+        """The admin data in use (a reload swaps it)."""
+        assert self._config is not None
+        return self._config
 
     def __enter__(self) -> Bot:
         return self.start()

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from bot.catalog.load import load_config
-    from bot.decide.core import SPECIAL_TEMPLATES
+    from bot.decide.templates import SPECIAL_TEMPLATES
     from bot.errors import ConfigError
     from bot.settings import Settings
 

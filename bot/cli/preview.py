@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from bot.model.post import VISIBILITY_ORDER
 
 if TYPE_CHECKING:
-    from bot.decide.core import Inputs, Outcome
+    from bot.decide.trace import Inputs, Outcome
     from bot.settings import Settings
 
 #: Who asks, when ``--from`` is not given.
@@ -72,8 +72,9 @@ def build(args: argparse.Namespace) -> tuple[Inputs, Settings]:
     """
     from datetime import UTC, datetime
 
+    from bot.app.wiring import policy_from_settings
     from bot.catalog.load import load_config
-    from bot.decide.core import Inputs, Policy
+    from bot.decide.trace import Inputs
     from bot.model.decision import History
     from bot.model.post import Account, Mention, Post, Thread
     from bot.settings import Settings
@@ -112,7 +113,7 @@ def build(args: argparse.Namespace) -> tuple[Inputs, Settings]:
         essay=essay,
         config=config,
         history=History(),
-        policy=Policy.from_settings(settings, self_id=self_id),
+        policy=policy_from_settings(settings, self_id=self_id),
         now=now,
     )
     return inputs, settings
@@ -175,7 +176,7 @@ def as_json(inputs: Inputs, outcome: Outcome) -> dict[str, Any]:
 
 def decide_args(args: argparse.Namespace) -> tuple[Inputs, Outcome] | int:
     """Build and decide, or print what went wrong and return the exit code."""
-    from bot.decide.core import decide
+    from bot.decide.decision import decide
     from bot.errors import ConfigError
 
     try:

@@ -36,8 +36,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.app.replay import DEFAULT_SELF, Summary, replay_lines, result_json, result_text
+    from bot.app.wiring import policy_from_settings
     from bot.catalog.load import load_config
-    from bot.decide.core import Policy
     from bot.errors import ConfigError
     from bot.settings import Settings
 
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"filrouge: {args.file}: not UTF-8 text ({error.reason})", file=sys.stderr)
         return 2
     # The bot's own id is found per thread; the rest of the policy is the settings'.
-    policy = Policy.from_settings(settings, self_id="")
+    policy = policy_from_settings(settings, self_id="")
     summary = Summary()
     results = []
     for result in replay_lines(

@@ -6,6 +6,8 @@ No I/O, no clock reads, no randomness it was not handed. May import:
 record, the Mastodon client, the web or the settings loader.
 """
 
-from bot.decide.core import Inputs, Outcome, Policy, decide
+from bot.decide.decision import decide
+from bot.decide.policy import Policy
+from bot.decide.trace import Inputs, Outcome
 
 __all__ = ["Inputs", "Outcome", "Policy", "decide"]

@@ -29,6 +29,7 @@ from bot.model.catalog import Essay, EssayMatch
 from bot.model.post import Account, Mention, MentionRef, PlainText, Post, Thread, Visibility
 from bot.rank.index import Query
 from bot.text.html import fold, html_to_text
+from bot.understand.request import language_code, request_words
 from bot.web.links import normalize_url
 
 if TYPE_CHECKING:
@@ -144,14 +145,6 @@ def _string(entity: Mapping[str, Any], key: str) -> str:
     """An optional string field; null and non-strings read as empty."""
     value = entity.get(key)
     return value if isinstance(value, str) else ""
-
-
-def _language(value: object) -> str | None:
-    """ISO 639-1 code or None. Some servers send ``fr-FR``, ``en_US`` or ``""``."""
-    if not isinstance(value, str):
-        return None
-    primary = re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
-    return primary if primary.isalpha() else None
 
 
 def _items(value: object) -> Iterator[Mapping[str, Any]]:
@@ -283,7 +276,7 @@ def post_from_status(status: Mapping[str, Any]) -> Post:
         created_at=parse_time(status.get("created_at"), f"{what}: created_at"),
         visibility=visibility_of(status.get("visibility")),
         spoiler_text=_string(status, "spoiler_text").strip(),
-        language=_language(status.get("language")),
+        language=language_code(status.get("language")),
         in_reply_to_id=_optional_id(status, "in_reply_to_id"),
         card_url=card_url or None,
         url=(_string(status, "url") or _string(status, "uri")).strip() or None,
@@ -413,9 +406,6 @@ def _commands(config: Config) -> tuple[str, ...]:
 def _by_text(
     mention: Mention, thread: Thread, config: Config, threshold: float
 ) -> EssayMatch | None:
-    # Imported here: decide is the pure core and understand an edge; only
-    # the reading of a request's first words is shared.
-    from bot.decide.core import request_words
 
     if not config.catalog.essays:
         return None

@@ -1,0 +1,37 @@
+"""The pure core's values, derived from the settings by the running bot and
+the offline commands (``preview``, ``explain``, ``replay``)."""
+
+from __future__ import annotations
+
+from bot.decide.policy import Policy, handle_key, host_of
+from bot.settings import Settings
+from bot.text.html import fold
+
+
+def policy_from_settings(
+    settings: Settings,
+    *,
+    self_id: str,
+    max_characters: int | None = None,
+    url_length: int | None = None,
+) -> Policy:
+    """The policy for ``settings``; the instance's own limits win when given."""
+    return Policy(
+        self_id=self_id,
+        default_visibility=settings.default_visibility,
+        default_language=settings.language,
+        max_characters=max_characters or settings.max_characters,
+        url_length=url_length or settings.characters_per_url,
+        max_mention_age=settings.max_mention_age,
+        thread_reply_limit=settings.thread_reply_limit,
+        thread_cooldown=settings.thread_cooldown,
+        account_cooldown=settings.account_cooldown,
+        bot_allowlist=frozenset(handle_key(item) for item in settings.bot_allowlist),
+        blocked=frozenset(handle_key(item) for item in settings.blocked),
+        nobot_tags=tuple(fold(tag).lstrip("#") for tag in settings.nobot_tags),
+        heat_threshold=settings.heat_threshold,
+        unknown_essay=settings.unknown_essay,
+        rules_url=settings.rules_url,
+        admins=tuple(settings.admins),
+        instance_domain=host_of(settings.instance_url),
+    )

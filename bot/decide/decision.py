@@ -1,0 +1,299 @@
+"""The decision: one mention in, one ``Reply`` or ``Skip`` out, with a trace.
+
+``decide(inputs)`` is a pure function. It reads the values it is handed (the
+mention, its thread, the essay ``understand`` found, the compiled catalog and
+rules, what the record knows, the policy and ``now``) and never the clock, the
+network, the database or a random source. Everything the bot does on purpose
+is decided here, so this is where the tests point.
+
+The order, and why:
+
+1. **Guards** (``Skip``): itself; bot accounts not allowlisted; ``#nobot`` and
+   friends in the profile; opted out (``start`` still goes through, so anyone
+   can opt back in; ``stop`` again gets silence, which is what was asked);
+   blocked account or domain; too old; a re-mention that carries no command
+   (composers pre-fill every participant, so that is conversation, not a
+   request): in reply to the bot's own post, or — once the bot has replied in
+   the thread — in reply to someone else's post that mentioned the bot, with
+   the bot's handle in the leading block of mentions (the first request of a
+   thread is never held to this, nor a mention that names the bot after its
+   first words, nor a reply to a post that did not mention it); the
+   thread's reply limit and cooldown; the account's cooldown. ``stop`` and
+   ``start`` skip the limit and cooldowns: consent must always work.
+   ``help`` and ``why`` do not, they are requests like any other.
+2. **Rules** in file order; ``off`` rules are skipped (and traced); the first
+   whose conditions all hold answers. A command word counts only as the first
+   word after the leading @-mentions ("@filrouge source", not "j'ai cherché
+   le lien"). A rule left with nothing to post (every quote already in this
+   thread, nothing fits) hands over to the next matching rule, which is how
+   the rules file chains its fallbacks.
+3. **Essay**: quote, prompt, link and de-escalation replies need one. Without
+   it the bot lists the essays it knows (``unknown_essay = "list"``) or stays
+   silent.
+4. **Candidates**: the essay's quotes (or prompts) the rule allows, minus those
+   already posted in this thread, ranked by relevance; ties go to the least
+   recently used, then to the id.
+5. **Render and fit**: the template in the mention's language when the rule has
+   one, else the default; every value that came from a person or the catalog
+   has its ``@`` neutralised, so the only mention is the requester. The first
+   candidate whose whole status fits ``max_characters`` wins; failing that a
+   quote is cut at a sentence end with "…"; failing that, ``Skip``.
+6. **Reply**: visibility never wider than the mention's (capped by the
+   default), the content warning kept, ``in_reply_to_id`` the mention.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from bot.decide.candidates import Candidate, candidates_for, rank_candidates
+from bot.decide.fit import (
+    TRACE_CANDIDATES,
+    base_values,
+    candidate_values,
+    essay_values,
+    fit_reply,
+    make_reply,
+)
+from bot.decide.guards import check_guards
+from bot.decide.heat import Heat, heat
+from bot.decide.rules import Facts, command_rule, match_rule
+from bot.decide.templates import (
+    FALL_THROUGH,
+    SPECIAL_TEMPLATES,
+    TITLE_QUOTES,
+    _pick_language,
+    _templates_of,
+    special_template,
+)
+from bot.decide.trace import Inputs, Outcome, Step, Trace
+from bot.decide.why import why_reply
+from bot.model.catalog import Action, Mode, Rule
+from bot.model.decision import Decision, Reply, Skip, SkipReason
+from bot.text.html import fold
+from bot.text.render import (
+    neutralise_mentions,
+)
+from bot.understand.request import body, language_code
+
+if TYPE_CHECKING:
+    pass
+
+
+# -- the decision -------------------------------------------------------------
+
+
+def decide(inputs: Inputs) -> Outcome:
+    """Reply or skip, and why. Pure: see the module docstring for the order.
+
+    A mention without a command is a request unless it is conversation: a
+    reply to the bot's own post, or a later reply in a thread the bot has
+    answered, to a post that mentioned the bot, whose leading @-mentions
+    carry the bot only because the composer pre-filled them
+    (``Skip(NOT_ADDRESSED)``).
+    """
+    steps: list[Step] = []
+    temperature = heat(inputs.mention.post, inputs.thread, inputs.now)
+    decision = _decide(inputs, temperature, steps)
+    if isinstance(decision, Reply):
+        detail = f"reply ({decision.action}) by rule {decision.rule!r}"
+        if decision.mode != Mode.LIVE:
+            detail += f" in {decision.mode} mode"
+    else:
+        detail = f"skip: {decision.reason} {decision.detail}".rstrip()
+    steps.append(Step("decision", "outcome", isinstance(decision, Reply), detail))
+    return Outcome(decision=decision, trace=Trace(steps), heat=temperature)
+
+
+def _decide(inputs: Inputs, temperature: Heat, steps: list[Step]) -> Decision:
+    post = inputs.mention.post
+    policy = inputs.policy
+    rules = inputs.config.rules.rules
+    text_body = body(post.text)
+    command = command_rule(rules, text_body)
+
+    skip = check_guards(inputs, command, steps)
+    if skip is not None:
+        return skip
+
+    steps.append(
+        Step(
+            "heat",
+            "score",
+            None,
+            f"{temperature.score:.2f}"
+            + (f" ({', '.join(temperature.matched)})" if temperature.matched else ""),
+            {"signals": dict(temperature.signals)},
+        )
+    )
+    essay = inputs.essay.essay
+    steps.append(
+        Step(
+            "essay",
+            essay.id if essay else "none",
+            essay is not None,
+            f"{inputs.essay.how}: {inputs.essay.evidence}"
+            if inputs.essay.evidence
+            else inputs.essay.how,
+        )
+    )
+
+    facts = Facts(
+        text=post.text,
+        body=text_body,
+        folded=fold(post.text),
+        thread_texts=(*(p.text for p in inputs.thread.ancestors), post.text),
+        language=language_code(post.language),
+        essay_id=essay.id if essay else None,
+        visibility=post.visibility,
+        depth=inputs.thread.depth,
+        heat=temperature.score,
+    )
+    off_match: Rule | None = None
+    fell_through: Skip | None = None
+    for rule in rules:
+        if rule.name in SPECIAL_TEMPLATES and not rule.conditions.commands:
+            continue  # wording for a built-in reply, not a rule to match
+        matched, why, conditions = match_rule(rule, facts, policy)
+        if rule.mode == Mode.OFF:
+            steps.append(
+                Step("rule", rule.name, False, f"off ({'would match: ' if matched else ''}{why})")
+            )
+            off_match = off_match or (rule if matched else None)
+            continue
+        steps.append(
+            Step("rule", rule.name, matched, why, {"conditions": conditions} if matched else {})
+        )
+        if not matched:
+            continue
+        decision = _answer(inputs, rule, temperature, steps)
+        if isinstance(decision, Skip) and decision.reason in FALL_THROUGH:
+            # A rule with nothing left to post (every quote already in this
+            # thread, nothing fits) lets the next rule answer: the rules file
+            # lists its fallbacks (quote, then prompt, then link) in order.
+            steps.append(Step("rule", rule.name, False, f"{decision.detail}; trying the next rule"))
+            fell_through = fell_through or decision
+            continue
+        return decision
+    if fell_through is not None:
+        return fell_through
+    if off_match is not None:
+        return Skip(SkipReason.RULE_OFF, f"rule {off_match.name!r} is off", off_match.name)
+    return Skip(SkipReason.NO_RULE, "no rule matches")
+
+
+def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) -> Decision:
+    policy = inputs.policy
+    config = inputs.config
+    wanted = language_code(inputs.mention.post.language)
+    templates = _templates_of(config, rule.name, rule.templates)
+    language = _pick_language(templates, wanted, policy.default_language)
+    if language is None:
+        return Skip(SkipReason.NO_RULE, f"rule {rule.name!r} has no template", rule.name)
+    template = templates[language]
+    steps.append(
+        Step(
+            "language",
+            language,
+            None,
+            f"mention in {wanted or 'an unknown language'}"
+            + ("" if wanted == language else f", no template: {language}"),
+        )
+    )
+    base = base_values(inputs, rule.name, temperature.score)
+    fields = set(template.fields)
+    essay = inputs.essay.essay
+
+    if rule.action == Action.WHY:
+        return why_reply(inputs, rule, language, template, base, steps)
+
+    needs_essay = rule.action in (Action.QUOTE, Action.PROMPT, Action.LINK, Action.DEESCALATE)
+    needs_essay = needs_essay or bool(
+        fields & {"author", "essay_title", "essay_url", "quote_url", "quote", "prompt"}
+    )
+    if needs_essay and essay is None:
+        return _unknown_essay(inputs, rule, wanted, base, steps)
+    if essay is not None:
+        base.update(essay_values(essay))
+
+    kind: str | None = None
+    if rule.action == Action.QUOTE:
+        kind = "quote"
+    elif rule.action == Action.PROMPT or "prompt" in fields:
+        kind = "prompt"
+    elif "quote" in fields:
+        kind = "quote"
+    if kind is None or essay is None:
+        fitted = fit_reply(template, base, [(None, {})], None, None, inputs, steps)
+        if fitted is None:
+            return Skip(SkipReason.DOES_NOT_FIT, "the template does not fit", rule.name)
+        return make_reply(inputs, rule, language, fitted.text, essay=essay)
+
+    items = candidates_for(rule, essay, kind, inputs)
+    if not items:
+        used = inputs.history.thread_quote_ids | inputs.history.thread_prompt_ids
+        steps.append(
+            Step("candidates", kind, False, f"no {kind} left ({len(used)} already in this thread)")
+        )
+        return Skip(SkipReason.NO_CANDIDATE, f"no {kind} left for this thread", rule.name)
+    ranking = rank_candidates(items, inputs, wanted or policy.default_language)
+    head = list(itertools.islice(ranking, TRACE_CANDIDATES))
+    steps.append(
+        Step(
+            "candidates",
+            kind,
+            True,
+            f"{kind} {head[0].item.id} ranked first of {len(items)}",
+            {
+                "candidates": [
+                    {
+                        "id": r.item.id,
+                        "score": round(r.score, 4),
+                        "matched": list(r.matched),
+                        "last_used": r.last_used,
+                    }
+                    for r in head
+                ]
+            },
+        )
+    )
+    default = policy.default_language
+
+    def variants() -> Iterator[tuple[Candidate | None, Mapping[str, str]]]:
+        for r in itertools.chain(head, ranking):
+            yield r.item, candidate_values(r.item, language, default)[1]
+
+    def raw_of(item: Candidate) -> str:
+        return candidate_values(item, language, default)[0]
+
+    fitted = fit_reply(template, base, variants(), kind, raw_of, inputs, steps)
+    if fitted is None:
+        return Skip(SkipReason.DOES_NOT_FIT, f"no {kind} fits the template", rule.name)
+    return make_reply(inputs, rule, language, fitted.text, essay=essay, item=fitted.item)
+
+
+def _unknown_essay(
+    inputs: Inputs, rule: Rule, wanted: str | None, base: dict[str, str], steps: list[Step]
+) -> Decision:
+    policy = inputs.policy
+    if policy.unknown_essay != "list":
+        return Skip(SkipReason.NO_ESSAY, "no essay could be told apart", rule.name)
+    language, template = special_template(
+        inputs.config, "unknown_essay", wanted, policy.default_language
+    )
+    essays = inputs.config.catalog.essays
+    opening, closing = TITLE_QUOTES.get(language, TITLE_QUOTES["en"])
+    lines = [
+        f"{opening}{neutralise_mentions(e.title)}{closing} {neutralise_mentions(e.url)}"
+        for e in essays
+    ]
+    # As many essays as fit, catalog order; a long archive lists its first ones.
+    variants: list[tuple[Candidate | None, Mapping[str, str]]] = [
+        (None, {"essays": "\n".join(lines[:n])}) for n in range(len(lines), 0, -1)
+    ]
+    fitted = fit_reply(template, base, variants, None, None, inputs, steps)
+    if fitted is None:
+        return Skip(SkipReason.NO_ESSAY, "no essay could be told apart", rule.name)
+    return make_reply(inputs, rule, language, fitted.text, action=Action.HELP)

@@ -1,0 +1,82 @@
+"""What a mention asks: its words after the leading @-mentions, the command
+word that opens them, phrases and patterns found in it (pure).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from bot.text.html import fold
+
+if TYPE_CHECKING:
+    pass
+
+
+# -- reading the mention ------------------------------------------------------
+
+# The @-mentions a composer puts in front of a reply, then separators.
+LEADING_MENTIONS = re.compile(r"^\s*(?:@[\w.-]+(?:@[\w.-]+)?[\s,:;]*)*")
+# Opening quotation marks too: the bot's own replies say « mentionnez-moi avec
+# le mot « start » » / "the word “stop”", and people copy the word with its quotes.
+_LEADING_PUNCT = re.compile(r"^[\s,:;.!?\-–—«“„‹\"]+")
+
+
+def body(text: str) -> str:
+    """The mention's words after the leading @-mentions, folded."""
+    rest = LEADING_MENTIONS.sub("", text, count=1)
+    return _LEADING_PUNCT.sub("", fold(rest)).strip()
+
+
+def request_words(text: str, commands: Iterable[str]) -> str:
+    """The mention's words without the leading @-mentions and the command word
+    that opens them, folded: what the request is about rather than who it
+    addresses or what it asks for."""
+    rest = body(text)
+    command = command_in(rest, commands)
+    if command is not None:
+        rest = _LEADING_PUNCT.sub("", rest[len(fold(command).strip()) :])
+    return rest
+
+
+@lru_cache(maxsize=1024)
+def _command_re(command: str) -> re.Pattern[str]:
+    # A command is the first word (or words) of the body; what follows must not
+    # continue the word: "sources" is not "source", "lien" mid-sentence is nothing.
+    return re.compile(r"^" + re.escape(fold(command).strip()) + r"(?![\w'’-])")
+
+
+@lru_cache(maxsize=4096)
+def _phrase_re(phrase: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])" + re.escape(fold(phrase).strip()) + r"(?![\w])")
+
+
+@lru_cache(maxsize=1024)
+def compiled(pattern: str) -> re.Pattern[str]:
+    # Validated at load time; compiled once per process.
+    return re.compile(pattern)
+
+
+def command_in(text_body: str, commands: Iterable[str]) -> str | None:
+    """The first of ``commands`` that opens ``text_body`` (already folded), if any."""
+    for command in commands:
+        if command.strip() and _command_re(command).match(text_body):
+            return command
+    return None
+
+
+def phrase_in(folded: str, phrases: Iterable[str]) -> str | None:
+    for phrase in phrases:
+        if phrase.strip() and _phrase_re(phrase).search(folded):
+            return phrase
+    return None
+
+
+def language_code(value: object) -> str | None:
+    """ISO 639-1 code or None. Some servers send ``fr-FR``, ``en_US`` or ``""``."""
+    if not isinstance(value, str):
+        return None
+    primary = re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
+    return primary if primary.isalpha() else None
