@@ -14,7 +14,8 @@ from bot.act.admin.roster import Admins, normal_handle
 from bot.act.admin.texts import split_answer
 from bot.act.notify import moderator_message, safe_link
 from bot.model.post import Account
-from bot.record.store import ADMIN_RULE_PREFIX, Store
+from bot.record.schema import ADMIN_RULE_PREFIX
+from bot.record.store import Store
 from bot.text.render import status_length
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -148,37 +149,37 @@ def store(tmp_path: Path) -> Store:
 
 
 def test_pause_persists_and_keeps_its_first_author(store: Store, tmp_path: Path) -> None:
-    assert store.paused() is None
-    assert store.pause(by="42", now=NOW) is True
-    assert store.pause(by="43", now=NOW + timedelta(hours=1)) is False
+    assert store.moderation.paused() is None
+    assert store.moderation.pause(by="42", now=NOW) is True
+    assert store.moderation.pause(by="43", now=NOW + timedelta(hours=1)) is False
     store.close()
     with Store(tmp_path / "filrouge.sqlite3") as again:
-        paused = again.paused()
+        paused = again.moderation.paused()
         assert paused is not None and (paused.by, paused.since) == ("42", NOW)
-        assert again.resume() is True
-        assert again.resume() is False
-        assert again.paused() is None
+        assert again.moderation.resume() is True
+        assert again.moderation.resume() is False
+        assert again.moderation.paused() is None
 
 
 def test_a_mute_matches_the_named_status_or_its_thread(store: Store) -> None:
-    assert store.mute("20", thread_id="10", by="42", url="", now=NOW) is True
-    assert store.mute("20", thread_id="10", by="42", url="", now=NOW) is False
-    assert store.muted(["30", "10"]) == "10"  # a mention below the root
-    assert store.muted(["31", "20"]) == "20"  # a mention below the named post
-    assert store.muted(["99", "98"]) is None
-    assert store.muted([]) is None
-    assert [row["status_id"] for row in store.muted_threads()] == ["20"]
-    assert store.unmute(["10"]) == 1  # by the thread's root
-    assert store.muted(["20"]) is None
-    assert store.unmute([]) == 0
+    assert store.moderation.mute("20", thread_id="10", by="42", url="", now=NOW) is True
+    assert store.moderation.mute("20", thread_id="10", by="42", url="", now=NOW) is False
+    assert store.moderation.muted(["30", "10"]) == "10"  # a mention below the root
+    assert store.moderation.muted(["31", "20"]) == "20"  # a mention below the named post
+    assert store.moderation.muted(["99", "98"]) is None
+    assert store.moderation.muted([]) is None
+    assert [row["status_id"] for row in store.moderation.muted_threads()] == ["20"]
+    assert store.moderation.unmute(["10"]) == 1  # by the thread's root
+    assert store.moderation.muted(["20"]) is None
+    assert store.moderation.unmute([]) == 0
 
 
 def test_a_thread_gets_one_moderator_notice_unless_sending_failed(store: Store) -> None:
     claim = {"notification_id": "1", "rule": "apaisement", "how": "dm", "now": NOW}
-    assert store.claim_notice("10", **claim) is True  # type: ignore[arg-type]
-    assert store.claim_notice("10", **claim) is False  # type: ignore[arg-type]
-    store.release_notice("10")
-    assert store.claim_notice("10", **claim) is True  # type: ignore[arg-type]
+    assert store.moderation.claim_notice("10", **claim) is True  # type: ignore[arg-type]
+    assert store.moderation.claim_notice("10", **claim) is False  # type: ignore[arg-type]
+    store.moderation.release_notice("10")
+    assert store.moderation.claim_notice("10", **claim) is True  # type: ignore[arg-type]
 
 
 def test_admin_answers_never_count_as_discussion_history(store: Store) -> None:
@@ -186,8 +187,8 @@ def test_admin_answers_never_count_as_discussion_history(store: Store) -> None:
     from bot.model.decision import Reply
 
     for number, rule in (("1", f"{ADMIN_RULE_PREFIX}status"), ("2", "citation")):
-        store.enqueue(number, f"s{number}", "7", NOW)
-        assert store.claim(number, NOW, stale_after=timedelta(0)) is not None
+        store.mentions.enqueue(number, f"s{number}", "7", NOW)
+        assert store.mentions.claim(number, NOW, stale_after=timedelta(0)) is not None
         reply = Reply(
             text="@mod …",
             visibility="direct",
@@ -197,7 +198,7 @@ def test_admin_answers_never_count_as_discussion_history(store: Store) -> None:
             rule=rule,
             action=Action.HELP,
         )
-        store.mark_replied(
+        store.mentions.mark_replied(
             number,
             reply_id=f"r{number}",
             reply=reply,
@@ -206,6 +207,6 @@ def test_admin_answers_never_count_as_discussion_history(store: Store) -> None:
             trace={},
             now=NOW,
         )
-    history = store.history(thread_id="t", account_id="7", parent_status_id=None)
+    history = store.replies.history(thread_id="t", account_id="7", parent_status_id=None)
     assert len(history.thread_replies) == 1
     assert len(history.account_replies) == 1

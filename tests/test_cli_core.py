@@ -389,3 +389,32 @@ def test_broken_config_stops_preview(
     monkeypatch.setenv("FILROUGE_RULES_PATH", str(DATA / "broken_rules.toml"))
     assert main(["preview", MAIWANN]) == 1
     assert "broken_rules.toml" in capsys.readouterr().err
+
+
+def test_preview_and_explain_show_a_pause_in_the_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pause set by an admin (in the record beside the bot) shows offline as it
+    holds live: the skip, and the reply that was held."""
+    from datetime import UTC, datetime
+
+    from bot.record.store import Store
+    from bot.settings import Settings
+
+    answered = preview(capsys, MAIWANN)
+    with Store(Settings(_env_file=None).db_path) as store:  # type: ignore[call-arg]
+        store.moderation.pause(by="mod", now=datetime(2026, 3, 1, 9, 30, tzinfo=UTC))
+    data = preview(capsys, MAIWANN)
+    assert data["action"] == "skip"
+    assert data["reason"] == "paused"
+    assert main(["explain", MAIWANN]) == 0
+    out = capsys.readouterr().out
+    assert "- guard paused: paused by an admin since 2026-03-01 09:30 UTC" in out
+    assert f"would have replied by rule {answered['rule']!r}" in out
+
+
+def test_preview_without_a_record_creates_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    preview(capsys, MAIWANN)
+    assert list(tmp_path.iterdir()) == []

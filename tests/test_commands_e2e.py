@@ -49,7 +49,7 @@ def account_id(harness: Live, who: str) -> str:
 
 def opted_out(harness: Live, who: str) -> bool:
     with Store(harness.settings.db_path) as store:
-        return store.is_opted_out(account_id(harness, who))
+        return store.consent.is_opted_out(account_id(harness, who))
 
 
 def dm(harness: Live, who: str, text: str, **options: Any) -> Any:
@@ -158,7 +158,7 @@ def test_why_in_reply_to_the_bots_post_explains_rule_quote_and_reason(
     assert first["state"] == "replied" and first["quote_id"]
     [bot_post] = harness.replies_to(mention)
     with Store(harness.settings.db_path) as store:
-        explained = store.explained(str(bot_post["id"]))
+        explained = store.replies.explained(str(bot_post["id"]))
     assert explained is not None and explained.quote_id == first["quote_id"]
 
     why = harness.post("bob", "@filrouge pourquoi ?", in_reply_to_id=bot_post["id"])

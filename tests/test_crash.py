@@ -107,7 +107,7 @@ def final_count(db: Path) -> int:
     if not db.exists():
         return 0
     with Store(db) as store:
-        counts = store.counts()
+        counts = store.audit.counts()
     by_outcome = counts["outcome"]
     return int(by_outcome.get("replied", 0)) + int(by_outcome.get("skipped", 0))
 
@@ -179,7 +179,7 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
         assert kills >= min(ROUNDS, 3)
 
         with Store(db) as store:
-            rows = store.recent(since=None, outcome=None, limit=MENTIONS * 2)
+            rows = store.audit.recent(since=None, outcome=None, limit=MENTIONS * 2)
         assert len(rows) == MENTIONS
         assert {row["state"] for row in rows} <= {"replied", "skipped"}
 

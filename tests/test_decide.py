@@ -23,7 +23,7 @@ from bot.decide.decision import decide
 from bot.decide.policy import Policy
 from bot.decide.trace import Inputs, Outcome, Trace
 from bot.model.catalog import Action, Conditions, Essay, EssayMatch, Mode, Prompt, Quote, Rule
-from bot.model.decision import Explained, History, Reply, Skip, SkipReason
+from bot.model.decision import Explained, History, Moderation, Paused, Reply, Skip, SkipReason
 from bot.model.post import (
     VISIBILITY_ORDER,
     Account,
@@ -1200,3 +1200,52 @@ def test_heat_placeholder_and_trace() -> None:
     assert outcome.heat is not None
     assert reply.text == f"@lecteur@example.org chaleur {outcome.heat.score:.2f}"
     assert "signals:" in outcome.trace.to_text()
+
+
+# -- pause and mutes, set by the admins: guards of the decision ------------------------
+
+PAUSED = Moderation(paused=Paused(by="mod-id", since=datetime(2026, 3, 1, 9, 30, tzinfo=UTC)))
+MUTED = Moderation(muted="thread-root")
+
+
+@pytest.mark.parametrize(
+    ("text", "moderation", "reason", "consent"),
+    [
+        # A request the bot would answer is held, with what it would have done.
+        ("@filrouge Nos affiches, on les fait comment ?", PAUSED, SkipReason.PAUSED, None),
+        ("@filrouge Nos affiches, on les fait comment ?", MUTED, SkipReason.MUTED, None),
+        # Consent holds while paused or muted: unconfirmed, but it takes effect.
+        ("@filrouge stop", PAUSED, SkipReason.PAUSED, Action.STOP),
+        ("@filrouge start", MUTED, SkipReason.MUTED, Action.START),
+    ],
+)
+def test_a_pause_or_a_mute_holds_the_reply_and_says_why(
+    text: str, moderation: Moderation, reason: SkipReason, consent: Action | None
+) -> None:
+    free = decide(make(text))
+    held = decide(dataclasses.replace(make(text), moderation=moderation))
+    would = reply_of(free)
+    skip = skip_of(held)
+    assert skip.reason is reason
+    assert skip.consent is consent
+    assert skip.rule == would.rule
+    assert f"would have replied by rule {would.rule!r}" in skip.detail
+    guard = [s for s in held.trace if s.kind == "guard" and s.ok is False]
+    assert [s.name for s in guard] == [reason.value]
+    assert held.trace.why()["skip"] == reason.value
+
+
+def test_a_pause_names_its_date_and_outranks_a_mute() -> None:
+    both = Moderation(paused=PAUSED.paused, muted="thread-root")
+    skip = skip_of(decide(dataclasses.replace(make(), moderation=both)))
+    assert skip.reason is SkipReason.PAUSED
+    assert "since 2026-03-01 09:30 UTC" in skip.detail
+
+
+def test_a_skip_stays_the_same_skip_when_paused() -> None:
+    """A mention the bot would not answer anyway keeps its own reason."""
+    old = make(created_at=NOW - timedelta(days=3))
+    assert skip_of(decide(old)).reason is SkipReason.TOO_OLD
+    assert skip_of(decide(dataclasses.replace(old, moderation=PAUSED))).reason is (
+        SkipReason.TOO_OLD
+    )

@@ -117,7 +117,7 @@ class Live:
 
         def final() -> dict[str, Any] | None:
             with Store(self.settings.db_path) as store:
-                row = store.outcome(notification_id)
+                row = store.mentions.outcome(notification_id)
             if row is None:
                 return None
             final = row["state"] in ("replied", "skipped")
@@ -382,10 +382,14 @@ def test_a_crash_between_post_and_record_does_not_post_twice(live: Callable[...,
     notification_id = harness.notification_id(mention)
     now = datetime.now(UTC)
     with Store(harness.settings.db_path) as store:
-        store.enqueue(notification_id, str(mention["id"]), str(mention["account"]["id"]), now)
-        assert store.claim(notification_id, now, stale_after=timedelta(0)) is not None
-        store.mark_posting(notification_id, idempotency_key(str(harness.me["id"]), "x"), now)
-        store.advance_cursor(notification_id)
+        store.mentions.enqueue(
+            notification_id, str(mention["id"]), str(mention["account"]["id"]), now
+        )
+        assert store.mentions.claim(notification_id, now, stale_after=timedelta(0)) is not None
+        store.mentions.mark_posting(
+            notification_id, idempotency_key(str(harness.me["id"]), "x"), now
+        )
+        store.mentions.advance_cursor(notification_id)
     # The crashed process's reply, posted with no idempotency key the server kept.
     earlier = harness.client("filrouge").status_post(
         "@alice (réponse envoyée avant la panne)",
@@ -440,7 +444,7 @@ def test_a_mention_deleted_before_it_is_processed_is_skipped_as_gone(
     mention = harness.post("alice", f"@filrouge {SHARED_LINK} {AFFICHES}")
     notification_id = harness.notification_id(mention)
     with Store(harness.settings.db_path) as store:
-        store.enqueue(
+        store.mentions.enqueue(
             notification_id, str(mention["id"]), str(mention["account"]["id"]), datetime.now(UTC)
         )
     harness.client("alice").status_delete(mention["id"])
@@ -448,7 +452,7 @@ def test_a_mention_deleted_before_it_is_processed_is_skipped_as_gone(
 
     def recorded() -> dict[str, Any] | None:
         with Store(harness.settings.db_path) as store:
-            row = store.outcome(notification_id)
+            row = store.mentions.outcome(notification_id)
         return row if row and row["state"] == "skipped" else None
 
     assert eventually(recorded)["reason"] == "gone"

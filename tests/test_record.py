@@ -26,7 +26,9 @@ from bot.cli.main import main
 from bot.errors import ConfigError
 from bot.model.catalog import Action, Mode
 from bot.model.decision import Explained, Reply, SkipReason
-from bot.record.store import MIGRATIONS, Claim, StateError, Store, applied_migrations, migrate
+from bot.record.mentions import Claim, StateError
+from bot.record.schema import MIGRATIONS, applied_migrations, migrate
+from bot.record.store import Store
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 STALE = timedelta(minutes=5)
@@ -79,11 +81,11 @@ def replied(
     mode: Mode = Mode.LIVE,
 ) -> None:
     """Take one mention through enqueue → claim → (posting) → replied."""
-    assert store.enqueue(nid, f"s{nid}", account, at)
-    assert store.claim(nid, at, stale_after=STALE) is not None
+    assert store.mentions.enqueue(nid, f"s{nid}", account, at)
+    assert store.mentions.claim(nid, at, stale_after=STALE) is not None
     if reply_id is not None:
-        store.mark_posting(nid, f"key:{nid}", at)
-    store.mark_replied(
+        store.mentions.mark_posting(nid, f"key:{nid}", at)
+    store.mentions.mark_replied(
         nid,
         reply_id=reply_id,
         reply=reply(
@@ -97,7 +99,7 @@ def replied(
 
 
 def outcome_of(store: Store, nid: str) -> dict[str, Any]:
-    outcome = store.outcome(nid)
+    outcome = store.mentions.outcome(nid)
     assert outcome is not None, nid
     return outcome
 
@@ -125,8 +127,8 @@ def outcome_of(store: Store, nid: str) -> dict[str, Any]:
 )
 def test_cursor_only_moves_forward(store: Store, advances: list[str], expected: str | None) -> None:
     for notification_id in advances:
-        store.advance_cursor(notification_id)
-    assert store.cursor() == expected
+        store.mentions.advance_cursor(notification_id)
+    assert store.mentions.cursor() == expected
 
 
 @given(st.lists(st.integers(min_value=1, max_value=10**20), max_size=30))
@@ -134,35 +136,35 @@ def test_cursor_only_moves_forward(store: Store, advances: list[str], expected: 
 def test_cursor_is_the_largest_id_seen(ids: list[int]) -> None:
     with tempfile.TemporaryDirectory() as directory, Store(Path(directory) / "r.db") as store:
         for notification_id in ids:
-            store.advance_cursor(str(notification_id))
-        assert store.cursor() == (str(max(ids)) if ids else None)
+            store.mentions.advance_cursor(str(notification_id))
+        assert store.mentions.cursor() == (str(max(ids)) if ids else None)
 
 
 # -- enqueue and the claim lifecycle ----------------------------------------------------
 
 
 def test_enqueue_is_idempotent(store: Store) -> None:
-    assert store.enqueue("10", "s10", "a1", T0) is True
+    assert store.mentions.enqueue("10", "s10", "a1", T0) is True
     # The stream and the poll both deliver it; the second time changes nothing.
-    assert store.enqueue("10", "s10", "a1", T0 + timedelta(seconds=3)) is False
-    outcome = store.outcome("10")
+    assert store.mentions.enqueue("10", "s10", "a1", T0 + timedelta(seconds=3)) is False
+    outcome = store.mentions.outcome("10")
     assert outcome is not None
     assert (outcome["state"], outcome["outcome"], outcome["attempts"]) == ("pending", "pending", 0)
     assert outcome["received_at"] == "2026-03-01T12:00:00.000000+00:00"
-    assert store.outcome("11") is None
+    assert store.mentions.outcome("11") is None
 
 
 def test_claim_posting_replied_lifecycle(store: Store) -> None:
-    store.enqueue("10", "s10", "a1", T0)
-    claim = store.claim("10", T0, stale_after=STALE)
+    store.mentions.enqueue("10", "s10", "a1", T0)
+    claim = store.mentions.claim("10", T0, stale_after=STALE)
     assert claim == Claim("10", "s10", "a1", attempts=1, was_posting=False)
     # Freshly claimed: nobody else may take it.
-    assert store.claim("10", T0 + timedelta(seconds=1), stale_after=STALE) is None
-    assert store.due(T0 + timedelta(seconds=1), stale_after=STALE) == []
+    assert store.mentions.claim("10", T0 + timedelta(seconds=1), stale_after=STALE) is None
+    assert store.mentions.due(T0 + timedelta(seconds=1), stale_after=STALE) == []
 
-    store.mark_posting("10", "key:10", T0)
+    store.mentions.mark_posting("10", "key:10", T0)
     assert outcome_of(store, "10")["state"] == "posting"
-    store.mark_replied(
+    store.mentions.mark_replied(
         "10",
         reply_id="r10",
         reply=reply(in_reply_to_id="s10"),
@@ -171,7 +173,7 @@ def test_claim_posting_replied_lifecycle(store: Store) -> None:
         trace={"steps": ["a", "b"]},
         now=T0 + timedelta(seconds=2),
     )
-    outcome = store.outcome("10")
+    outcome = store.mentions.outcome("10")
     assert outcome is not None
     assert outcome["state"] == "replied"
     assert outcome["reply_id"] == "r10"
@@ -181,16 +183,16 @@ def test_claim_posting_replied_lifecycle(store: Store) -> None:
         "visuels",
         "unlisted",
     )
-    assert store.audit("10") == {"steps": ["a", "b"]}
+    assert store.audit.entry("10") == {"steps": ["a", "b"]}
     # Final: never claimable again, however late.
-    assert store.claim("10", T0 + timedelta(days=30), stale_after=STALE) is None
-    assert store.due(T0 + timedelta(days=30), stale_after=STALE) == []
+    assert store.mentions.claim("10", T0 + timedelta(days=30), stale_after=STALE) is None
+    assert store.mentions.due(T0 + timedelta(days=30), stale_after=STALE) == []
 
 
 def test_skip_is_final_and_keeps_reason_and_trace(store: Store) -> None:
-    store.enqueue("10", "s10", "a1", T0)
-    store.claim("10", T0, stale_after=STALE)
-    store.mark_skipped(
+    store.mentions.enqueue("10", "s10", "a1", T0)
+    store.mentions.claim("10", T0, stale_after=STALE)
+    store.mentions.mark_skipped(
         "10",
         reason=SkipReason.THREAD_COOLDOWN,
         detail="last reply 3 min ago",
@@ -198,15 +200,15 @@ def test_skip_is_final_and_keeps_reason_and_trace(store: Store) -> None:
         trace={"guard": "cooldown"},
         now=T0,
     )
-    outcome = store.outcome("10")
+    outcome = store.mentions.outcome("10")
     assert outcome is not None
     assert (outcome["state"], outcome["reason"], outcome["detail"]) == (
         "skipped",
         "cooldown",
         "last reply 3 min ago",
     )
-    assert store.audit("10") == {"guard": "cooldown"}
-    assert store.claim("10", T0 + timedelta(days=1), stale_after=STALE) is None
+    assert store.audit.entry("10") == {"guard": "cooldown"}
+    assert store.mentions.claim("10", T0 + timedelta(days=1), stale_after=STALE) is None
 
 
 @pytest.mark.parametrize(
@@ -228,32 +230,32 @@ def test_skip_is_final_and_keeps_reason_and_trace(store: Store) -> None:
 )
 def test_marks_refuse_invalid_transitions(store: Store, mark: str, setup: str) -> None:
     if setup != "missing":
-        store.enqueue("10", "s10", "a1", T0)
+        store.mentions.enqueue("10", "s10", "a1", T0)
     if setup in ("replied", "skipped"):
-        store.claim("10", T0, stale_after=STALE)
+        store.mentions.claim("10", T0, stale_after=STALE)
         if setup == "replied":
-            store.mark_replied(
+            store.mentions.mark_replied(
                 "10", reply_id="r", reply=reply(), thread_id="t", account_id="a1", trace={}, now=T0
             )
         else:
-            store.mark_skipped(
+            store.mentions.mark_skipped(
                 "10", reason=SkipReason.NO_RULE, detail="", rule=None, trace={}, now=T0
             )
-    before = store.outcome("10")
+    before = store.mentions.outcome("10")
     with pytest.raises(StateError, match="cannot mark mention 10"):
         if mark == "posting":
-            store.mark_posting("10", "k", T0)
+            store.mentions.mark_posting("10", "k", T0)
         elif mark == "replied":
-            store.mark_replied(
+            store.mentions.mark_replied(
                 "10", reply_id="r2", reply=reply(), thread_id="t", account_id="a1", trace={}, now=T0
             )
         elif mark == "skipped":
-            store.mark_skipped(
+            store.mentions.mark_skipped(
                 "10", reason=SkipReason.NO_RULE, detail="", rule=None, trace={}, now=T0
             )
         else:
-            store.mark_failed("10", kind="network", message="x", now=T0, retry_at=None)
-    assert store.outcome("10") == before
+            store.mentions.mark_failed("10", kind="network", message="x", now=T0, retry_at=None)
+    assert store.mentions.outcome("10") == before
 
 
 # -- crash recovery --------------------------------------------------------------------
@@ -277,70 +279,72 @@ def test_marks_refuse_invalid_transitions(store: Store, mark: str, setup: str) -
 def test_stale_claim_is_claimable_again(
     store: Store, reached: str, age: timedelta, claimable: bool, was_posting: bool
 ) -> None:
-    store.enqueue("10", "s10", "a1", T0)
-    store.claim("10", T0, stale_after=STALE)
+    store.mentions.enqueue("10", "s10", "a1", T0)
+    store.mentions.claim("10", T0, stale_after=STALE)
     if reached == "posting":
-        store.mark_posting("10", "key:10", T0)
+        store.mentions.mark_posting("10", "key:10", T0)
     later = T0 + age
-    assert store.due(later, stale_after=STALE) == (["10"] if claimable else [])
-    claim = store.claim("10", later, stale_after=STALE)
+    assert store.mentions.due(later, stale_after=STALE) == (["10"] if claimable else [])
+    claim = store.mentions.claim("10", later, stale_after=STALE)
     if not claimable:
         assert claim is None
         return
     assert claim == Claim("10", "s10", "a1", attempts=2, was_posting=was_posting)
     # The new claim is fresh again: a third worker gets nothing.
-    assert store.claim("10", later, stale_after=STALE) is None
+    assert store.mentions.claim("10", later, stale_after=STALE) is None
 
 
 def test_stale_after_zero_means_claimed_before_now(store: Store) -> None:
     """A single worker passes ``now - started`` as stale_after: rows claimed before
     it started are a dead process's; its own claims, even at the same instant, are not."""
-    store.enqueue("1", "s1", "a1", T0)
-    store.enqueue("2", "s2", "a1", T0)
-    store.claim("1", T0 - timedelta(microseconds=1), stale_after=STALE)  # the dead process
-    store.claim("2", T0, stale_after=STALE)  # ours, with a clock that has not moved
-    assert store.due(T0, stale_after=timedelta(0)) == ["1"]
-    assert store.claim("2", T0, stale_after=timedelta(0)) is None
-    assert store.claim("1", T0, stale_after=timedelta(0)) is not None
+    store.mentions.enqueue("1", "s1", "a1", T0)
+    store.mentions.enqueue("2", "s2", "a1", T0)
+    store.mentions.claim("1", T0 - timedelta(microseconds=1), stale_after=STALE)  # the dead process
+    store.mentions.claim("2", T0, stale_after=STALE)  # ours, with a clock that has not moved
+    assert store.mentions.due(T0, stale_after=timedelta(0)) == ["1"]
+    assert store.mentions.claim("2", T0, stale_after=timedelta(0)) is None
+    assert store.mentions.claim("1", T0, stale_after=timedelta(0)) is not None
 
 
 def test_stale_claim_past_max_attempts_is_abandoned(store: Store) -> None:
     """A mention that kills the bot each time must not keep it crashing forever."""
-    store.enqueue("10", "s10", "a1", T0)
+    store.mentions.enqueue("10", "s10", "a1", T0)
     at = T0
     for attempt in (1, 2, 3):
-        claim = store.claim("10", at, stale_after=STALE, max_attempts=3)
+        claim = store.mentions.claim("10", at, stale_after=STALE, max_attempts=3)
         assert claim is not None and claim.attempts == attempt
         at += STALE * 2  # ... and the worker dies
-    assert store.claim("10", at, stale_after=STALE, max_attempts=3) is None
-    outcome = store.outcome("10")
+    assert store.mentions.claim("10", at, stale_after=STALE, max_attempts=3) is None
+    outcome = store.mentions.outcome("10")
     assert outcome is not None
     assert (outcome["state"], outcome["error_kind"], outcome["final"]) == (
         "failed",
         "abandoned",
         True,
     )
-    assert store.due(at + timedelta(days=1), stale_after=STALE) == []
+    assert store.mentions.due(at + timedelta(days=1), stale_after=STALE) == []
 
 
 def test_failed_is_retried_until_max_attempts_then_final(store: Store) -> None:
-    store.enqueue("10", "s10", "a1", T0)
+    store.mentions.enqueue("10", "s10", "a1", T0)
     at = T0
     for attempt in (1, 2, 3):
-        claim = store.claim("10", at, stale_after=STALE)
+        claim = store.mentions.claim("10", at, stale_after=STALE)
         assert claim is not None and claim.attempts == attempt
-        store.mark_posting("10", "key:10", at)
+        store.mentions.mark_posting("10", "key:10", at)
         retry_at = at + timedelta(minutes=attempt)
-        store.mark_failed(
+        store.mentions.mark_failed(
             "10", kind="server", message="502", now=at, retry_at=retry_at, max_attempts=3
         )
         # Not before its time...
-        assert store.claim("10", retry_at - timedelta(seconds=1), stale_after=STALE) is None
+        assert (
+            store.mentions.claim("10", retry_at - timedelta(seconds=1), stale_after=STALE) is None
+        )
         at = retry_at
         if attempt < 3:
-            assert store.due(at, stale_after=STALE) == ["10"]
+            assert store.mentions.due(at, stale_after=STALE) == ["10"]
     # ... and after the third attempt, never.
-    outcome = store.outcome("10")
+    outcome = store.mentions.outcome("10")
     assert outcome is not None
     assert (outcome["state"], outcome["attempts"], outcome["retry_at"], outcome["final"]) == (
         "failed",
@@ -348,43 +352,43 @@ def test_failed_is_retried_until_max_attempts_then_final(store: Store) -> None:
         None,
         True,
     )
-    assert store.claim("10", at + timedelta(days=1), stale_after=STALE) is None
+    assert store.mentions.claim("10", at + timedelta(days=1), stale_after=STALE) is None
 
 
 def test_retry_after_posting_reports_was_posting(store: Store) -> None:
     """A timeout during the POST may still have posted: the retry must know."""
-    store.enqueue("10", "s10", "a1", T0)
-    store.claim("10", T0, stale_after=STALE)
-    store.mark_posting("10", "key:10", T0)
-    store.mark_failed(
+    store.mentions.enqueue("10", "s10", "a1", T0)
+    store.mentions.claim("10", T0, stale_after=STALE)
+    store.mentions.mark_posting("10", "key:10", T0)
+    store.mentions.mark_failed(
         "10", kind="network", message="timeout", now=T0, retry_at=T0 + timedelta(seconds=30)
     )
-    claim = store.claim("10", T0 + timedelta(seconds=30), stale_after=STALE)
+    claim = store.mentions.claim("10", T0 + timedelta(seconds=30), stale_after=STALE)
     assert claim is not None and claim.was_posting is True
 
 
 def test_failed_without_retry_is_final(store: Store) -> None:
-    store.enqueue("10", "s10", "a1", T0)
-    store.claim("10", T0, stale_after=STALE)
-    store.mark_failed("10", kind="gone", message="404", now=T0, retry_at=None)
-    assert store.claim("10", T0 + timedelta(days=1), stale_after=STALE) is None
+    store.mentions.enqueue("10", "s10", "a1", T0)
+    store.mentions.claim("10", T0, stale_after=STALE)
+    store.mentions.mark_failed("10", kind="gone", message="404", now=T0, retry_at=None)
+    assert store.mentions.claim("10", T0 + timedelta(days=1), stale_after=STALE) is None
     assert outcome_of(store, "10")["final"] is True
 
 
 def test_due_is_oldest_first_by_numeric_id(store: Store) -> None:
     for nid in ("100", "9", "10", "11"):
-        store.enqueue(nid, f"s{nid}", "a1", T0)
-    assert store.due(T0, stale_after=STALE) == ["9", "10", "11", "100"]
+        store.mentions.enqueue(nid, f"s{nid}", "a1", T0)
+    assert store.mentions.due(T0, stale_after=STALE) == ["9", "10", "11", "100"]
 
 
 def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        store.enqueue("1", "s1", "a1", datetime(2026, 3, 1, 12, 0))
+        store.mentions.enqueue("1", "s1", "a1", datetime(2026, 3, 1, 12, 0))
 
 
 def test_times_are_stored_as_utc(store: Store) -> None:
     paris = timezone(timedelta(hours=1))
-    store.enqueue("1", "s1", "a1", datetime(2026, 3, 1, 13, 0, tzinfo=paris))
+    store.mentions.enqueue("1", "s1", "a1", datetime(2026, 3, 1, 13, 0, tzinfo=paris))
     assert outcome_of(store, "1")["received_at"] == "2026-03-01T12:00:00.000000+00:00"
 
 
@@ -395,7 +399,7 @@ def test_two_stores_racing_claim_each_mention_exactly_once(db: Path) -> None:
     ids = [str(n) for n in range(1, 201)]
     first, second = Store(db), Store(db)
     for nid in ids:
-        first.enqueue(nid, f"s{nid}", "a1", T0)
+        first.mentions.enqueue(nid, f"s{nid}", "a1", T0)
     claims: list[tuple[str, Claim]] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
@@ -407,7 +411,7 @@ def test_two_stores_racing_claim_each_mention_exactly_once(db: Path) -> None:
         try:
             start.wait()
             for nid in order:
-                claim = store.claim(nid, T0, stale_after=STALE)
+                claim = store.mentions.claim(nid, T0, stale_after=STALE)
                 if claim is not None:
                     with lock:
                         claims.append((name, claim))
@@ -443,7 +447,7 @@ store = Store(db)
 while not go.exists():
     time.sleep(0.001)
 now = datetime.fromisoformat(sys.argv[4])
-got = [nid for nid in ids if store.claim(nid, now, stale_after=timedelta(minutes=5))]
+got = [nid for nid in ids if store.mentions.claim(nid, now, stale_after=timedelta(minutes=5))]
 store.close()
 print(json.dumps(got))
 """
@@ -455,7 +459,7 @@ def test_two_processes_racing_claim_each_mention_exactly_once(db: Path, tmp_path
     ids = [str(n) for n in range(1, 151)]
     with Store(db) as store:
         for nid in ids:
-            store.enqueue(nid, f"s{nid}", "a1", T0)
+            store.mentions.enqueue(nid, f"s{nid}", "a1", T0)
     go = tmp_path / "go"
     processes = []
     for seed in range(3):
@@ -478,7 +482,7 @@ def test_two_processes_racing_claim_each_mention_exactly_once(db: Path, tmp_path
     everything = [nid for got in claimed for nid in got]
     assert sorted(everything, key=int) == ids  # each exactly once
     with Store(db) as store:
-        assert store.due(T0, stale_after=STALE) == []
+        assert store.mentions.due(T0, stale_after=STALE) == []
 
 
 WORKER = """
@@ -494,18 +498,18 @@ base = int(sys.argv[3])
 print("ready", flush=True)
 for n in range(base, base + 100_000):
     nid = str(n)
-    store.enqueue(nid, "s" + nid, "a" + str(n % 7), now)
-    store.advance_cursor(nid)
-    if store.claim(nid, now, stale_after=timedelta(minutes=5)) is None:
+    store.mentions.enqueue(nid, "s" + nid, "a" + str(n % 7), now)
+    store.mentions.advance_cursor(nid)
+    if store.mentions.claim(nid, now, stale_after=timedelta(minutes=5)) is None:
         continue
     if n % 3 == 0:
-        store.mark_skipped(
+        store.mentions.mark_skipped(
             nid, reason=SkipReason.NO_RULE, detail="", rule=None, trace={"n": n}, now=now
         )
         continue
-    store.mark_posting(nid, "key:" + nid, now)
+    store.mentions.mark_posting(nid, "key:" + nid, now)
     reply = Reply("text", "public", "", "fr", "s" + nid, "source", Action.QUOTE, quote_id="q")
-    store.mark_replied(
+    store.mentions.mark_replied(
         nid, reply_id="r" + nid, reply=reply, thread_id="t" + str(n % 5),
         account_id="a" + str(n % 7), trace={"n": n}, now=now,
     )
@@ -546,16 +550,16 @@ def test_sigkill_leaves_a_consistent_record(db: Path, round_: int) -> None:
     assert seen > 0
 
     with Store(db) as store:
-        cursor = store.cursor()
-        assert cursor is not None and store.outcome(cursor) is not None
+        cursor = store.mentions.cursor()
+        assert cursor is not None and store.mentions.outcome(cursor) is not None
         later = T0 + STALE * 2
-        for nid in store.due(later, stale_after=STALE):
-            claim = store.claim(nid, later, stale_after=STALE)
+        for nid in store.mentions.due(later, stale_after=STALE):
+            claim = store.mentions.claim(nid, later, stale_after=STALE)
             assert claim is not None
-            store.mark_skipped(
+            store.mentions.mark_skipped(
                 nid, reason=SkipReason.DUPLICATE, detail="", rule=None, trace={}, now=later
             )
-        assert store.counts()["outcome"]["pending"] == 0
+        assert store.audit.counts()["outcome"]["pending"] == 0
 
 
 # -- history --------------------------------------------------------------------------
@@ -580,7 +584,7 @@ def test_history_counts_only_posted_replies(store: Store) -> None:
         prompt_id="lire",
     )
 
-    history = store.history(thread_id="t1", account_id="a1", parent_status_id=None)
+    history = store.replies.history(thread_id="t1", account_id="a1", parent_status_id=None)
     assert history.thread_replies == (T0, T0 + timedelta(minutes=1))
     assert history.account_replies == (T0, T0 + timedelta(minutes=4))
     assert history.thread_quote_ids == {"visuels", "ia"}
@@ -593,7 +597,7 @@ def test_history_counts_only_posted_replies(store: Store) -> None:
     assert history.opted_out is False
     assert history.explained is None
 
-    other = store.history(thread_id="t2", account_id="a3", parent_status_id=None)
+    other = store.replies.history(thread_id="t2", account_id="a3", parent_status_id=None)
     assert other.thread_replies == (T0 + timedelta(minutes=4),)
     assert other.account_replies == ()
     assert other.thread_prompt_ids == {"lire"}
@@ -614,21 +618,24 @@ def test_history_explains_the_bots_own_post(store: Store) -> None:
         prompt_id=None,
         summary="because 1",
     )
-    assert store.explained("r1") == expected
-    history = store.history(thread_id="t1", account_id="a9", parent_status_id="r1")
+    assert store.replies.explained("r1") == expected
+    history = store.replies.history(thread_id="t1", account_id="a9", parent_status_id="r1")
     assert history.explained == expected
     # Someone else's post, or a reply never posted: nothing to explain.
-    assert store.history(thread_id="t1", account_id="a9", parent_status_id="s1").explained is None
-    assert store.explained("unknown") is None
+    assert (
+        store.replies.history(thread_id="t1", account_id="a9", parent_status_id="s1").explained
+        is None
+    )
+    assert store.replies.explained("unknown") is None
 
 
 def test_explained_summary_falls_back_to_the_facts(store: Store) -> None:
-    store.enqueue("1", "s1", "a1", T0)
-    store.claim("1", T0, stale_after=STALE)
-    store.mark_replied(
+    store.mentions.enqueue("1", "s1", "a1", T0)
+    store.mentions.claim("1", T0, stale_after=STALE)
+    store.mentions.mark_replied(
         "1", reply_id="r1", reply=reply(), thread_id="t", account_id="a1", trace={}, now=T0
     )
-    explained = store.explained("r1")
+    explained = store.replies.explained("r1")
     assert explained is not None
     assert explained.summary == "rule source, action quote, quote visuels, essay essay"
 
@@ -637,34 +644,34 @@ def test_explained_summary_falls_back_to_the_facts(store: Store) -> None:
 
 
 def test_opt_out_and_in(store: Store) -> None:
-    assert store.is_opted_out("a1") is False
-    store.opt_out("a1", T0)
-    store.opt_out("a1", T0 + timedelta(days=1))  # again: harmless
-    assert store.is_opted_out("a1") is True
-    assert store.is_opted_out("a2") is False
-    assert store.history(thread_id="t", account_id="a1", parent_status_id=None).opted_out
-    store.opt_in("a1")
-    store.opt_in("a1")  # again: harmless
-    assert store.is_opted_out("a1") is False
+    assert store.consent.is_opted_out("a1") is False
+    store.consent.opt_out("a1", T0)
+    store.consent.opt_out("a1", T0 + timedelta(days=1))  # again: harmless
+    assert store.consent.is_opted_out("a1") is True
+    assert store.consent.is_opted_out("a2") is False
+    assert store.replies.history(thread_id="t", account_id="a1", parent_status_id=None).opted_out
+    store.consent.opt_in("a1")
+    store.consent.opt_in("a1")  # again: harmless
+    assert store.consent.is_opted_out("a1") is False
 
 
 def resolved_link(store: Store, url: str) -> str | None:
     """Where the record says ``url`` leads (None: unknown or refused)."""
-    entry = store.link_entry(url)
+    entry = store.links.link_entry(url)
     return None if entry is None else entry.resolved
 
 
 def test_link_cache(store: Store) -> None:
     url = "https://app.flus.fr/links/123"
     assert resolved_link(store, url) is None
-    assert store.link_entry(url) is None
-    store.cache_link(url, "https://example.org/essai", T0)
+    assert store.links.link_entry(url) is None
+    store.links.cache_link(url, "https://example.org/essai", T0)
     assert resolved_link(store, url) == "https://example.org/essai"
     # A link that could not be resolved is remembered as such.
-    store.cache_link("https://app.flus.fr/links/404", None, T0)
-    entry = store.link_entry("https://app.flus.fr/links/404")
+    store.links.cache_link("https://app.flus.fr/links/404", None, T0)
+    entry = store.links.link_entry("https://app.flus.fr/links/404")
     assert entry is not None and entry.resolved is None and entry.resolved_at == T0
-    store.cache_link(url, "https://example.org/moved", T0 + timedelta(days=1))
+    store.links.cache_link(url, "https://example.org/moved", T0 + timedelta(days=1))
     assert resolved_link(store, url) == "https://example.org/moved"
 
 
@@ -682,7 +689,7 @@ def test_migrations_upgrade_a_database_from_migration_one(db: Path) -> None:
     old.close()
 
     with Store(db) as store:
-        assert store.claim("7", T0, stale_after=STALE) == Claim("7", "s7", "a1", 1, False)
+        assert store.mentions.claim("7", T0, stale_after=STALE) == Claim("7", "s7", "a1", 1, False)
     check = sqlite3.connect(db)
     assert applied_migrations(check) == [m.name for m in MIGRATIONS]
     indexes = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type='index'")}
@@ -708,29 +715,31 @@ def test_a_database_from_a_newer_version_is_refused(db: Path) -> None:
 
 def test_reopening_keeps_everything(db: Path) -> None:
     with Store(db) as store:
-        store.advance_cursor("42")
+        store.mentions.advance_cursor("42")
         replied(store, "1", reply_id="r1")
-        store.enqueue("2", "s2", "a2", T0)
-        store.claim("2", T0, stale_after=STALE)
-        store.mark_posting("2", "key:2", T0)
-        store.opt_out("a3", T0)
-        store.cache_link("https://a.example/x", "https://b.example/y", T0)
+        store.mentions.enqueue("2", "s2", "a2", T0)
+        store.mentions.claim("2", T0, stale_after=STALE)
+        store.mentions.mark_posting("2", "key:2", T0)
+        store.consent.opt_out("a3", T0)
+        store.links.cache_link("https://a.example/x", "https://b.example/y", T0)
     # close() checkpoints: the WAL is empty and the main file holds everything.
     wal = db.with_name(db.name + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0
 
     with Store(db) as store:
-        assert store.cursor() == "42"
+        assert store.mentions.cursor() == "42"
         assert outcome_of(store, "1")["reply_id"] == "r1"
-        assert store.audit("1") == {
+        assert store.audit.entry("1") == {
             "steps": [{"step": "rule", "rule": "source"}],
             "summary": "because 1",
         }
-        assert store.history(thread_id="t1", account_id="a1", parent_status_id=None).thread_replies
-        assert store.is_opted_out("a3")
+        assert store.replies.history(
+            thread_id="t1", account_id="a1", parent_status_id=None
+        ).thread_replies
+        assert store.consent.is_opted_out("a3")
         assert resolved_link(store, "https://a.example/x") == "https://b.example/y"
         # The mention in flight at "shutdown" comes back after stale_after.
-        claim = store.claim("2", T0 + STALE * 2, stale_after=STALE)
+        claim = store.mentions.claim("2", T0 + STALE * 2, stale_after=STALE)
         assert claim is not None and claim.was_posting
 
 
@@ -746,16 +755,16 @@ def test_store_settings(store: Store) -> None:
 def test_one_store_is_usable_from_several_threads(store: Store) -> None:
     def work(base: int) -> None:
         for n in range(base, base + 50):
-            store.enqueue(str(n), f"s{n}", "a1", T0)
-            store.advance_cursor(str(n))
+            store.mentions.enqueue(str(n), f"s{n}", "a1", T0)
+            store.mentions.advance_cursor(str(n))
 
     threads = [threading.Thread(target=work, args=(base,)) for base in (0, 1000, 2000, 3000)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(store.due(T0, stale_after=STALE)) == 200
-    assert store.cursor() == "3049"
+    assert len(store.mentions.due(T0, stale_after=STALE)) == 200
+    assert store.mentions.cursor() == "3049"
 
 
 # -- recent and counts --------------------------------------------------------------------
@@ -765,9 +774,9 @@ def populate(store: Store, base: datetime) -> None:
     """Four outcomes: replied (posted), replied (dry run), skipped, failed; one pending."""
     replied(store, "1", reply_id="r1", at=base - timedelta(days=3))
     replied(store, "2", reply_id=None, at=base - timedelta(minutes=30), rule="help", quote_id=None)
-    store.enqueue("3", "s3", "a3", base - timedelta(minutes=20))
-    store.claim("3", base - timedelta(minutes=20), stale_after=STALE)
-    store.mark_skipped(
+    store.mentions.enqueue("3", "s3", "a3", base - timedelta(minutes=20))
+    store.mentions.claim("3", base - timedelta(minutes=20), stale_after=STALE)
+    store.mentions.mark_skipped(
         "3",
         reason=SkipReason.BOT_ACCOUNT,
         detail="a3 is a bot",
@@ -775,29 +784,35 @@ def populate(store: Store, base: datetime) -> None:
         trace={},
         now=base - timedelta(minutes=20),
     )
-    store.enqueue("4", "s4", "a4", base - timedelta(minutes=10))
-    store.claim("4", base - timedelta(minutes=10), stale_after=STALE)
-    store.mark_failed(
+    store.mentions.enqueue("4", "s4", "a4", base - timedelta(minutes=10))
+    store.mentions.claim("4", base - timedelta(minutes=10), stale_after=STALE)
+    store.mentions.mark_failed(
         "4", kind="ratelimit", message="429", now=base - timedelta(minutes=10), retry_at=None
     )
-    store.enqueue("5", "s5", "a5", base - timedelta(minutes=5))
+    store.mentions.enqueue("5", "s5", "a5", base - timedelta(minutes=5))
 
 
 def test_recent_filters_and_orders(store: Store) -> None:
     populate(store, T0)
-    assert [row["notification_id"] for row in store.recent(since=None, outcome=None, limit=10)] == [
+    assert [
+        row["notification_id"] for row in store.audit.recent(since=None, outcome=None, limit=10)
+    ] == [
         "5",
         "4",
         "3",
         "2",
         "1",
     ]
-    assert [row["notification_id"] for row in store.recent(since=None, outcome=None, limit=2)] == [
+    assert [
+        row["notification_id"] for row in store.audit.recent(since=None, outcome=None, limit=2)
+    ] == [
         "5",
         "4",
     ]
     since = T0 - timedelta(hours=1)
-    assert [r["notification_id"] for r in store.recent(since=since, outcome=None, limit=10)] == [
+    assert [
+        r["notification_id"] for r in store.audit.recent(since=since, outcome=None, limit=10)
+    ] == [
         "5",
         "4",
         "3",
@@ -809,15 +824,15 @@ def test_recent_filters_and_orders(store: Store) -> None:
         ("failed", ["4"]),
         ("pending", ["5"]),
     ]:
-        rows = store.recent(since=None, outcome=outcome, limit=10)
+        rows = store.audit.recent(since=None, outcome=outcome, limit=10)
         assert [row["notification_id"] for row in rows] == expected
     with pytest.raises(ValueError, match="unknown outcome"):
-        store.recent(since=None, outcome="lost", limit=10)
+        store.audit.recent(since=None, outcome="lost", limit=10)
 
 
 def test_counts(store: Store) -> None:
     populate(store, T0)
-    assert store.counts() == {
+    assert store.audit.counts() == {
         "outcome": {"replied": 2, "skipped": 1, "failed": 1, "pending": 1},
         "rule": {"help": 1, "source": 1},
         "reason": {"bot_account": 1},

@@ -289,3 +289,24 @@ def test_now_is_the_mention_time() -> None:
     )
     assert result.outcome is not None
     assert isinstance(result.outcome.decision, Reply)
+
+
+def test_a_mute_in_the_record_shows_in_the_replay(capsys: pytest.CaptureFixture[str]) -> None:
+    """Line 1's thread starts at status 114160098772031488: muted by an admin in
+    the record beside the bot, its reply is held; the other threads are not."""
+    from datetime import UTC, datetime
+
+    from bot.record.store import Store
+    from bot.settings import Settings
+
+    with Store(Settings(_env_file=None).db_path) as store:  # type: ignore[call-arg]
+        store.moderation.mute(
+            "114160098772031488",
+            thread_id="114160098772031488",
+            by="mod",
+            url="",
+            now=datetime(2026, 3, 1, tzinfo=UTC),
+        )
+    results = {r["line"]: r for r in replay_json(capsys, str(THREADS))["results"]}
+    assert (results[1]["action"], results[1]["reason"]) == ("skip", "muted")
+    assert (results[2]["action"], results[2]["rule"]) == ("reply", "source")

@@ -86,7 +86,7 @@ def test_it_waits_for_a_server_that_is_down_then_answers_and_stops_on_sigterm(
             if not (tmp_path / "filrouge.sqlite3").exists():
                 return False
             with Store(tmp_path / "filrouge.sqlite3") as store:
-                rows = store.recent(since=None, outcome="replied", limit=5)
+                rows = store.audit.recent(since=None, outcome="replied", limit=5)
             return any(row["status_id"] == str(mention["id"]) for row in rows)
 
         eventually(replied, timeout=30, message=lambda: (tmp_path / "bot.log").read_text())

@@ -78,7 +78,7 @@ class UlidServer:
 
     def _dump(self) -> str:
         with Store(self.settings.db_path) as store:
-            rows = store.recent(since=None, outcome=None, limit=1000)
+            rows = store.audit.recent(since=None, outcome=None, limit=1000)
         return "\n".join(f"{r['notification_id']} {r['state']} {r.get('reason')}" for r in rows)
 
     def outcomes(self, count: int) -> dict[str, str]:
@@ -86,7 +86,7 @@ class UlidServer:
 
         def final() -> dict[str, str] | None:
             with Store(self.settings.db_path) as store:
-                rows = store.recent(since=None, outcome=None, limit=1000)
+                rows = store.audit.recent(since=None, outcome=None, limit=1000)
             done = {str(row["notification_id"]): row["state"] for row in rows if row["final"]}
             return done if len(done) >= count else None
 

@@ -40,7 +40,8 @@ from bot.model.decision import Reply, Skip, SkipReason
 from bot.model.ids import same_id
 from bot.model.post import Mention, Post, Thread
 from bot.ops.metrics import Metrics
-from bot.record.store import StateError, Store
+from bot.record.mentions import StateError
+from bot.record.store import Store
 from bot.settings import Settings
 from bot.text.html import html_to_text
 from bot.understand.thread import find_essay, post_from_status, thread_from_context
@@ -103,7 +104,7 @@ class Actor:
         status: Mapping[str, Any] | None = None,
     ) -> Result | None:
         """Take one mention to an outcome; None if it was not ours to take."""
-        claim = self.store.claim(
+        claim = self.store.mentions.claim(
             notification_id,
             self.clock(),
             stale_after=stale_after,
@@ -165,11 +166,12 @@ class Actor:
         existing = self._existing_reply(context, post.id)
         essay = self._find_essay(mention, thread, config)
         thread_id = thread.ancestors[0].id if thread.ancestors else post.id
-        history = self.store.history(
+        history = self.store.replies.history(
             thread_id=thread_id,
             account_id=post.account.id,
             parent_status_id=post.in_reply_to_id,
         )
+        moderation = self.store.moderation.state([post.id, *(a.id for a in thread.ancestors)])
         now = self.clock()
         outcome = decide(
             Inputs(
@@ -180,6 +182,7 @@ class Actor:
                 history=history,
                 policy=self.policy,
                 now=now,
+                moderation=moderation,
             )
         )
         trace = outcome.trace.to_json()
@@ -205,11 +208,9 @@ class Actor:
             )
             return Result(notification_id, "replied", "recovered", reply_id=reply_id)
 
-        if isinstance(decision, Reply) and self.admin is not None:
-            held = self.admin.hold(decision, post, thread)
-            if held is not None:
-                return self._skip(notification_id, held.reason, held.detail, held.rule, trace)
         if isinstance(decision, Skip):
+            # A stop or start held by a pause or a mute takes effect all the same.
+            self._consent(decision.consent, post, now)
             return self._skip(
                 notification_id, decision.reason, decision.detail, decision.rule, trace
             )
@@ -241,10 +242,7 @@ class Actor:
     ) -> Result:
         now = self.clock()
         # Consent first: an opt-out holds even if its confirmation cannot be posted.
-        if reply.action is Action.STOP:
-            self.store.opt_out(post.account.id, now)
-        elif reply.action is Action.START:
-            self.store.opt_in(post.account.id)
+        self._consent(reply.action, post, now)
 
         mode = "dry_run" if self.settings.dry_run else reply.mode.value
         if reply.mode is Mode.OBSERVE or self.settings.dry_run:
@@ -287,6 +285,12 @@ class Actor:
                 log.warning("could not notify the moderators", exc_info=True)
         return Result(notification_id, "replied", "live", reply_id=reply_id)
 
+    def _consent(self, action: Action | None, post: Post, now: datetime) -> None:
+        if action is Action.STOP:
+            self.store.consent.opt_out(post.account.id, now)
+        elif action is Action.START:
+            self.store.consent.opt_in(post.account.id)
+
     def _skip(
         self,
         notification_id: str,
@@ -304,7 +308,7 @@ class Actor:
         if isinstance(error, TransientError) and attempts < self.settings.max_attempts:
             wait = self.backoff.wait_for(error, attempts, now=time.time())
             retry_at = now + timedelta(seconds=wait)
-        self.store.mark_failed(
+        self.store.mentions.mark_failed(
             notification_id,
             kind=kind,
             message=str(error),

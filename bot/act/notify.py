@@ -87,7 +87,7 @@ class Notifier:
                 extra={"event": "moderators"},
             )
             return False
-        if not self.store.claim_notice(
+        if not self.store.moderation.claim_notice(
             thread_id,
             notification_id=notification_id,
             rule=reply.rule,
@@ -108,7 +108,7 @@ class Notifier:
                     name=f"moderators:{thread_id}",
                 )
         except FilRougeError as error:
-            self.store.release_notice(thread_id)
+            self.store.moderation.release_notice(thread_id)
             self.metrics.moderator_notices.labels(how=how, outcome="failed").inc()
             log.warning(
                 "could not notify the moderators about thread %s: %s",

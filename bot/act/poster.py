@@ -100,7 +100,7 @@ class Poster:
             self.record(notification_id, whole, None, thread_id, account_id, trace)
             return None
         names = [notification_id, *(f"{notification_id}:{n}" for n in range(1, len(statuses)))]
-        self.store.mark_posting(notification_id, self.key(names[0]), self.clock())
+        self.store.mentions.mark_posting(notification_id, self.key(names[0]), self.clock())
 
         def post(reply: Reply, parent: str | None, key: str) -> Mapping[str, Any]:
             if parent is not None:
@@ -122,7 +122,7 @@ class Poster:
     ) -> None:
         """Record a reply as the mention's outcome (``reply_id`` None: decided, not
         posted — observe mode, a dry run)."""
-        self.store.mark_replied(
+        self.store.mentions.mark_replied(
             notification_id,
             reply_id=reply_id,
             reply=reply,
@@ -142,7 +142,7 @@ class Poster:
     ) -> Result:
         """Record a skip, count it and log it."""
         code = SkipReason(reason).value
-        self.store.mark_skipped(
+        self.store.mentions.mark_skipped(
             notification_id, reason=reason, detail=detail, rule=rule, trace=trace, now=self.clock()
         )
         self.metrics.skips.labels(reason=code).inc()

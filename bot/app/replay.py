@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot.model.catalog import EssayMatch
-from bot.model.decision import History, Reply, Skip, SkipReason
+from bot.model.decision import History, Moderation, Reply, Skip, SkipReason
 from bot.model.post import Mention, Thread
 from bot.understand.thread import mention_from_notification, post_from_status, thread_from_context
 
@@ -125,9 +125,12 @@ def replay_lines(
     *,
     threshold: float,
     handle: str = DEFAULT_SELF,
+    moderation: Callable[[Sequence[str]], Moderation] | None = None,
 ) -> Iterator[Result]:
     """A :class:`Result` per non-blank line, in order. ``policy.self_id`` is
-    replaced, line by line, by the id :func:`self_id` finds for ``handle``."""
+    replaced, line by line, by the id :func:`self_id` finds for ``handle``.
+    ``moderation`` reads the pause and the mutes for a mention and its
+    ancestors' ids (the record's, as the bot would see them now)."""
     from bot.decide.decision import decide
     from bot.decide.trace import Inputs
     from bot.understand.thread import find_essay
@@ -150,6 +153,9 @@ def replay_lines(
                 history=History(),
                 policy=replace(policy, self_id=self_id(mention, thread, handle)),
                 now=mention.post.created_at,
+                moderation=moderation([mention.post.id, *(a.id for a in thread.ancestors)])
+                if moderation is not None
+                else Moderation(),
             )
             outcome = decide(inputs)
         except Exception as error:  # a bug in the bot: reported, the replay goes on

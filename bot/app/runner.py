@@ -154,8 +154,8 @@ class Bot:
             store = self.store
             self._resolver = Resolver.from_settings(
                 settings,
-                cache_get=store.link_entry,
-                cache_put=lambda url, resolved: store.cache_link(url, resolved, self.clock()),
+                cache_get=store.links.link_entry,
+                cache_put=lambda url, resolved: store.links.cache_link(url, resolved, self.clock()),
             )
             resolve_links = self._resolver.resolve_many
         poster = Poster(
@@ -438,7 +438,9 @@ class Bot:
         self._report_refused_reload()
         if self.inbox.take_catch_up():
             self._catch_up()
-        for notification_id in self.store.due(self.clock(), stale_after=self._stale_after()):
+        for notification_id in self.store.mentions.due(
+            self.clock(), stale_after=self._stale_after()
+        ):
             if self._stopping.is_set():
                 return
             status = self._payloads.pop(notification_id, None)
@@ -492,7 +494,7 @@ class Bot:
         if not status or notification.get("id") is None:
             return
         notification_id = str(notification["id"])
-        new = self.store.enqueue(
+        new = self.store.mentions.enqueue(
             notification_id, str(status["id"]), str(account.get("id", "")), self.clock()
         )
         if new:
@@ -504,12 +506,12 @@ class Bot:
     def _catch_up(self) -> None:
         """Fetch every mention after the cursor, record it, then move the cursor."""
         assert self.store is not None
-        cursor = self.store.cursor()
+        cursor = self.store.mentions.cursor()
         not_before = self.clock() - self.settings.max_mention_age if cursor is None else None
         notifications = self.client.notifications_since(cursor, not_before=not_before)
         for notification in notifications:
             self._take(notification)
         if notifications:
             last = newest(notifications, lambda n: n["id"])
-            self.store.advance_cursor(id_text(last["id"]))
+            self.store.mentions.advance_cursor(id_text(last["id"]))
         self.health.update(last_event_at=time.time())

@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     with store:
         # The command line is an edge: it may read the clock, the store never does.
         since = None if args.since is None else datetime.now(UTC) - args.since
-        rows = store.recent(since=since, outcome=args.outcome, limit=args.limit)
+        rows = store.audit.recent(since=since, outcome=args.outcome, limit=args.limit)
     if args.json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False, sort_keys=True))

@@ -77,6 +77,7 @@ def build(args: argparse.Namespace) -> tuple[Inputs, Settings]:
     from bot.decide.trace import Inputs
     from bot.model.decision import History
     from bot.model.post import Account, Mention, Post, Thread
+    from bot.record.store import peek_moderation
     from bot.settings import Settings
     from bot.text.html import plain_to_text
     from bot.understand.thread import find_essay
@@ -115,6 +116,8 @@ def build(args: argparse.Namespace) -> tuple[Inputs, Settings]:
         history=History(),
         policy=policy_from_settings(settings, self_id=self_id),
         now=now,
+        # A pause or a mute in the bot's record shows here as it would live.
+        moderation=peek_moderation(settings.db_path, [post.id, *(a.id for a in ancestors)]),
     )
     return inputs, settings
 

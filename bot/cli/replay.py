@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.app.wiring import policy_from_settings
     from bot.catalog.load import load_config
     from bot.errors import ConfigError
+    from bot.record.store import peek_moderation
     from bot.settings import Settings
 
     settings = Settings()
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         policy,
         threshold=settings.essay_threshold,
         handle=args.handle or DEFAULT_SELF,
+        moderation=lambda ids: peek_moderation(settings.db_path, ids),
     ):
         summary.add(result)
         if args.json:

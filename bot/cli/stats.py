@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     if store is None:
         return 1
     with store:
-        counts = store.counts()
+        counts = store.audit.counts()
     if args.json:
         print(json.dumps(counts, ensure_ascii=False, sort_keys=True))
         return 0

@@ -71,7 +71,7 @@ from bot.decide.templates import (
 from bot.decide.trace import Inputs, Outcome, Step, Trace
 from bot.decide.why import why_reply
 from bot.model.catalog import Action, Mode, Rule
-from bot.model.decision import Decision, Reply, Skip, SkipReason
+from bot.model.decision import Decision, Moderation, Reply, Skip, SkipReason
 from bot.text.html import fold
 from bot.text.render import (
     neutralise_mentions,
@@ -96,7 +96,7 @@ def decide(inputs: Inputs) -> Outcome:
     """
     steps: list[Step] = []
     temperature = heat(inputs.mention.post, inputs.thread, inputs.now)
-    decision = _decide(inputs, temperature, steps)
+    decision = held(_decide(inputs, temperature, steps), inputs.moderation, steps)
     if isinstance(decision, Reply):
         detail = f"reply ({decision.action}) by rule {decision.rule!r}"
         if decision.mode != Mode.LIVE:
@@ -105,6 +105,31 @@ def decide(inputs: Inputs) -> Outcome:
         detail = f"skip: {decision.reason} {decision.detail}".rstrip()
     steps.append(Step("decision", "outcome", isinstance(decision, Reply), detail))
     return Outcome(decision=decision, trace=Trace(steps), heat=temperature)
+
+
+def held(decision: Decision, moderation: Moderation, steps: list[Step]) -> Decision:
+    """A reply held back by the admins: the bot is paused, or the thread muted.
+
+    Decided in full first, so the trace says what the bot would have done;
+    a ``stop`` or ``start`` still takes effect (``Skip.consent``), unconfirmed."""
+    if not isinstance(decision, Reply) or (moderation.paused is None and moderation.muted is None):
+        return decision
+    would = f"would have replied by rule {decision.rule!r}"
+    consent = decision.action if decision.action in (Action.STOP, Action.START) else None
+    if moderation.paused is not None:
+        since = moderation.paused.since.strftime("%Y-%m-%d %H:%M UTC")
+        skip = Skip(
+            SkipReason.PAUSED, f"paused by an admin since {since}; {would}", decision.rule, consent
+        )
+    else:
+        skip = Skip(
+            SkipReason.MUTED,
+            f"thread muted by an admin ({moderation.muted}); {would}",
+            decision.rule,
+            consent,
+        )
+    steps.append(Step("guard", skip.reason.value, False, skip.detail))
+    return skip
 
 
 def _decide(inputs: Inputs, temperature: Heat, steps: list[Step]) -> Decision:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.decide.heat import Heat
 from bot.decide.policy import Policy
-from bot.model.decision import Decision
+from bot.model.decision import Decision, Moderation
 from bot.model.post import Mention
 
 if TYPE_CHECKING:
@@ -34,6 +34,8 @@ class Inputs:
     history: History
     policy: Policy
     now: datetime
+    #: The pause and mutes the admins set (the record's, read before deciding).
+    moderation: Moderation = field(default_factory=Moderation)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,27 @@ class History:
     explained: Explained | None = None
 
 
+# -- what the admins set -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Paused:
+    """An admin's ``pause``: who asked (account id) and when."""
+
+    by: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Moderation:
+    """What the admins set that holds the bot's replies, read from the record
+    before ``decide`` runs: a pause, a mute on the mention's thread."""
+
+    paused: Paused | None = None
+    #: The muted status or thread root among the mention and its ancestors.
+    muted: str | None = None
+
+
 # -- the decision -------------------------------------------------------------
 
 
@@ -100,6 +121,9 @@ class Skip:
     reason: SkipReason
     detail: str = ""
     rule: str | None = None
+    #: A ``stop`` or ``start`` that takes effect though nothing is posted (the
+    #: bot is paused, the thread muted): consent always holds.
+    consent: Action | None = None
 
 
 Decision = Reply | Skip

@@ -23,10 +23,11 @@ from bot.catalog.config import Config
 from bot.errors import PermanentError, Problem
 from bot.mastodon.client import Client
 from bot.model.catalog import Action
-from bot.model.decision import Reply, Skip, SkipReason
-from bot.model.post import Mention, Post, Thread
+from bot.model.decision import Reply, SkipReason
+from bot.model.post import Mention, Post
 from bot.ops.metrics import Health, Metrics
-from bot.record.store import ADMIN_RULE_PREFIX, Store
+from bot.record.schema import ADMIN_RULE_PREFIX
+from bot.record.store import Store
 from bot.settings import Settings
 from bot.text.render import neutralise_mentions
 
@@ -82,7 +83,7 @@ class Admin:
         self._admins: Admins | None = None
         self._domain: str | None = None
         self.find = Finder(client, lambda: self.domain)
-        self._show_paused(store.paused() is not None)
+        self._show_paused(store.moderation.paused() is not None)
 
     def _show_paused(self, paused: bool) -> None:
         """In /healthz (reported, not a fault) and in /metrics (``filrouge_paused``)."""
@@ -154,29 +155,6 @@ class Admin:
             head, lines, max_characters=self.max_characters, url_length=self.url_length
         )
 
-    # -- the gate ---------------------------------------------------------------------------
-
-    def hold(self, reply: Reply, post: Post, thread: Thread) -> Skip | None:
-        """A ``Skip`` when the bot is paused or the thread muted, else None.
-
-        Consent still takes effect: ``stop`` opts out even while paused."""
-        store = self.store
-        paused = store.paused()
-        muted = None
-        if paused is None:
-            muted = store.muted([post.id, *(ancestor.id for ancestor in thread.ancestors)])
-            if muted is None:
-                return None
-        if reply.action is Action.STOP:
-            store.opt_out(post.account.id, self.clock())
-        elif reply.action is Action.START:
-            store.opt_in(post.account.id)
-        would = f"would have replied by rule {reply.rule!r}"
-        if paused is not None:
-            since = paused.since.strftime("%Y-%m-%d %H:%M UTC")
-            return Skip(SkipReason.PAUSED, f"paused by an admin since {since}; {would}", reply.rule)
-        return Skip(SkipReason.MUTED, f"thread muted by an admin ({muted}); {would}", reply.rule)
-
     # -- commands ---------------------------------------------------------------------------
 
     def command(self, mention: Mention) -> Result | None:
@@ -243,17 +221,17 @@ class Admin:
         now = self.clock()
         verb = command.verb
         if verb is Verb.PAUSE:
-            if store.pause(by=post.account.id, now=now):
+            if store.moderation.pause(by=post.account.id, now=now):
                 self._show_paused(True)
                 log.warning(
                     "paused by @%s", post.account.acct, extra={"event": "admin", "command": "pause"}
                 )
                 return _Answer((say(language, "paused"),))
-            paused = store.paused()
+            paused = store.moderation.paused()
             since = when(paused.since if paused else now)
             return _Answer((say(language, "already_paused", since=since),))
         if verb is Verb.RESUME:
-            resumed = store.resume()
+            resumed = store.moderation.resume()
             self._show_paused(False)
             if resumed:
                 log.warning(
@@ -275,7 +253,7 @@ class Admin:
     def _status(self, language: str) -> tuple[str, ...]:
         store = self.store
         health = self.health.snapshot()
-        paused = store.paused()
+        paused = store.moderation.paused()
         started = health.get("started_at")
         uptime = self.wall_clock() - started if isinstance(started, int | float) else 0.0
         stream = (
@@ -285,7 +263,7 @@ class Admin:
             if health.get("polling")
             else "down"
         )
-        counts = store.counts()["outcome"]
+        counts = store.audit.counts()["outcome"]
         error = health.get("last_error")
         return (
             say(language, "state_paused", since=when(paused.since))
@@ -293,7 +271,7 @@ class Admin:
             else say(language, "state_running"),
             say(language, "uptime", uptime=duration(uptime), stream=TEXTS[language][stream]),
             say(language, "counts", **counts),
-            say(language, "muted_count", count=len(store.muted_threads())),
+            say(language, "muted_count", count=len(store.moderation.muted_threads())),
             say(language, "last_error", error=error) if error else say(language, "no_error"),
         )
 
@@ -324,7 +302,9 @@ class Admin:
         ancestors = context.get("ancestors") or []
         root = str(ancestors[0]["id"]) if ancestors else status_id
         url = str(status.get("url") or status.get("uri") or "")
-        if self.store.mute(status_id, thread_id=root, by=post.account.id, url=url, now=now):
+        if self.store.moderation.mute(
+            status_id, thread_id=root, by=post.account.id, url=url, now=now
+        ):
             log.warning(
                 "thread %s muted by @%s",
                 root,
@@ -346,7 +326,7 @@ class Admin:
                 ids.append(str(ancestors[0]["id"]))
         except PermanentError:
             pass  # a deleted status can still be unmuted by its id
-        if self.store.unmute([i for i in dict.fromkeys(ids) if i]):
+        if self.store.moderation.unmute([i for i in dict.fromkeys(ids) if i]):
             return _Answer((say(language, "unmuted", target=", ".join(dict.fromkeys(ids))),))
         return _Answer((say(language, "not_muted"),))
 
@@ -357,9 +337,9 @@ class Admin:
             shown = safe_link(target) if is_url(target) else target
             return _Answer((say(language, "no_account", target=shown, error=error),), "error")
         store = self.store
-        if store.is_opted_out(account_id):
+        if store.consent.is_opted_out(account_id):
             return _Answer((say(language, "already_opted_out", account=acct),))
-        store.opt_out(account_id, now)
+        store.consent.opt_out(account_id, now)
         log.warning(
             "account %s opted out by @%s",
             acct,

@@ -1,0 +1,116 @@
+"""Reading the record back: a mention's trace, the recent outcomes and the
+counts that ``log``, ``stats`` and the admins' ``status`` show.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any, Final, Literal, cast
+
+from bot.record.db import Repository
+from bot.record.db import ts as _ts
+
+#: What ``log --outcome`` filters on: the not-yet-final states count as ``pending``.
+Outcome = Literal["replied", "skipped", "failed", "pending"]
+
+
+OUTCOMES: Final[tuple[Outcome, ...]] = ("replied", "skipped", "failed", "pending")
+
+
+OPEN_STATES = ("pending", "claimed", "posting")
+
+
+ROW_COLUMNS = """
+    m.notification_id, m.status_id, m.account_id, m.state, m.attempts,
+    m.received_at, m.updated_at, m.retry_at, m.posting_at, m.reason, m.detail,
+    m.rule, m.error_kind, m.error_message, m.reply_id,
+    r.thread_id, r.in_reply_to_id, r.action, r.mode, r.essay_id, r.quote_id,
+    r.prompt_id, r.visibility, r.language, r.spoiler_text, r.text
+"""
+
+
+def outcome_of(state: str) -> Outcome:
+    return "pending" if state in OPEN_STATES else cast(Outcome, state)
+
+
+def row_dict(row: sqlite3.Row) -> dict[str, Any]:
+    data = {key: row[key] for key in row.keys()}  # noqa: SIM118 - sqlite3.Row has no items()
+    data["outcome"] = outcome_of(row["state"])
+    data["final"] = row["state"] in ("replied", "skipped") or (
+        row["state"] == "failed" and row["retry_at"] is None
+    )
+    data["posted"] = row["reply_id"] is not None
+    return data
+
+
+class Audit(Repository):
+    """Traces, recent outcomes and counts."""
+
+    def entry(self, notification_id: str) -> dict[str, Any] | None:
+        """The decision trace stored with the mention's outcome, as it was given."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT trace FROM mentions WHERE notification_id = ?", (notification_id,)
+            ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        trace: dict[str, Any] = json.loads(row[0])
+        return trace
+
+    def recent(
+        self, *, since: datetime | None, outcome: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Mentions whose state changed at or after ``since``, newest first, as
+        ``outcome`` dicts. ``outcome`` is one of ``OUTCOMES`` (``pending``
+        covers pending, claimed and posting) or None for all."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if since is not None:
+            clauses.append("m.updated_at >= ?")
+            params.append(_ts(since))
+        if outcome is not None:
+            if outcome not in OUTCOMES:
+                raise ValueError(f"unknown outcome {outcome!r}, expected one of {OUTCOMES}")
+            states = OPEN_STATES if outcome == "pending" else (outcome,)
+            clauses.append(f"m.state IN ({', '.join('?' * len(states))})")
+            params.extend(states)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._lock:
+            rows = self._db.execute(
+                # Only placeholders are interpolated; values go as parameters.
+                f"SELECT {ROW_COLUMNS} FROM mentions m"  # noqa: S608
+                f" LEFT JOIN replies r USING (notification_id) {where}"
+                " ORDER BY m.updated_at DESC, length(m.notification_id) DESC,"
+                " m.notification_id DESC LIMIT ?",
+                (*params, max(limit, 0)),
+            ).fetchall()
+        return [row_dict(row) for row in rows]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Counts by ``outcome``, replies by ``rule``, skips by ``reason`` and
+        failures by ``error`` kind."""
+        with self._read() as db:
+            by_outcome: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+            for state, count in db.execute("SELECT state, count(*) FROM mentions GROUP BY state"):
+                by_outcome[outcome_of(state)] += count
+
+            def grouped(sql: str) -> dict[str, int]:
+                return {str(key): count for key, count in db.execute(sql)}
+
+            return {
+                "outcome": by_outcome,
+                "rule": grouped(
+                    "SELECT rule, count(*) FROM mentions WHERE state = 'replied'"
+                    " GROUP BY rule ORDER BY count(*) DESC, rule"
+                ),
+                "reason": grouped(
+                    "SELECT reason, count(*) FROM mentions WHERE state = 'skipped'"
+                    " GROUP BY reason ORDER BY count(*) DESC, reason"
+                ),
+                "error": grouped(
+                    "SELECT error_kind, count(*) FROM mentions WHERE state = 'failed'"
+                    " GROUP BY error_kind ORDER BY count(*) DESC, error_kind"
+                ),
+            }

@@ -1,0 +1,80 @@
+"""What the bot posted, as each decision needs it: the thread's and the
+account's replies (limits, cooldowns, no repeat) and what a post of its
+own said (``why``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bot.model.decision import Explained, History
+from bot.record.consent import opted_out
+from bot.record.db import Repository
+from bot.record.db import dt as _dt
+from bot.record.schema import ADMIN_RULE_PREFIX
+
+
+class Replies(Repository):
+    """Per-thread and per-account history of the replies posted."""
+
+    def history(self, *, thread_id: str, account_id: str, parent_status_id: str | None) -> History:
+        """What bears on one decision. Only replies actually posted count."""
+        with self._read() as db:
+            thread_rows = db.execute(
+                "SELECT posted_at, quote_id, prompt_id FROM replies"
+                " WHERE thread_id = ? AND reply_id IS NOT NULL AND rule NOT LIKE ?"
+                " ORDER BY posted_at",
+                (thread_id, ADMIN_RULE_PREFIX + "%"),
+            ).fetchall()
+            account_rows = db.execute(
+                "SELECT posted_at FROM replies"
+                " WHERE account_id = ? AND reply_id IS NOT NULL AND rule NOT LIKE ?"
+                " ORDER BY posted_at",
+                (account_id, ADMIN_RULE_PREFIX + "%"),
+            ).fetchall()
+            used_rows = db.execute(
+                "SELECT id, max(posted_at) FROM ("
+                " SELECT quote_id AS id, posted_at FROM replies"
+                "  WHERE quote_id IS NOT NULL AND reply_id IS NOT NULL"
+                " UNION ALL"
+                " SELECT prompt_id AS id, posted_at FROM replies"
+                "  WHERE prompt_id IS NOT NULL AND reply_id IS NOT NULL"
+                ") GROUP BY id"
+            ).fetchall()
+            opted_out_ = opted_out(db, account_id)
+            explained = None if parent_status_id is None else self._explained(db, parent_status_id)
+        return History(
+            thread_replies=tuple(_dt(row["posted_at"]) for row in thread_rows),
+            account_replies=tuple(_dt(row["posted_at"]) for row in account_rows),
+            thread_quote_ids=frozenset(row["quote_id"] for row in thread_rows if row["quote_id"]),
+            thread_prompt_ids=frozenset(
+                row["prompt_id"] for row in thread_rows if row["prompt_id"]
+            ),
+            last_used={row[0]: _dt(row[1]) for row in used_rows},
+            opted_out=opted_out_,
+            explained=explained,
+        )
+
+    def explained(self, status_id: str) -> Explained | None:
+        """What the bot did in its post ``status_id``, if it is one of its replies."""
+        with self._lock:
+            return self._explained(self._db, status_id)
+
+    @staticmethod
+    def _explained(db: sqlite3.Connection, status_id: str) -> Explained | None:
+        row = db.execute(
+            "SELECT reply_id, rule, action, essay_id, quote_id, prompt_id, summary"
+            " FROM replies WHERE reply_id = ?",
+            (status_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Explained(
+            status_id=row["reply_id"],
+            rule=row["rule"],
+            action=row["action"],
+            essay_id=row["essay_id"],
+            quote_id=row["quote_id"],
+            prompt_id=row["prompt_id"],
+            summary=row["summary"],
+        )
