@@ -27,8 +27,8 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -37,6 +37,7 @@ from bot.act.admin.desk import Admin
 from bot.act.notify import Notifier
 from bot.act.poster import Poster, Result
 from bot.app.wiring import policy_from_settings
+from bot.app.worker import Worker
 from bot.catalog.config import Config
 from bot.catalog.load import load_config
 from bot.errors import (
@@ -44,20 +45,16 @@ from bot.errors import (
     FilRougeError,
     PermanentError,
     Problem,
-    RateLimited,
     TransientError,
 )
+from bot.listen.intake import Intake
 from bot.listen.stream import Inbox, Listener
 from bot.mastodon.client import Backoff, Client, InstanceInfo, Me
-from bot.model.ids import id_text, newest
 from bot.ops.metrics import Health, Metrics
 from bot.record.store import Store
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-#: How many streamed statuses are kept in memory to save a fetch when processing.
-_PAYLOAD_CACHE = 1000
 
 
 def utc_now() -> datetime:
@@ -100,10 +97,7 @@ class Bot:
         self._resolver: Any = None
         self._lock_file: TextIO | None = None
         self._worker: threading.Thread | None = None
-        self._started_at: datetime | None = None
-        self._payloads: dict[str, Mapping[str, Any]] = {}
-        self._pause_until = 0.0
-        self._failures = 0
+        self.worker: Worker | None = None
         #: Results of the latest processed mentions, newest last (tests, the demo).
         self.results: deque[Result] = deque(maxlen=1000)
         self._results_lock = threading.Lock()
@@ -146,7 +140,6 @@ class Bot:
         )
         self._lock_record(settings.db_path)
         self.store = Store(settings.db_path)
-        self._started_at = self.clock()
         resolve_links = None
         if settings.resolve_hosts:
             from bot.web.links import Resolver
@@ -215,14 +208,34 @@ class Bot:
         )
         self.health.update(started_at=time.time(), polling=not settings.streaming)
         self._stopping.clear()
-        self._worker = threading.Thread(target=self._work, name="filrouge-worker", daemon=True)
+        self.worker = Worker(
+            inbox=self.inbox,
+            intake=Intake(
+                mentions=self.store.mentions,
+                client=self.client,
+                metrics=self.metrics,
+                health=self.health,
+                clock=self.clock,
+                max_mention_age=settings.max_mention_age,
+            ),
+            actor=self.actor,
+            backoff=self.backoff,
+            health=self.health,
+            metrics=self.metrics,
+            clock=self.clock,
+            stopping=self._stopping,
+            poll_interval=settings.poll_interval,
+            on_result=self._keep_result,
+            chores=self._report_refused_reload,
+        )
+        self._worker = threading.Thread(target=self.worker.run, name="filrouge-worker", daemon=True)
         self._worker.start()
         self.listener.start()
         return self
 
     def _lock_record(self, db_path: Path) -> None:
         """One running bot per record: a second one would take the first one's
-        in-flight mentions for a crash's leftovers (see ``_stale_after``).
+        in-flight mentions for a crash's leftovers (see ``Worker.stale_after``).
 
         An advisory lock on a file beside the database; the kernel releases it
         when the process dies, however it dies.
@@ -368,97 +381,11 @@ class Bot:
         with self._results_lock:
             return list(self.results)
 
-    # -- the worker -----------------------------------------------------------------------
+    # -- the worker's chores -----------------------------------------------------------
 
-    def _stale_after(self) -> timedelta:
-        # One worker per record: a row claimed before this process started
-        # belongs to a process that died; one claimed since is our own.
-        assert self._started_at is not None
-        return max(self.clock() - self._started_at, timedelta(0))
-
-    def _work(self) -> None:
-        idle = max(0.01, min(1.0, self.settings.poll_interval))
-        while not self._stopping.is_set():
-            try:
-                wait = self._pause_until - time.time()
-                if wait > 0:
-                    self._stopping.wait(min(wait, idle))
-                    continue
-                self._cycle(idle)
-                self._failures = 0
-            except RateLimited as error:
-                self._pause(error.retry_at, error)
-            except PermanentError as error:
-                # A bad token or a refused request outside any one mention:
-                # nothing to do but wait, loudly, and try again later.
-                self._failures += 1
-                log.error(
-                    "%s (%s)", error, error.kind, extra={"event": "error", "kind": error.kind}
-                )
-                self._after_failure(error)
-            except (TransientError, FilRougeError) as error:
-                self._failures += 1
-                log.warning(
-                    "%s", error, extra={"event": "error", "kind": getattr(error, "kind", "")}
-                )
-                self._after_failure(error)
-            except Exception as error:
-                self._failures += 1
-                log.exception("worker error", extra={"event": "error", "kind": "internal"})
-                self._after_failure(error)
-
-    def _after_failure(self, error: BaseException) -> None:
-        self.health.update(last_error=str(error))
-        self.metrics.errors.labels(kind=getattr(error, "kind", "internal")).inc()
-        # Whatever failed (usually the catch-up) is asked for again after a pause.
-        self.inbox.request_catch_up()
-        self._stopping.wait(self.backoff.delay(self._failures))
-
-    def _pause(self, retry_at: float | None, error: BaseException) -> None:
-        self._failures += 1
-        until = (
-            retry_at if retry_at is not None else time.time() + self.backoff.delay(self._failures)
-        )
-        self._pause_until = max(until, time.time() + self.backoff.delay(1))
-        log.warning(
-            "rate limited; pausing for %.0fs",
-            self._pause_until - time.time(),
-            extra={"event": "ratelimit"},
-        )
-        self.health.update(last_error=str(error))
-        self.inbox.request_catch_up()
-
-    def _cycle(self, idle: float) -> None:
-        assert self.store is not None and self.actor is not None
-        item = self.inbox.get(timeout=idle)
-        while item is not None:
-            self._take(item)
-            item = self.inbox.get(timeout=0)
-        # After the streamed mentions are recorded: a failure here loses none of them.
-        self._report_refused_reload()
-        if self.inbox.take_catch_up():
-            self._catch_up()
-        for notification_id in self.store.mentions.due(
-            self.clock(), stale_after=self._stale_after()
-        ):
-            if self._stopping.is_set():
-                return
-            status = self._payloads.pop(notification_id, None)
-            result = self.actor.process(
-                notification_id, stale_after=self._stale_after(), status=status
-            )
-            if result is None:
-                continue
-            with self._results_lock:
-                self.results.append(result)
-            if result.pause_until is not None:
-                self._pause(result.pause_until, RateLimited("rate limited", retry_at=None))
-                return
-            # Streamed mentions that arrived meanwhile go to the record first.
-            item = self.inbox.get(timeout=0)
-            while item is not None:
-                self._take(item)
-                item = self.inbox.get(timeout=0)
+    def _keep_result(self, result: Result) -> None:
+        with self._results_lock:
+            self.results.append(result)
 
     def _report_refused_reload(self) -> None:
         """Send the problems of a refused SIGHUP reload to the admins, if one waits.
@@ -485,33 +412,3 @@ class Bot:
                 error,
                 extra={"event": "reload", "kind": getattr(error, "kind", "error")},
             )
-
-    def _take(self, notification: Mapping[str, Any]) -> None:
-        """Record a mention notification as pending (duplicates are ignored)."""
-        assert self.store is not None
-        status = notification.get("status")
-        account = notification.get("account") or (status or {}).get("account") or {}
-        if not status or notification.get("id") is None:
-            return
-        notification_id = str(notification["id"])
-        new = self.store.mentions.enqueue(
-            notification_id, str(status["id"]), str(account.get("id", "")), self.clock()
-        )
-        if new:
-            self.metrics.mentions.inc()
-            if len(self._payloads) >= _PAYLOAD_CACHE:
-                self._payloads.pop(next(iter(self._payloads)))
-            self._payloads[notification_id] = status
-
-    def _catch_up(self) -> None:
-        """Fetch every mention after the cursor, record it, then move the cursor."""
-        assert self.store is not None
-        cursor = self.store.mentions.cursor()
-        not_before = self.clock() - self.settings.max_mention_age if cursor is None else None
-        notifications = self.client.notifications_since(cursor, not_before=not_before)
-        for notification in notifications:
-            self._take(notification)
-        if notifications:
-            last = newest(notifications, lambda n: n["id"])
-            self.store.mentions.advance_cursor(id_text(last["id"]))
-        self.health.update(last_event_at=time.time())

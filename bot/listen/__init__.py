@@ -1,5 +1,7 @@
 """listen — mentions in: the stream (a thread that only enqueues), the REST
-catch-up after every gap, and polling where the server does not stream.
+catch-up after every gap, and polling where the server does not stream;
+``intake`` records each notification as pending, once, in the worker thread.
 
-May import: ``bot.mastodon``, ``bot.ops``, ``bot.model``, ``bot.errors``.
+May import: ``bot.mastodon``, ``bot.record``, ``bot.ops``, ``bot.model``,
+``bot.errors``.
 """

@@ -33,7 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "mastodon": {"model", "settings", "errors"},
     "ops": {"settings", "errors"},
     "record": {"model", "errors"},
-    "listen": {"mastodon", "ops", "model", "errors"},
+    "listen": {"mastodon", "record", "ops", "model", "errors"},
     "understand": {"model", "text", "rank", "catalog", "web", "errors"},
     "decide": {"model", "text", "rank", "catalog", "understand"},
     "act": {
@@ -91,7 +91,6 @@ MAX_LINES = 450
 #: Modules not split yet, each held to the size it has: none may grow, and one
 #: that shrinks under MAX_LINES must leave this list.
 NOT_SPLIT_YET: dict[str, int] = {
-    "bot.app.runner": 515,
     "bot.catalog.importer": 918,
     "bot.catalog.load": 1456,
     "bot.mastodon.client": 484,
