@@ -30,7 +30,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.settings import Settings
-from bot.web.links import Resolver, is_public_address, is_tracking_param, normalize_url, url_host
+from bot.text.urls import is_tracking_param, normalize_url, url_host
+from bot.web.addresses import is_public_address
+from bot.web.links import Resolver
 
 # -- normalize_url ------------------------------------------------------------
 

@@ -78,7 +78,7 @@ class Catalog:
     def essay_by_url(self, url: str) -> Essay | None:
         """The essay whose canonical or alias URL is ``url``, once both are
         normalised (scheme, ``www.``, trailing slash, tracking parameters…)."""
-        from bot.web.links import normalize_url
+        from bot.text.urls import normalize_url
 
         urls = self._urls
         if urls is None:

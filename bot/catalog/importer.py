@@ -37,7 +37,6 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote as percent_encode
@@ -46,6 +45,8 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import httpx
 
 from bot.model.catalog import Essay
+from bot.text.language import language_code
+from bot.text.page import PageHead
 from bot.text.render import (
     PLACEHOLDERS,
     neutralise_mentions,
@@ -54,7 +55,7 @@ from bot.text.render import (
     sentence_ends,
     status_length,
 )
-from bot.web.links import normalize_url
+from bot.text.urls import normalize_url
 
 #: A web page is read up to this many bytes; essays are far smaller, but
 #: newsletter archives inline their styles and scripts.
@@ -283,43 +284,6 @@ class Article:
     site_name: str | None = None
 
 
-class _HeadParser(HTMLParser):
-    """What trafilatura does not report: the document's language, and the
-    ``og:`` values used when its own metadata comes back empty."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lang: str | None = None
-        self.meta: dict[str, str] = {}
-        self.canonical: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name.lower(): (value or "").strip() for name, value in attrs}
-        if tag == "html" and values.get("lang") and self.lang is None:
-            self.lang = values["lang"]
-        elif tag == "meta":
-            name = (values.get("property") or values.get("name") or "").lower()
-            if values.get("http-equiv", "").lower() == "content-language":
-                name = "content-language"
-            if name and values.get("content") and name not in self.meta:
-                self.meta[name] = values["content"]
-        elif (
-            tag == "link"
-            and "canonical" in values.get("rel", "").lower().split()
-            and values.get("href")
-            and self.canonical is None
-        ):
-            self.canonical = values["href"]
-
-
-def _language_code(value: str | None) -> str | None:
-    """``fr-FR``, ``fr_FR``, ``FR`` → ``fr``; None for anything else."""
-    if not value:
-        return None
-    code = re.split(r"[-_,;\s]", value.strip(), maxsplit=1)[0].lower()
-    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
-
-
 def _absolute_http(url: str | None, base: str | None) -> str | None:
     if not url:
         return None
@@ -341,7 +305,7 @@ def extract(page: Page) -> Article:
             "catalog import needs the trafilatura package: pip install 'fil-rouge[import]'"
         ) from error
 
-    head = _HeadParser()
+    head = PageHead()
     try:
         head.feed(page.html)
         head.close()
@@ -361,28 +325,28 @@ def extract(page: Page) -> Article:
     paragraphs = _paragraphs(document.body)
     if not paragraphs:
         raise ImportFailed(f"{page.source}: no article text found in the page")
-    meta = head.meta
-    title = _clean(document.title or meta.get("og:title") or "")
+    meta = head.first
+    title = _clean(document.title or meta("og:title") or "")
     url = (
-        _absolute_http(head.canonical, page.url)
-        or _absolute_http(meta.get("og:url"), page.url)
+        _absolute_http(next(iter(head.canonicals), None), page.url)
+        or _absolute_http(meta("og:url"), page.url)
         or _absolute_http(document.url, page.url)
         or page.url
     )
     language = (
-        _language_code(head.lang)
-        or _language_code(meta.get("content-language"))
-        or _language_code(meta.get("og:locale"))
-        or _language_code(document.language)
+        language_code(head.lang)
+        or language_code(meta("content-language"))
+        or language_code(meta("og:locale"))
+        or language_code(document.language)
     )
     return Article(
         title=title,
-        author=_clean(document.author or meta.get("author") or "") or None,
+        author=_clean(document.author or meta("author") or "") or None,
         url=url,
         language=language,
         published=document.date or None,
         paragraphs=paragraphs,
-        site_name=_clean(document.sitename or meta.get("og:site_name") or "") or None,
+        site_name=_clean(document.sitename or meta("og:site_name") or "") or None,
     )
 
 

@@ -598,7 +598,7 @@ def _load_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
     url_owner: dict[str, tuple[str, int]] = {}
     hashtag_owner: dict[str, str] = {}
     shared = _Shared()
-    from bot.web.links import normalize_url as normalise
+    from bot.text.urls import normalize_url as normalise
 
     for index, raw in _consume(raw_essays):
         at: _Path = (("essays", index),)

@@ -73,10 +73,11 @@ from bot.decide.why import why_reply
 from bot.model.catalog import Action, Mode, Rule
 from bot.model.decision import Decision, Moderation, Reply, Skip, SkipReason
 from bot.text.html import fold
+from bot.text.language import language_code
 from bot.text.render import (
     neutralise_mentions,
 )
-from bot.understand.request import body, language_code
+from bot.understand.request import body
 
 if TYPE_CHECKING:
     pass

@@ -12,7 +12,8 @@ from bot.decide.trace import NO_CONDITIONS
 from bot.model.catalog import Action, Mode, Rule
 from bot.model.post import Visibility
 from bot.text.html import fold
-from bot.understand.request import command_in, compiled, language_code, phrase_in
+from bot.text.language import language_code
+from bot.understand.request import command_in, compiled, phrase_in
 
 if TYPE_CHECKING:
     pass

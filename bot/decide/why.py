@@ -13,11 +13,11 @@ from bot.decide.templates import special_template
 from bot.decide.trace import Inputs, Step
 from bot.model.catalog import Prompt, Rule
 from bot.model.decision import Decision, Skip, SkipReason
+from bot.text.language import language_code
 from bot.text.render import (
     Template,
     neutralise_mentions,
 )
-from bot.understand.request import language_code
 
 if TYPE_CHECKING:
     from bot.catalog.config import Catalog

@@ -72,11 +72,3 @@ def phrase_in(folded: str, phrases: Iterable[str]) -> str | None:
         if phrase.strip() and _phrase_re(phrase).search(folded):
             return phrase
     return None
-
-
-def language_code(value: object) -> str | None:
-    """ISO 639-1 code or None. Some servers send ``fr-FR``, ``en_US`` or ``""``."""
-    if not isinstance(value, str):
-        return None
-    primary = re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
-    return primary if primary.isalpha() else None

@@ -29,8 +29,9 @@ from bot.model.catalog import Essay, EssayMatch
 from bot.model.post import Account, Mention, MentionRef, PlainText, Post, Thread, Visibility
 from bot.rank.index import Query
 from bot.text.html import fold, html_to_text
-from bot.understand.request import language_code, request_words
-from bot.web.links import normalize_url
+from bot.text.language import language_code
+from bot.text.urls import normalize_url
+from bot.understand.request import request_words
 
 if TYPE_CHECKING:
     from bot.catalog.config import Config

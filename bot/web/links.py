@@ -1,11 +1,7 @@
-"""Links: normalising URLs, and resolving aggregator links without SSRF.
+"""Resolving aggregator links without SSRF.
 
-Two things live here:
+(URLs are compared normalised, by ``bot.text.urls.normalize_url``.)
 
-- ``normalize_url`` turns the many spellings of one address (scheme, case,
-  ``www.``, default port, trailing slash, fragment, tracking parameters) into
-  one, so a catalog URL matches the link someone pasted. It is pure and never
-  raises: what it cannot parse comes back stripped.
 - ``Resolver`` fetches a link on an allowlisted aggregator or shortener host
   (``FILROUGE_RESOLVE_HOSTS``) and answers the article's canonical URL. It is
   the only outbound HTTP the bot makes on behalf of what strangers post, so
@@ -25,25 +21,25 @@ Two things live here:
      twice ``timeout``.
 
   Then ``<link rel="canonical">`` or ``<meta property="og:url">`` is read from
-  the HTML with the standard library's parser, else the final URL.
+  the HTML (``bot.text.page``), else the final URL.
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import ipaddress
 import logging
-import re
-import socket
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Protocol
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
+
+from bot.text.page import PageHead
+from bot.text.urls import DEFAULT_PORTS, normalize_host, normalize_url
+from bot.web.addresses import IPAddress, is_public_address, system_resolve
 
 if TYPE_CHECKING:
     # Imported by the resolver's methods, where a link is fetched: loading a
@@ -54,271 +50,6 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-# -- normalisation ------------------------------------------------------------
-
-#: Query parameters that only say where a click came from. Compared case-insensitively.
-TRACKING_PARAMS: Final = frozenset(
-    {
-        # ad click ids
-        "fbclid",
-        "gclid",
-        "gclsrc",
-        "dclid",
-        "gbraid",
-        "wbraid",
-        "msclkid",
-        "yclid",
-        "twclid",
-        "ttclid",
-        "li_fat_id",
-        "igshid",
-        "igsh",
-        "srsltid",
-        # Mailchimp, HubSpot, Marketo, Vero, Olytics
-        "mc_cid",
-        "mc_eid",
-        "_hsenc",
-        "_hsmi",
-        "__hssc",
-        "__hstc",
-        "__hsfp",
-        "hsctatracking",
-        "mkt_tok",
-        "vero_id",
-        "vero_conv",
-        "oly_anon_id",
-        "oly_enc_id",
-        "rb_clickid",
-        # referrers
-        "ref",
-        "ref_src",
-        "ref_url",
-        "referrer",
-        # Google Analytics cross-domain linker
-        "_ga",
-        "_gl",
-        # AT Internet / Piano (common on French news sites)
-        "xtor",
-        "at_medium",
-        "at_campaign",
-        "at_platform",
-        "at_send_date",
-    }
-)
-
-#: Parameter prefixes that are tracking whatever follows (``utm_source``, ``mtm_kwd``…).
-TRACKING_PREFIXES: Final = ("utm_", "mtm_", "pk_", "hsa_", "matomo_")
-
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
-_PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-#: Characters left as they are in a path: RFC 3986 pchar plus "/" and "%" (existing escapes).
-_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
-
-
-def is_tracking_param(name: str) -> bool:
-    folded = name.lower()
-    return folded in TRACKING_PARAMS or folded.startswith(TRACKING_PREFIXES)
-
-
-def normalize_host(host: str) -> str:
-    """Lowercase ASCII (IDNA) form of a host name, without a leading ``www.``."""
-    host = host.strip().rstrip(".").lower()
-    # Stdlib IDNA 2003 maps case and compatibility forms; good enough for a
-    # comparison key, and "bücher.de" and "xn--bcher-kva.de" agree. A label
-    # too long or not encodable is compared as it is.
-    with contextlib.suppress(UnicodeError):
-        host = host.encode("idna").decode("ascii").lower()
-    if host.startswith("www.") and host.count(".") >= 2:
-        host = host[4:]
-    return host
-
-
-def _normalize_escapes(text: str) -> str:
-    """Upper-case percent escapes and decode the ones of unreserved characters,
-    so ``%7e``, ``%7E`` and ``~`` compare equal (RFC 3986 §6.2.2.2)."""
-
-    def fix(match: re.Match[str]) -> str:
-        char = chr(int(match.group(1), 16))
-        return char if char in _UNRESERVED else f"%{match.group(1).upper()}"
-
-    return _PERCENT_ESCAPE.sub(fix, text)
-
-
-def _remove_dot_segments(path: str) -> str:
-    """RFC 3986 §5.2.4, for paths that are already absolute."""
-    if "." not in path:
-        return path
-    output: list[str] = []
-    segments = path.split("/")
-    for index, segment in enumerate(segments):
-        last = index == len(segments) - 1
-        if segment == ".":
-            if last:
-                output.append("")
-        elif segment == "..":
-            if len(output) > 1:
-                output.pop()
-            if last:
-                output.append("")
-        else:
-            output.append(segment)
-    return "/".join(output)
-
-
-def _normalize_path(path: str) -> str:
-    # Encode what a person may paste raw (spaces, accents) as a browser would.
-    path = quote(path, safe=_PATH_SAFE)
-    path = _remove_dot_segments(_normalize_escapes(path))
-    return path.rstrip("/")
-
-
-def _normalize_query(query: str) -> str:
-    pairs = [
-        (name, value)
-        for name, value in parse_qsl(query, keep_blank_values=True)
-        if not is_tracking_param(name)
-    ]
-    # Sort by name only: the order of repeated values of one name can matter.
-    pairs.sort(key=lambda pair: pair[0])
-    return urlencode(pairs, quote_via=quote)
-
-
-def normalize_url(url: str) -> str:
-    """One spelling for one address, as a comparison key.
-
-    http and https compare equal (the result says https); host lowercased,
-    IDNA-encoded, without ``www.``; default port, fragment, trailing slash and
-    tracking parameters (``utm_*``, ``fbclid``, ``gclid``, ``mc_*``, ``ref``…)
-    dropped; remaining query parameters sorted by name. Anything that is not an
-    absolute http(s) URL comes back stripped, unchanged otherwise. Never raises.
-    """
-    text = url.strip()
-    try:
-        parts = urlsplit(text)
-        scheme = parts.scheme.lower()
-        host = parts.hostname
-        if scheme not in _DEFAULT_PORTS or not host:
-            return text
-        port = parts.port  # raises ValueError on a port that is not a number
-    except ValueError:
-        return text
-    if any(char.isspace() or not char.isprintable() for char in host):
-        return text  # no host name has these: not a URL
-
-    host = normalize_host(host)
-    if ":" in host:  # an IPv6 literal
-        host = f"[{host}]"
-    netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    if parts.username is not None:
-        userinfo = parts.username + (f":{parts.password}" if parts.password is not None else "")
-        netloc = f"{userinfo}@{netloc}"
-    return urlunsplit(
-        ("https", netloc, _normalize_path(parts.path), _normalize_query(parts.query), "")
-    )
-
-
-def url_host(url: str) -> str | None:
-    """The normalised host of an absolute http(s) URL, else None."""
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in _DEFAULT_PORTS or not host:
-        return None
-    return normalize_host(host)
-
-
-# -- address policy -----------------------------------------------------------
-
-#: NAT64 well-known prefix: the last 32 bits are an IPv4 address (RFC 6052).
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-
-
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address stands for, if it is one of the
-    forms that reach IPv4 hosts (mapped, 6to4, NAT64)."""
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address in _NAT64:
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
-
-
-def is_public_address(address: IPAddress) -> bool:
-    """True only for a global unicast address: the default address policy.
-
-    ``is_global`` alone is not enough: multicast (224/4, ff00::/8) and
-    deprecated site-local (fec0::/10) count as global in the standard library,
-    and an IPv6 address can carry an IPv4 one (``::ffff:127.0.0.1``).
-    """
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = _embedded_ipv4(address)
-        if embedded is not None:
-            return is_public_address(embedded)
-        if address.is_site_local:
-            return False
-    return address.is_global and not (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
-
-
-def system_resolve(host: str, port: int) -> list[str]:
-    """The addresses the system resolver gives for ``host`` (TCP)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    return [str(info[4][0]) for info in infos]
-
-
-# -- reading the page ---------------------------------------------------------
-
-
-_REFRESH_URL = re.compile(r"""url\s*=\s*['"]?([^'"\s]+)""", re.IGNORECASE)
-
-
-class _CanonicalParser(HTMLParser):
-    """Collects the canonical URL, ``og:url``, a ``<meta http-equiv=refresh>``
-    target (shorteners answer browsers with one), and the links inside
-    ``<h1>`` (an aggregator's page about a link carries the link in its title)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.canonical: list[str] = []
-        self.og_url: list[str] = []
-        self.refresh: list[str] = []
-        self.heading_links: list[str] = []
-        self._h1_depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name.lower(): (value or "").strip() for name, value in attrs}
-        if tag == "link" and "canonical" in values.get("rel", "").lower().split():
-            if values.get("href"):
-                self.canonical.append(values["href"])
-        elif tag == "meta" and values.get("property", values.get("name", "")).lower() == "og:url":
-            if values.get("content"):
-                self.og_url.append(values["content"])
-        elif tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
-            if match := _REFRESH_URL.search(values.get("content", "")):
-                self.refresh.append(match.group(1))
-        elif tag == "h1":
-            self._h1_depth += 1
-        elif tag == "a" and self._h1_depth and values.get("href"):
-            self.heading_links.append(values["href"])
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "h1" and self._h1_depth:
-            self._h1_depth -= 1
-
 
 # -- the resolver -------------------------------------------------------------
 
@@ -436,7 +167,7 @@ class Resolver:
             parsed = httpx.URL(url.strip())
         except (httpx.InvalidURL, ValueError):
             return False
-        return parsed.scheme in _DEFAULT_PORTS and self._allowlisted(parsed)
+        return parsed.scheme in DEFAULT_PORTS and self._allowlisted(parsed)
 
     def resolve(self, url: str) -> str | None:
         """The canonical URL ``url`` leads to, or None when it is not on an
@@ -529,7 +260,7 @@ class Resolver:
     def _allowlisted(self, url: httpx.URL) -> bool:
         host = normalize_host(url.host)
         port = url.port
-        if port is None or port == _DEFAULT_PORTS.get(url.scheme):
+        if port is None or port == DEFAULT_PORTS.get(url.scheme):
             return (host, None) in self._hosts
         return (host, port) in self._hosts
 
@@ -541,7 +272,7 @@ class Resolver:
         for hop_number in range(self.max_redirects + 1):
             if hop_number and not self._allowlisted(current):
                 # Redirected off the allowlist: that is the answer, unfetched.
-                if current.scheme not in _DEFAULT_PORTS:
+                if current.scheme not in DEFAULT_PORTS:
                     raise Refused(f"redirected to a {current.scheme!r} URL")
                 return str(current)
             hop = self._check(current)
@@ -557,7 +288,7 @@ class Resolver:
         if url.scheme != "https" and not (url.scheme == "http" and self.allow_http):
             raise Refused(f"scheme {url.scheme!r} not allowed: {url}")
         host = url.raw_host.decode("ascii")
-        port = url.port or _DEFAULT_PORTS[url.scheme]
+        port = url.port or DEFAULT_PORTS[url.scheme]
         try:
             # An IP literal is checked as it is, without asking the resolver.
             addresses: list[IPAddress] = [ipaddress.ip_address(host)]
@@ -591,7 +322,7 @@ class Resolver:
         # does not get to make the bot send credentials.
         pinned = hop.url.copy_with(host=str(hop.address), userinfo=b"")
         name = f"[{hop.host}]" if ":" in hop.host else hop.host
-        default_port = hop.port == _DEFAULT_PORTS[hop.url.scheme]
+        default_port = hop.port == DEFAULT_PORTS[hop.url.scheme]
         host_header = name if default_port else f"{name}:{hop.port}"
         request = self._client.build_request(
             "GET",
@@ -614,20 +345,24 @@ class Resolver:
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type and content_type not in _HTML_TYPES:
                 return str(hop.url)
-            parser = _CanonicalParser()
+            parser = PageHead()
             for text in self._read_text(response, deadline, hop.url):
                 parser.feed(text)
-                if self._pick((parser.canonical, parser.og_url), hop.url) is not None:
+                if self._named(parser, hop.url) is not None:
                     break
         finally:
             response.close()
-        named = self._pick((parser.canonical, parser.og_url), hop.url)
+        named = self._named(parser, hop.url)
         if named is not None:
             return named
         if parser.refresh:
             # Followed like a redirect: the same checks, counted in the same limit.
             return hop.url.join(parser.refresh[0])
         return self._pick((parser.heading_links,), hop.url) or str(hop.url)
+
+    def _named(self, page: PageHead, base: httpx.URL) -> str | None:
+        """The article the page names as itself: canonical, else ``og:url``."""
+        return self._pick((page.canonicals, page.meta.get("og:url", [])), base)
 
     def _pick(self, lists: Iterable[list[str]], base: httpx.URL) -> str | None:
         """The first candidate that is an absolute http(s) URL leaving the
@@ -640,7 +375,7 @@ class Resolver:
                     absolute = httpx.URL(urljoin(str(base), candidate))
                 except (httpx.InvalidURL, ValueError):
                     continue
-                if absolute.scheme in _DEFAULT_PORTS and not self._allowlisted(absolute):
+                if absolute.scheme in DEFAULT_PORTS and not self._allowlisted(absolute):
                     return str(absolute)
         return None
 

@@ -96,7 +96,6 @@ NOT_SPLIT_YET: dict[str, int] = {
     "bot.mastodon.client": 484,
     "bot.rank.index": 1004,
     "bot.text.html": 505,
-    "bot.web.links": 707,
 }
 
 
