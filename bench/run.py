@@ -61,7 +61,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.settings import DATA_DIR, Settings  # noqa: E402
-from bot.text.html import fold, plain_to_text  # noqa: E402
+from bot.text.fold import fold  # noqa: E402
+from bot.text.plain import plain_to_text  # noqa: E402
 
 if TYPE_CHECKING:
     from mastodon import Mastodon

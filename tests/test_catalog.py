@@ -406,7 +406,7 @@ def test_bundled_rules_order(catalog: Catalog) -> None:
 
 
 def test_bundled_command_words_are_unique(catalog: Catalog) -> None:
-    from bot.text.html import fold
+    from bot.text.fold import fold
 
     ruleset = load_rules(RULES, catalog, max_characters=500)
     words = [fold(word) for rule in ruleset.rules for word in rule.conditions.commands]

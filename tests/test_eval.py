@@ -49,7 +49,8 @@ from bot.model.catalog import Action, Quote
 from bot.model.decision import History, Reply
 from bot.model.post import Account, Mention, Post, Thread
 from bot.settings import Settings
-from bot.text.html import fold, plain_to_text
+from bot.text.fold import fold
+from bot.text.plain import plain_to_text
 from bot.understand.thread import find_essay
 
 EVAL_FILE = Path(__file__).parent / "data" / "eval" / "mentions.toml"

@@ -271,7 +271,7 @@ def test_combine_is_monotonic_in_each_signal(name: str) -> None:
 
 def _every_pattern(text: str, language: str | None) -> list[str]:
     from bot.decide.heat import _ATTACK_RE, _CONTEMPT_RE, _INSULT_RE, _languages, _strip_tokens
-    from bot.text.html import fold
+    from bot.text.fold import fold
 
     words = fold(_strip_tokens(text))
     found: list[str] = []

@@ -648,7 +648,7 @@ def _posted_quotes(tmp_path: Path, draft: str, url: str, essay_id: str) -> list[
     from bot.decide.trace import Inputs
     from bot.model.decision import History, Reply
     from bot.model.post import Account, Mention, Post, Thread
-    from bot.text.html import plain_to_text
+    from bot.text.plain import plain_to_text
     from bot.understand.thread import find_essay
 
     catalog = tmp_path / "catalog.toml"

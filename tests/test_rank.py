@@ -50,7 +50,7 @@ def test_words_fold_as_fold_does() -> None:
     # give what bot.text.fold gives, on every such letter and on mixes with
     # combining marks, ligatures, typographic apostrophes and other scripts.
     from bot.rank.index import _fold_word
-    from bot.text.html import fold
+    from bot.text.fold import fold
 
     letters = [chr(code) for code in range(0x250)] + list("’ʼœæﬁ\u200b\u0301\u0327éΣσςжİ")
     rng = random.Random(11)

@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.model.post import MentionRef, PlainText
-from bot.text.html import MAX_HTML_CHARS, acct_from_mention, fold, html_to_text, plain_to_text
+from bot.text.fold import fold
+from bot.text.html import MAX_HTML_CHARS, acct_from_mention, html_to_text
+from bot.text.plain import plain_to_text
 
 STATUSES = json.loads(
     (Path(__file__).parent / "data" / "html" / "statuses.json").read_text(encoding="utf-8")

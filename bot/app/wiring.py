@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.decide.policy import Policy, handle_key, host_of
 from bot.settings import Settings
-from bot.text.html import fold
+from bot.text.fold import fold
 
 
 def policy_from_settings(

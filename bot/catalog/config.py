@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.model.catalog import Essay, Prompt, Quote, Rule
-from bot.text.html import fold
+from bot.text.fold import fold
 from bot.text.render import (
     Template,
 )

@@ -86,7 +86,7 @@ from bot.catalog.config import Catalog, Config, RuleSet
 from bot.errors import ConfigError, Problem
 from bot.model.catalog import Action, Conditions, Essay, Mode, Prompt, Quote, Rule
 from bot.model.post import VISIBILITY_ORDER, Visibility
-from bot.text.html import fold
+from bot.text.fold import fold
 from bot.text.render import (
     Template,
     field_counts,

@@ -79,7 +79,7 @@ def build(args: argparse.Namespace) -> tuple[Inputs, Settings]:
     from bot.model.post import Account, Mention, Post, Thread
     from bot.record.store import peek_moderation
     from bot.settings import Settings
-    from bot.text.html import plain_to_text
+    from bot.text.plain import plain_to_text
     from bot.understand.thread import find_essay
 
     settings = Settings()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.decide.trace import Inputs
 from bot.model.catalog import Essay, Prompt, Quote, Rule
-from bot.text.html import fold
+from bot.text.fold import fold
 
 if TYPE_CHECKING:
     from bot.rank.index import Scored

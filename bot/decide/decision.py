@@ -72,7 +72,7 @@ from bot.decide.trace import Inputs, Outcome, Step, Trace
 from bot.decide.why import why_reply
 from bot.model.catalog import Action, Mode, Rule
 from bot.model.decision import Decision, Moderation, Reply, Skip, SkipReason
-from bot.text.html import fold
+from bot.text.fold import fold
 from bot.text.language import language_code
 from bot.text.render import (
     neutralise_mentions,

@@ -14,7 +14,7 @@ from bot.decide.trace import Inputs, Step
 from bot.model.catalog import Action, Rule
 from bot.model.decision import Skip, SkipReason
 from bot.model.post import Account
-from bot.text.html import fold
+from bot.text.fold import fold
 from bot.understand.request import LEADING_MENTIONS
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from bot.model.post import Post, Thread
-from bot.text.html import fold
+from bot.text.fold import fold
 
 # -- lexicons (folded: lower case, no accents, straight apostrophes) -----------
 

@@ -11,7 +11,7 @@ from bot.decide.policy import Policy
 from bot.decide.trace import NO_CONDITIONS
 from bot.model.catalog import Action, Mode, Rule
 from bot.model.post import Visibility
-from bot.text.html import fold
+from bot.text.fold import fold
 from bot.text.language import language_code
 from bot.understand.request import command_in, compiled, phrase_in
 

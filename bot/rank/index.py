@@ -36,7 +36,7 @@ from typing import Protocol, cast
 import snowballstemmer
 
 from bot.model.catalog import Essay
-from bot.text.html import fold
+from bot.text.fold import fold
 
 __all__ = ["SCORE_DIGITS", "Index", "Query", "Scored", "analyze", "freeze_after_load"]
 

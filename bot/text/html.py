@@ -1,4 +1,4 @@
-"""Text as the bot reads it: folding, Mastodon HTML to plain text, typed text.
+"""Mastodon's HTML to plain text.
 
 Mastodon sends a status as sanitized HTML (``content``); remote posts have no
 plain-text source. :func:`html_to_text` turns it into a :class:`PlainText`
@@ -9,103 +9,21 @@ server emits is described in docs.joinmastodon.org/spec/activitypub (the
 other servers (Akkoma, GoToSocial, Misskey…) send close variants, handled
 here too.
 
-:func:`fold` is the one normalisation used wherever text is compared:
-keywords, commands, hashtags and the ranking all go through it.
+Web pages are read by ``bot.text.page``; typed text by ``bot.text.plain``.
 """
 
 from __future__ import annotations
 
 import html as _html
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
 from bot.model.post import MentionRef, PlainText
+from bot.text.plain import INLINE_WS, dedupe, dedupe_mentions, tidy
 
-__all__ = ["MAX_HTML_CHARS", "acct_from_mention", "fold", "html_to_text", "plain_to_text"]
-
-# -- folding ------------------------------------------------------------------
-
-#: Typographic apostrophes that people (and French keyboards) type for ``'``.
-_APOSTROPHES = dict.fromkeys("\u2019\u02bc\u2018\u2032\uff07", "'")
-#: Invisible characters that split or glue words without showing: zero-width
-#: space/joiners, word joiner, BOM, soft hyphen.
-_INVISIBLE = dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", "")
-#: Ligatures that NFKC keeps but that readers type as two letters (« cœur » / « coeur »).
-_LIGATURES = {"œ": "oe", "æ": "ae"}
-_CASEFOLD_MAP = {**_APOSTROPHES, **_INVISIBLE}
-_FOLD_MAP = {**_CASEFOLD_MAP, **_LIGATURES}
-# Regexes rather than str.translate: translate walks a dict per character,
-# these scan in C and call back only on the rare hit.
-_CASEFOLD_CHARS = re.compile("[" + "".join(_CASEFOLD_MAP) + "]")
-_FOLD_CHARS = re.compile("[" + "".join(_FOLD_MAP) + "]")
-#: Combining marks left by NFD: diacritics (U+0300-036F) and their extensions.
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-
-
-def fold(text: str, *, keep_accents: bool = False) -> str:
-    """Normalise text for comparison: NFKC, casefold, accents stripped.
-
-    Typographic apostrophes become ``'``, zero-width characters and soft
-    hyphens are removed, ``œ``/``æ`` become ``oe``/``ae``. NFKC also turns
-    non-breaking spaces into plain spaces and ligatures such as ``ﬁ`` into
-    letters. ``keep_accents=True`` stops before stripping accents and
-    ligatures (the French stemmer needs them, see ``bot.rank``).
-
-    >>> fold("L’Écoute  Œuvre")
-    "l'ecoute  oeuvre"
-    """
-    if text.isascii():
-        # Nothing below changes ASCII but case, and this is the common case.
-        return text.lower()
-    text = unicodedata.normalize("NFKC", text).casefold()
-    if keep_accents:
-        return _CASEFOLD_CHARS.sub(_replace_casefold, text)
-    text = _FOLD_CHARS.sub(_replace_fold, text)
-    stripped = _COMBINING.sub("", unicodedata.normalize("NFD", text))
-    return unicodedata.normalize("NFC", stripped)
-
-
-def _replace_casefold(match: re.Match[str]) -> str:
-    return _CASEFOLD_MAP[match.group()]
-
-
-def _replace_fold(match: re.Match[str]) -> str:
-    return _FOLD_MAP[match.group()]
-
-
-# -- shared helpers ------------------------------------------------------------
-
-#: Spaces that should read as a plain space: NBSP, narrow NBSP (French
-#: typography puts one before « ; : ! ? »), figure/thin/hair spaces,
-#: ideographic space.
-_SPACES = {ord(c): " " for c in "\u00a0\u202f\u2007\u2000\u2001\u2002\u2003\u2004\u2005\u2006"}
-_SPACES.update({ord(c): " " for c in "\u2008\u2009\u200a\u205f\u3000\t\f\v"})
-_INLINE_WS = re.compile(r"\s+")
-_TRAILING_WS = re.compile(r"[ \t]+\n")
-_MANY_NEWLINES = re.compile(r"\n{3,}")
-
-
-def _tidy(text: str) -> str:
-    """Normalise spaces and line ends: no trailing spaces, at most one blank line."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_SPACES)
-    text = _TRAILING_WS.sub("\n", text)
-    return _MANY_NEWLINES.sub("\n\n", text).strip()
-
-
-def _dedupe(items: list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(items))
-
-
-def _dedupe_mentions(mentions: list[MentionRef]) -> tuple[MentionRef, ...]:
-    """First mention of each account, in order (accounts compare case-insensitively)."""
-    seen: dict[str, MentionRef] = {}
-    for mention in mentions:
-        seen.setdefault(mention.acct.casefold(), mention)
-    return tuple(seen.values())
-
+__all__ = ["MAX_HTML_CHARS", "acct_from_mention", "html_to_text"]
 
 # -- HTML ---------------------------------------------------------------------
 
@@ -225,7 +143,7 @@ class _Converter(HTMLParser):
 
     def _write(self, text: str) -> None:
         if not self.pre:
-            text = _INLINE_WS.sub(" ", text)
+            text = INLINE_WS.sub(" ", text)
         if not text or (text.isspace() and (self.pending or self._at_line_start())):
             return
         if self.pending:
@@ -353,7 +271,7 @@ class _Converter(HTMLParser):
         anchor, self.anchor = self.anchor, None
         if anchor is None:
             return
-        raw = _INLINE_WS.sub(" ", "".join(anchor.parts))
+        raw = INLINE_WS.sub(" ", "".join(anchor.parts))
         shown = raw.strip()
         kind = anchor.kind
         if not kind:
@@ -381,10 +299,10 @@ class _Converter(HTMLParser):
     def finish(self) -> PlainText:
         self._close_anchor()
         return PlainText(
-            text=_tidy("".join(self.out)),
-            mentions=_dedupe_mentions(self.mentions),
-            hashtags=_dedupe(self.hashtags),
-            links=_dedupe(self.links),
+            text=tidy("".join(self.out)),
+            mentions=dedupe_mentions(self.mentions),
+            hashtags=dedupe(self.hashtags),
+            links=dedupe(self.links),
         )
 
 
@@ -445,61 +363,6 @@ def _crude_text(html: str) -> PlainText:
     """Last resort when the parser fails: keep the words, lose the structure."""
     try:
         text = _BLOCK_TAGS.sub("\n", html)
-        return PlainText(text=_tidy(_html.unescape(_TAGS.sub("", text))))
+        return PlainText(text=tidy(_html.unescape(_TAGS.sub("", text))))
     except Exception:
         return PlainText(text="")
-
-
-# -- typed text ------------------------------------------------------------------
-
-_URL = re.compile(r"\bhttps?://[^\s<>\"'`]+", re.IGNORECASE)
-#: Mastodon's own mention syntax: ``@user`` or ``@user@domain``; not inside
-#: a word (an e-mail address) or a URL.
-_MENTION = re.compile(
-    r"(?<![\w@/.:])@([a-z0-9_]+(?:[a-z0-9_.-]*[a-z0-9_])?)"
-    r"(?:@((?:[\w-]+\.)+[\w-]+))?",
-    re.IGNORECASE,
-)
-#: A hashtag needs a letter, as on Mastodon (``#1`` is not a tag).
-_HASHTAG = re.compile(r"(?<![\w/&#])#(\w*[^\W\d_]\w*)")
-_URL_TRAILING = ".,;:!?…»«\"')]}*"
-
-
-def _trim_url(url: str) -> str:
-    """Drop trailing punctuation that belongs to the sentence, keeping a
-    closing parenthesis the URL opened itself (Wikipedia links)."""
-    while url and url[-1] in _URL_TRAILING:
-        if url[-1] == ")" and url.count("(") >= url.count(")"):
-            break
-        url = url[:-1]
-    return url
-
-
-def plain_to_text(text: str) -> PlainText:
-    """Text typed by a person (``filrouge preview``) → :class:`PlainText`.
-
-    ``@user`` and ``@user@domain`` become mentions (url left empty: there
-    is no server to ask), ``#tag`` hashtags, ``http(s)://`` URLs links.
-    """
-    text = _tidy(text or "")
-    links: list[str] = []
-    spans: list[tuple[int, int]] = []
-    for match in _URL.finditer(text):
-        url = _trim_url(match.group())
-        if "://" in url and len(url) > url.index("://") + 3:
-            links.append(url)
-            spans.append((match.start(), match.start() + len(url)))
-    # Mentions and hashtags inside URLs ("…/@user", "page#part") are not ones.
-    blanked = text
-    for start, end in spans:
-        blanked = blanked[:start] + " " * (end - start) + blanked[end:]
-    mentions = [
-        MentionRef(acct=f"{user}@{domain.lower()}" if domain else user)
-        for user, domain in _MENTION.findall(blanked)
-    ]
-    return PlainText(
-        text=text,
-        mentions=_dedupe_mentions(mentions),
-        hashtags=_dedupe(_HASHTAG.findall(blanked)),
-        links=_dedupe(links),
-    )

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from bot.text.html import fold
+from bot.text.fold import fold
 
 if TYPE_CHECKING:
     pass

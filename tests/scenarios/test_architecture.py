@@ -95,7 +95,6 @@ NOT_SPLIT_YET: dict[str, int] = {
     "bot.catalog.load": 1456,
     "bot.mastodon.client": 484,
     "bot.rank.index": 1004,
-    "bot.text.html": 505,
 }
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from bot.text.html import fold
+from bot.text.fold import fold
 
 if TYPE_CHECKING:
     pass
