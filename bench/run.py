@@ -312,7 +312,8 @@ def build_config(catalog: Path) -> Config:
     builds it.
     """
     from bot.catalog.config import Config
-    from bot.catalog.load import load_catalog, load_rules
+    from bot.catalog.essays import load_catalog
+    from bot.catalog.rules import load_rules
     from bot.rank.index import Index
 
     settings = bench_settings()

@@ -17,16 +17,13 @@ from typing import Any
 
 import pytest
 
+from bot.catalog.checks import _parse_toml
 from bot.catalog.config import Catalog
-from bot.catalog.load import (
-    ASSUMED_REQUESTER,
-    _Lines,
-    _parse_toml,
-    _split_lines,
-    load_catalog,
-    load_config,
-    load_rules,
-)
+from bot.catalog.essays import load_catalog
+from bot.catalog.fit import ASSUMED_REQUESTER
+from bot.catalog.lines import Lines, _split_lines
+from bot.catalog.load import load_config
+from bot.catalog.rules import load_rules
 from bot.errors import ConfigError, Problem
 from bot.model.catalog import Action, Essay, Mode, Prompt, Quote
 from bot.settings import DATA_DIR, Settings
@@ -589,7 +586,7 @@ def test_lines_follow_headers_keys_and_skip_multiline_strings() -> None:
             "]",  # 15
         ]
     )
-    lines = _Lines(source)
+    lines = Lines(source)
     assert lines.line((("rules", 0),)) == 1
     assert lines.line((("rules", 0),), "name") == 2
     assert lines.line((("rules", 0), ("when", None)), "commands") == 3
@@ -617,7 +614,7 @@ def test_lines_count_nested_arrays_per_parent() -> None:
             "fr = 'x'",  # 8
         ]
     )
-    lines = _Lines(source)
+    lines = Lines(source)
     assert lines.line((("essays", 0), ("quotes", 1))) == 3
     assert lines.line((("essays", 1), ("quotes", 0))) == 5
     assert lines.line((("essays", 1), ("prompts", 0), ("text", None)), "fr") == 8
@@ -627,7 +624,7 @@ def test_lines_count_nested_arrays_per_parent() -> None:
 def test_lines_place_keys_only_once_one_is_asked_for() -> None:
     # Loading a valid catalog only asks where tables start; the lines of keys
     # serve problem reports, and are found then.
-    lines = _Lines(CATALOG.read_text("utf-8"))
+    lines = Lines(CATALOG.read_text("utf-8"))
     first_quote = (("essays", 0), ("quotes", 0))
     header = lines.line(first_quote)
     assert lines._keys is None
@@ -642,7 +639,7 @@ def test_lines_of_a_file_keep_no_text_and_read_the_file_again_for_keys(tmp_path:
     path = tmp_path / "catalog.toml"
     source = CATALOG.read_text("utf-8")
     path.write_text(source, encoding="utf-8")
-    lines = _Lines(source, path)
+    lines = Lines(source, path)
     assert lines._text is None
     first_quote = (("essays", 0), ("quotes", 0))
     header = lines.line(first_quote)
@@ -658,7 +655,7 @@ def test_lines_fall_back_to_headers_when_the_file_changed(tmp_path: Path, change
     path = tmp_path / "catalog.toml"
     source = CATALOG.read_text("utf-8")
     path.write_text(source, encoding="utf-8")
-    lines = _Lines(source, path)
+    lines = Lines(source, path)
     if change == "lines added":
         path.write_text("# reviewed\n\n" + source, encoding="utf-8")
     elif change == "same length":
@@ -685,7 +682,7 @@ def test_a_catalog_edited_while_it_loads_reports_problems_on_header_lines(
         path.write_text("# edited\n" + source, encoding="utf-8")
         return parsed
 
-    monkeypatch.setattr("bot.catalog.load._parse_toml", parse_then_edit)
+    monkeypatch.setattr("bot.catalog.checks._parse_toml", parse_then_edit)
     with pytest.raises(ConfigError) as caught:
         load_catalog(path)
     # Lines 16 and 20 are keys; 13, 18 and 24 the headers of their tables.

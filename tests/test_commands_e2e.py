@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from prometheus_client import generate_latest
 
-from bot.catalog.load import load_catalog
+from bot.catalog.essays import load_catalog
 from bot.cli.main import main
 from bot.ops.server import OpsServer
 from bot.record.store import Store

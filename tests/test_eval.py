@@ -186,13 +186,13 @@ def choose(item: Item, config: Config, settings: Settings) -> Choice:
 
 # -- the naive baseline ----------------------------------------------------------------
 
-_WORD = re.compile(r"\w+")
+WORD = re.compile(r"\w+")
 
 
 def _tokens(text: str) -> set[str]:
     # Folded (case, accents) words of three letters or more: no stop-word list,
     # no stemming, no weights.
-    return {word for word in _WORD.findall(fold(text)) if len(word) >= 3}
+    return {word for word in WORD.findall(fold(text)) if len(word) >= 3}
 
 
 def naive_choose(item: Item, quotes: Sequence[Quote]) -> str:

@@ -23,6 +23,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.app.wiring import policy_from_settings
+from bot.catalog.essays import load_catalog
+from bot.catalog.fit import ASSUMED_REQUESTER
 from bot.catalog.importer import (
     MIN_QUOTE_LENGTH,
     Article,
@@ -43,7 +45,6 @@ from bot.catalog.importer import (
     text_fragment,
     toml_string,
 )
-from bot.catalog.load import ASSUMED_REQUESTER, load_catalog
 from bot.cli.main import main
 from bot.settings import DATA_DIR, Settings
 from bot.text.render import (

@@ -31,7 +31,9 @@ from mastodon import Mastodon
 from mastodon._url_regex import url_regex
 
 from bot.catalog.config import Catalog, Config
-from bot.catalog.load import load_catalog, load_config, load_rules
+from bot.catalog.essays import load_catalog
+from bot.catalog.load import load_config
+from bot.catalog.rules import load_rules
 from bot.decide.decision import decide
 from bot.decide.policy import Policy
 from bot.decide.trace import Inputs
@@ -426,7 +428,7 @@ LOADER_SETTINGS = settings(
 def test_a_catalog_with_any_wrong_value_loads_or_says_why(
     tmp_path: Path, data: dict[str, Any]
 ) -> None:
-    """Guard: ``_Checker`` type-checks every value before use, so a wrong value is a
+    """Guard: ``Checker`` type-checks every value before use, so a wrong value is a
     ``Problem`` in the ``ConfigError``, never a ``TypeError``/``KeyError`` traceback."""
     path = write(tmp_path, "catalog.toml", toml_document(data))
     try:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from mastodon.return_types import Context, Notification, Status, try_cast_recurse
 
 from bot.catalog.config import Catalog, Config, RuleSet
-from bot.catalog.load import load_catalog
+from bot.catalog.essays import load_catalog
 from bot.model.catalog import Essay, EssayMatch, Quote
 from bot.model.post import VISIBILITY_ORDER, Account, Mention, PlainText, Post, Thread
 from bot.rank.index import Index

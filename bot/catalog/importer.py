@@ -44,6 +44,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from bot.catalog.fit import ASSUMED_REQUESTER
 from bot.model.catalog import Essay
 from bot.text.language import language_code
 from bot.text.page import PageHead
@@ -63,9 +64,6 @@ MAX_PAGE_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
 #: Shorter passages rarely stand on their own as a quote.
 MIN_QUOTE_LENGTH = 60
-#: The handle the budget assumes for ``{requester}``, as ``bot.catalog`` does
-#: when it checks that templates can fit: 30 characters and the ``@``.
-ASSUMED_REQUESTER = "@" + "x" * 30
 #: The overhead assumed when the rules file cannot be read: the bundled
 #: ``citation`` rule's wording.
 TYPICAL_TEMPLATE = "{requester} Ce qu’en dit le texte :\n\n« {quote} »\n— {author}\n{quote_url}"

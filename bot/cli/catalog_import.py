@@ -48,6 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from bot.catalog.essays import load_catalog
     from bot.catalog.importer import (
         ExistingCatalog,
         ImportFailed,
@@ -59,7 +60,6 @@ def run(args: argparse.Namespace) -> int:
         valid_id,
         write_new,
     )
-    from bot.catalog.load import load_catalog
     from bot.errors import ConfigError
     from bot.settings import Settings
 

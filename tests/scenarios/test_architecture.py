@@ -92,7 +92,6 @@ MAX_LINES = 450
 #: that shrinks under MAX_LINES must leave this list.
 NOT_SPLIT_YET: dict[str, int] = {
     "bot.catalog.importer": 918,
-    "bot.catalog.load": 1456,
     "bot.mastodon.client": 484,
     "bot.rank.index": 1004,
 }
