@@ -553,7 +553,8 @@ RANKING = [
 def test_catalog_keywords_find_the_passage(
     catalog: Catalog, mention: str, language: str, quote: str, prompt: str
 ) -> None:
-    from bot.rank.index import Index, Query
+    from bot.rank.index import Index
+    from bot.rank.query import Query
 
     index = Index.build(catalog.essays)
     query = Query(mention=mention, thread=(), language=language)

@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from bot.model.catalog import Essay, Prompt, Quote
-from bot.rank.index import MIN_WEIGHT, NEAREST_WEIGHT, THREAD_DECAY, Index, Query, Scored, analyze
+from bot.rank.analysis import analyze
+from bot.rank.index import Index
+from bot.rank.query import Query, Scored
+from bot.rank.tuning import MIN_WEIGHT, NEAREST_WEIGHT, THREAD_DECAY
 
 # -- analyze ---------------------------------------------------------------------
 
@@ -49,7 +52,7 @@ def test_words_fold_as_fold_does() -> None:
     # The analyser folds words through a table for Latin letters; it must
     # give what bot.text.fold gives, on every such letter and on mixes with
     # combining marks, ligatures, typographic apostrophes and other scripts.
-    from bot.rank.index import _fold_word
+    from bot.rank.analysis import _fold_word
     from bot.text.fold import fold
 
     letters = [chr(code) for code in range(0x250)] + list("’ʼœæﬁ\u200b\u0301\u0327éΣσςжİ")
@@ -500,9 +503,9 @@ def test_the_analysis_caches_keep_nothing_the_collector_walks() -> None:
     # Tuples kept by a cache are walked by the garbage collector until one of
     # its passes finds they hold only strings: with thousands of new words an
     # hour, that pass lands in the middle of a decision. Strings are never walked.
-    from bot.rank.index import _analyze_cached, _token_terms_of, _tokens
+    from bot.rank.analysis import _token_terms_of, _tokens, analyze_cached
 
     text = "L'anti-IA d'aujourd'hui : des affiches générées, ré-utilisées #IAGénérative"
-    values = [_analyze_cached(text, "fr"), _tokens(text), _token_terms_of("fr")("anti-IA")]
+    values = [analyze_cached(text, "fr"), _tokens(text), _token_terms_of("fr")("anti-IA")]
     assert all(isinstance(value, str) and value for value in values)
     assert not any(gc.is_tracked(value) for value in values)

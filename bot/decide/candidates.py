@@ -14,7 +14,7 @@ from bot.model.catalog import Essay, Prompt, Quote, Rule
 from bot.text.fold import fold
 
 if TYPE_CHECKING:
-    from bot.rank.index import Scored
+    from bot.rank.query import Scored
 
 
 # -- candidates ---------------------------------------------------------------
@@ -122,7 +122,8 @@ def rank_candidates(items: _Pool, inputs: Inputs, language: str) -> Iterator[_Ra
     merged in, after the never-used ones of equal score, which the index
     lists by id as the tie-break wants (it rounds scores as this does).
     """
-    from bot.rank.index import SCORE_DIGITS, Query
+    from bot.rank.query import Query
+    from bot.rank.tuning import SCORE_DIGITS
 
     query = Query(
         mention=inputs.mention.post.text,

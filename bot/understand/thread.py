@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from bot.model.catalog import Essay, EssayMatch
 from bot.model.post import Account, Mention, MentionRef, PlainText, Post, Thread, Visibility
-from bot.rank.index import Query
+from bot.rank.query import Query
 from bot.text.fold import fold
 from bot.text.html import html_to_text
 from bot.text.language import language_code

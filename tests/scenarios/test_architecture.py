@@ -93,7 +93,6 @@ MAX_LINES = 450
 NOT_SPLIT_YET: dict[str, int] = {
     "bot.catalog.importer": 918,
     "bot.mastodon.client": 484,
-    "bot.rank.index": 1004,
 }
 
 

@@ -1,0 +1,49 @@
+"""What is asked of the index and what it answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.rank.tuning import MENTION_WEIGHT, MIN_WEIGHT, NEAREST_WEIGHT, THREAD_DECAY
+
+# -- values ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What the bot is asked about: the mention and the thread above it.
+
+    ``thread`` is oldest first, as in :class:`bot.model.Thread`.
+    ``language`` is the mention's language; scoring reads every text in its
+    own language whatever this says (see the module docstring).
+    """
+
+    mention: str
+    thread: tuple[str, ...] = ()
+    language: str = "fr"
+
+    def sources(self) -> list[tuple[str, float]]:
+        """(text, weight): the mention, then ancestors nearest first, until
+        their weight drops below :data:`MIN_WEIGHT`."""
+        sources = [(self.mention, MENTION_WEIGHT)]
+        weight = NEAREST_WEIGHT
+        for text in reversed(self.thread):
+            if weight < MIN_WEIGHT:
+                break
+            sources.append((text, weight))
+            weight *= THREAD_DECAY
+        return sources
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A document's relevance to a query.
+
+    ``score`` is a BM25 sum (0.0: nothing in common); ``matched`` holds the
+    query's words that contributed, as written (casefolded), the most
+    telling first.
+    """
+
+    id: str
+    score: float
+    matched: tuple[str, ...] = ()
