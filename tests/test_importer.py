@@ -25,26 +25,24 @@ from hypothesis import strategies as st
 from bot.app.wiring import policy_from_settings
 from bot.catalog.essays import load_catalog
 from bot.catalog.fit import ASSUMED_REQUESTER
-from bot.catalog.importer import (
-    MIN_QUOTE_LENGTH,
-    Article,
+from bot.catalog.importer.draft import (
     ExistingCatalog,
-    ImportFailed,
-    Page,
-    Progress,
-    candidate_quotes,
     draft_toml,
-    extract,
-    fetch,
-    load_page,
     make_draft,
-    quote_budget,
-    quote_templates,
-    read_local,
-    sentences,
     text_fragment,
     toml_string,
 )
+from bot.catalog.importer.extract import Article, extract
+from bot.catalog.importer.page import (
+    MIN_QUOTE_LENGTH,
+    ImportFailed,
+    Page,
+    Progress,
+    fetch,
+    load_page,
+    read_local,
+)
+from bot.catalog.importer.quotes import candidate_quotes, quote_budget, quote_templates, sentences
 from bot.cli.main import main
 from bot.settings import DATA_DIR, Settings
 from bot.text.render import (

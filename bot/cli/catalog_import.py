@@ -49,17 +49,10 @@ def run(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from bot.catalog.essays import load_catalog
-    from bot.catalog.importer import (
-        ExistingCatalog,
-        ImportFailed,
-        Progress,
-        draft_toml,
-        extract,
-        load_page,
-        make_draft,
-        valid_id,
-        write_new,
-    )
+    from bot.catalog.importer.draft import ExistingCatalog, draft_toml, make_draft, write_new
+    from bot.catalog.importer.extract import extract
+    from bot.catalog.importer.ids import valid_id
+    from bot.catalog.importer.page import ImportFailed, Progress, load_page
     from bot.errors import ConfigError
     from bot.settings import Settings
 

@@ -1,0 +1,266 @@
+"""The draft: ids, the TOML text the catalog loader accepts as it is, and
+writing it without overwriting an admin's file unasked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote as percent_encode
+from urllib.parse import urlsplit, urlunsplit
+
+from bot.catalog.importer.extract import Article
+from bot.catalog.importer.ids import essay_id_for
+from bot.catalog.importer.page import ImportFailed
+from bot.catalog.importer.quotes import (
+    Budget,
+    Passages,
+    candidate_quotes,
+    quote_budget,
+    quote_templates,
+)
+from bot.model.catalog import Essay
+from bot.text.urls import normalize_url
+
+# -- the draft ------------------------------------------------------------------------
+
+
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string (control characters escaped)."""
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char == '"':
+            out.append('\\"')
+        elif char == "\\":
+            out.append("\\\\")
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\t":
+            out.append("\\t")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04X}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+def text_fragment(url: str, text: str, words: int = 5) -> str:
+    """A link that scrolls to ``text`` in browsers that support text fragments
+    (``#:~:text=``); the others open the page. ``-``, ``,`` and ``&`` are
+    percent-encoded because the fragment syntax gives them a meaning."""
+    start = " ".join(text.split()[:words])
+    encoded = percent_encode(start, safe="").replace("-", "%2D")
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, f":~:text={encoded}"))
+
+
+@dataclass(frozen=True)
+class Draft:
+    essay_id: str
+    article: Article
+    author: str
+    language: str
+    url: str
+    budget: Budget
+    passages: Passages
+    source: str
+    #: Things the admin must look at first, one line each.
+    warnings: tuple[str, ...] = field(default=())
+
+
+def make_draft(
+    article: Article,
+    *,
+    source: str,
+    max_characters: int,
+    url_length: int,
+    default_language: str,
+    rules_path: Path | None = None,
+    essay_id: str | None = None,
+    max_quote_length: int | None = None,
+    existing: ExistingCatalog | None = None,
+) -> Draft:
+    """Everything the draft says, decided; :func:`draft_toml` only writes it."""
+    existing = existing or ExistingCatalog()
+    warnings: list[str] = []
+    url = article.url
+    if url is None:
+        raise ImportFailed(
+            f"{source}: the page names no canonical URL; import it from its web address instead"
+        )
+    if owner := existing.essay_at(url):
+        warnings.append(f'the catalog already has this URL, as essay "{owner}"')
+    author = article.author
+    if not author:
+        author = article.site_name or urlsplit(url).hostname or "?"
+        warnings.append(f'no author found on the page: "{author}" is the site\'s name')
+    language = article.language
+    if not language:
+        language = default_language
+        warnings.append(f'the page does not give its language: "{language}" is assumed')
+    if not article.title:
+        warnings.append("the page has no title")
+    chosen_id = essay_id or essay_id_for(article, taken=existing.essay_ids)
+    if chosen_id in existing.essay_ids:
+        warnings.append(f'the catalog already has an essay "{chosen_id}"')
+    if max_quote_length is not None:
+        budget = Budget(max_quote_length, max_characters, 0, "--max-quote-length")
+    else:
+        budget = quote_budget(
+            max_characters=max_characters,
+            url_length=url_length,
+            author=author,
+            title=article.title,
+            url=url,
+            templates=quote_templates(rules_path),
+        )
+    passages = candidate_quotes(
+        article.paragraphs,
+        max_length=budget.max_length,
+        url_length=url_length,
+        taken=existing.item_ids,
+    )
+    if not passages.candidates:
+        raise ImportFailed(
+            f"{source}: no passage of whole sentences fits {budget.max_length} characters"
+            f" ({len(article.paragraphs)} paragraphs read); try --max-quote-length"
+        )
+    return Draft(
+        essay_id=chosen_id,
+        article=article,
+        author=author,
+        language=language,
+        url=url,
+        budget=budget,
+        passages=passages,
+        source=source,
+        warnings=tuple(warnings),
+    )
+
+
+@dataclass(frozen=True)
+class ExistingCatalog:
+    """The ids and URLs the draft must not collide with."""
+
+    essay_ids: frozenset[str] = frozenset()
+    item_ids: frozenset[str] = frozenset()
+    #: Normalised canonical and alias URL → essay id.
+    urls: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, essays: Iterable[Essay]) -> ExistingCatalog:
+        known = tuple(essays)
+        return cls(
+            essay_ids=frozenset(e.id for e in known),
+            item_ids=frozenset(q.id for e in known for q in e.quotes)
+            | frozenset(p.id for e in known for p in e.prompts),
+            urls={normalize_url(u): e.id for e in known for u in (e.url, *e.aliases)},
+        )
+
+    def essay_at(self, url: str) -> str | None:
+        return self.urls.get(normalize_url(url))
+
+
+def draft_toml(draft: Draft, *, today: date) -> str:
+    """The draft entry: TOML that ``load_catalog`` accepts, with comments that
+    tell the admin what to review."""
+    article = draft.article
+    budget = draft.budget
+    passages = draft.passages
+    lines = [
+        f"# DRAFT catalog entry, written by `filrouge catalog import` on {today.isoformat()}",
+        f"# from {draft.source}",
+        "#",
+        "# Nothing here is posted until you append it to the catalog",
+        "# (FILROUGE_CATALOG_PATH). Before that, review it:",
+        "#   1. title, author, url and language: check them against the page;",
+        "#   2. aliases: add other links that lead to the essay (an aggregator or",
+        "#      newsletter link); hashtags: any the essay's readers use;",
+        "#   3. quotes: KEEP ONLY those that stand on their own and speak to what",
+        "#      threads argue about; delete the others. Never edit the words: a",
+        "#      quote is verbatim. Then give each one tags (for rules) and keywords",
+        "#      (French and English words a reply might use);",
+        "#   4. reading prompts: write them yourself (example at the end);",
+        "#   5. run `filrouge check-config`.",
+        "#",
+        f"# {len(passages.candidates)} candidate quotes from {len(article.paragraphs)} paragraphs.",
+        f"# Each fits {budget.max_length} characters: {_budget_note(budget)}.",
+    ]
+    if passages.too_long:
+        lines.append(
+            f"# {len(passages.too_long)} sentence(s) longer than that were left out; quote"
+            " them by hand if they matter (the bot cuts quotes only at sentence ends)."
+        )
+    for warning in draft.warnings:
+        lines.append(f"# REVIEW: {warning}")
+    lines += [
+        "",
+        "[[essays]]",
+        f"id = {toml_string(draft.essay_id)}",
+        f"title = {toml_string(article.title or draft.url)}",
+        f"author = {toml_string(draft.author)}",
+        f"url = {toml_string(draft.url)}",
+        f"language = {toml_string(draft.language)}",
+        "aliases = []",
+        "hashtags = []",
+    ]
+    if article.published:
+        lines.append(f"# published {article.published} (for the record; the catalog has no date)")
+    for candidate in passages.candidates:
+        lines += [
+            "",
+            f"# paragraph {candidate.paragraph} · {candidate.length}/{budget.max_length}"
+            " characters",
+            "[[essays.quotes]]",
+            f"id = {toml_string(candidate.id)}",
+            f"text = {toml_string(candidate.text)}",
+            "tags = []",
+            "keywords = []",
+            f"anchor_url = {toml_string(text_fragment(draft.url, candidate.text))}",
+        ]
+    lines += [
+        "",
+        "# Reading prompts send a reader back to one passage. Write them yourself:",
+        "# the bot posts only what people wrote. For example:",
+        "#",
+        "# [[essays.prompts]]",
+        f'# id = "{draft.essay_id}-q-…"',
+        '# tags = ["…"]',
+        '# keywords = ["…", "…"]',
+        "# [essays.prompts.text]",
+        '# fr = "Avant de répondre : que dit le texte de … ? Relisez le passage sur « … »."',
+        '# en = "Before replying: what does the essay say about …? Reread the passage on « … »."',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _budget_note(budget: Budget) -> str:
+    if budget.template == "--max-quote-length":
+        return "the limit given with --max-quote-length"
+    return (
+        f"{budget.max_characters} per status minus {budget.overhead} for the longest"
+        f" quote template, {budget.template}, with a 30-character handle"
+    )
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def write_new(path: Path, text: str, *, force: bool) -> None:
+    """Write ``text`` to ``path``; an existing file is replaced only with ``force``
+    (and then atomically, so a failure leaves the old file whole)."""
+    if not force:
+        try:
+            with path.open("x", encoding="utf-8") as handle:
+                handle.write(text)
+        except FileExistsError as error:
+            raise FileExistsError(f"{path} exists; use --force to replace it") from error
+        return
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
