@@ -9,7 +9,7 @@
 
 An expected "no" (a guard, a cooldown) is never an exception: it is a
 ``bot.model.Skip``. Mastodon.py's exceptions are translated to this tree in
-``bot.client`` only.
+``bot.mastodon.client`` only.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The page is fetched (or read from a saved file), its article extracted, and
 a TOML draft written with the essay's metadata and candidate quotes for an
-admin to curate; see ``bot.importer``. The draft goes to ``--out`` (default
+admin to curate; see ``bot.catalog.importer``. The draft goes to ``--out`` (default
 ``<essay id>.draft.toml``), or to standard output with ``--out -``; an
 existing file is replaced only with ``--force``.
 """

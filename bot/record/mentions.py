@@ -172,7 +172,7 @@ class Mentions(Repository):
         with self._lock:
             rows = self._db.execute(
                 f"SELECT notification_id FROM mentions WHERE {_CLAIMABLE}"  # noqa: S608 - constant
-                # bot.ids.id_key in SQL: length, then text.
+                # bot.model.ids.id_key in SQL: length, then text.
                 " ORDER BY length(notification_id), notification_id",
                 params,
             ).fetchall()

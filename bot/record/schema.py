@@ -116,7 +116,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             since      TEXT NOT NULL
         );
         CREATE INDEX muted_threads_thread ON muted_threads (thread_id);
-        -- One moderator notification per thread, ever (see bot.notify).
+        -- One moderator notification per thread, ever (see bot.act.notify).
         CREATE TABLE moderator_notices (
             thread_id       TEXT PRIMARY KEY,
             notification_id TEXT NOT NULL,
@@ -129,7 +129,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
 )
 
 
-#: Rule names of the answers to admin commands (``bot.admin``). They are
+#: Rule names of the answers to admin commands (``bot.act.admin``). They are
 #: recorded like replies, for the audit, but are not part of any discussion:
 #: they never count towards a thread's or an account's limits and cooldowns.
 ADMIN_RULE_PREFIX: Final = "admin:"

@@ -46,7 +46,7 @@ know yet, uses ``search_v2(resolve=True)``, which needs the ``read:search``
 scope; URLs of the bot's own instance and ids need none.
 
 Since Mastodon 4.3 a server filters private mentions from accounts the bot
-does not follow, and filtered ones never reach it (see ``bot.runner``): let
+does not follow, and filtered ones never reach it (see ``bot.app.runner``): let
 the bot account follow its admins, or accept private mentions from anyone.
 
 An answer is posted with idempotency keys derived from the command's
