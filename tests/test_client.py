@@ -11,7 +11,9 @@ import pytest
 from mastodon_mock.testing import MockServer
 
 from bot.errors import Gone, PermanentError, RateLimited, TransientError
-from bot.mastodon.client import Backoff, Client, idempotency_key, translate
+from bot.mastodon.backoff import Backoff
+from bot.mastodon.client import Client, idempotency_key
+from bot.mastodon.errors import translate
 from bot.model.ids import id_key, is_newer
 from bot.settings import Settings
 from tests.conftest import BOT_TOKEN

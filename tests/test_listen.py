@@ -11,7 +11,8 @@ import pytest
 from mastodon_mock.testing import MockServer
 
 from bot.listen.stream import Inbox, Listener
-from bot.mastodon.client import Backoff, Client
+from bot.mastodon.backoff import Backoff
+from bot.mastodon.client import Client
 from bot.ops.metrics import Health, Metrics
 from bot.settings import Settings
 from tests.conftest import eventually

@@ -18,7 +18,8 @@ from mastodon_mock.testing import MockServer
 
 from bot.app.runner import Bot
 from bot.errors import PermanentError
-from bot.mastodon.client import Backoff, idempotency_key
+from bot.mastodon.backoff import Backoff
+from bot.mastodon.client import idempotency_key
 from bot.record.store import Store
 from bot.settings import Settings
 from bot.text.html import html_to_text

@@ -35,7 +35,8 @@ from mastodon_mock.testing import MockServer
 
 from bot.cli.main import main
 from bot.errors import PermanentError
-from bot.mastodon.client import Backoff, Client
+from bot.mastodon.backoff import Backoff
+from bot.mastodon.client import Client
 from bot.ops.logs import setup_logging
 from bot.settings import Settings
 from tests.conftest import BOT_TOKEN, SECRET_MARKS, eventually

@@ -17,7 +17,8 @@ import pytest
 from mastodon_mock.testing import MockServer
 
 from bot.app.runner import Bot
-from bot.mastodon.client import Backoff, Client
+from bot.mastodon.backoff import Backoff
+from bot.mastodon.client import Client
 from bot.record.store import Store
 from bot.settings import Settings
 from tests.conftest import BOT_TOKEN, eventually

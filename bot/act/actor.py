@@ -34,7 +34,8 @@ from bot.decide.decision import decide
 from bot.decide.policy import Policy
 from bot.decide.trace import Inputs
 from bot.errors import FilRougeError, Gone, PermanentError, RateLimited, TransientError
-from bot.mastodon.client import Backoff, Client
+from bot.mastodon.backoff import Backoff
+from bot.mastodon.client import Client
 from bot.model.catalog import Action, EssayMatch, Mode
 from bot.model.decision import Reply, Skip, SkipReason
 from bot.model.ids import same_id

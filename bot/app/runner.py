@@ -49,7 +49,8 @@ from bot.errors import (
 )
 from bot.listen.intake import Intake
 from bot.listen.stream import Inbox, Listener
-from bot.mastodon.client import Backoff, Client, InstanceInfo, Me
+from bot.mastodon.backoff import Backoff
+from bot.mastodon.client import Client, InstanceInfo, Me
 from bot.ops.metrics import Health, Metrics
 from bot.record.store import Store
 from bot.settings import Settings

@@ -20,7 +20,7 @@ from bot.act.poster import Result
 from bot.errors import FilRougeError, PermanentError, RateLimited, TransientError
 from bot.listen.intake import Intake
 from bot.listen.stream import Inbox
-from bot.mastodon.client import Backoff
+from bot.mastodon.backoff import Backoff
 from bot.ops.metrics import Health, Metrics
 
 log = logging.getLogger(__name__)

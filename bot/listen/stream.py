@@ -34,7 +34,8 @@ from typing import Any
 
 from mastodon.streaming import StreamListener
 
-from bot.mastodon.client import Backoff, translate
+from bot.mastodon.backoff import Backoff
+from bot.mastodon.errors import translate
 from bot.ops.metrics import Health, Metrics
 
 log = logging.getLogger(__name__)

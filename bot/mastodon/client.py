@@ -22,29 +22,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from mastodon import Mastodon
-from mastodon.errors import (
-    MastodonAPIError,
-    MastodonError,
-    MastodonIllegalArgumentError,
-    MastodonNetworkError,
-    MastodonNotFoundError,
-    MastodonRatelimitError,
-    MastodonReadTimeout,
-    MastodonServerError,
-    MastodonUnauthorizedError,
-    MastodonVersionError,
-)
 
-from bot.errors import FilRougeError, Gone, PermanentError, RateLimited, TransientError
+from bot.errors import FilRougeError, PermanentError, TransientError
+from bot.mastodon.backoff import Backoff
+from bot.mastodon.errors import translate
 from bot.model.decision import Reply
 from bot.model.ids import id_key, id_text, is_newer, newest, oldest
 from bot.settings import Settings
@@ -55,42 +44,6 @@ T = TypeVar("T")
 
 #: The most notifications Mastodon returns per page (docs: methods/notifications, since 4.1).
 PAGE_LIMIT = 80
-
-
-# -- retry policy ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Jittered exponential backoff with a cap ("full jitter").
-
-    ``delay(n)`` is the wait before attempt ``n + 1`` after ``n`` failures.
-    ``rng`` is injectable so tests get reproducible delays; ``sleep`` is
-    injectable so tests never wait.
-    """
-
-    base: float = 1.0
-    cap: float = 300.0
-    factor: float = 2.0
-    #: In-call retries of a read before the error goes up to the caller.
-    attempts: int = 3
-    #: A longer wait (a rate-limit reset) is left to the caller to schedule.
-    max_inline_wait: float = 10.0
-    rng: random.Random = field(default_factory=random.Random, compare=False)
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
-
-    def delay(self, failures: int) -> float:
-        """Seconds to wait after ``failures`` consecutive failures (≥ 1)."""
-        ceiling = min(self.cap, self.base * self.factor ** max(failures - 1, 0))
-        # Half fixed, half random: never zero, never synchronised with other clients.
-        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
-
-    def wait_for(self, error: TransientError, failures: int, *, now: float) -> float:
-        """The wait before retrying after ``error``: the server's reset time when it gave one."""
-        wait = self.delay(failures)
-        if isinstance(error, RateLimited) and error.retry_at is not None:
-            wait = max(wait, error.retry_at - now)
-        return wait
 
 
 # -- what connect() learns ------------------------------------------------------------
@@ -122,84 +75,6 @@ def idempotency_key(self_id: str, notification_id: str) -> str:
     then returns the first status instead of posting a second one).
     """
     return hashlib.sha256(f"{self_id}:{notification_id}".encode()).hexdigest()
-
-
-# -- exception translation ------------------------------------------------------------
-
-
-def _status_code(exc: MastodonError) -> int | None:
-    args = exc.args
-    if len(args) >= 2 and isinstance(args[1], int):
-        return args[1]
-    return None
-
-
-def _server_text(exc: MastodonError) -> str:
-    args = exc.args
-    if len(args) >= 4 and args[3]:
-        return str(args[3])
-    return str(args[0]) if args else type(exc).__name__
-
-
-def translate(
-    exc: BaseException,
-    *,
-    ratelimit_reset: float | None = None,
-    checking_token: bool = False,
-    secret: str = "",
-) -> FilRougeError:
-    """Turn any exception from a Mastodon.py call into the project's error tree.
-
-    ``checking_token`` is set while verifying credentials: some servers answer a
-    bad token with 400 or 403 rather than 401, and there it can only mean that.
-    ``secret`` is scrubbed from the message (requests errors may echo a request).
-    """
-    if isinstance(exc, FilRougeError):
-        return exc
-    code = _status_code(exc) if isinstance(exc, MastodonError) else None
-    text = _server_text(exc) if isinstance(exc, MastodonError) else str(exc)
-    if secret:
-        text = text.replace(secret, "[redacted]")
-    message = f"{text} (HTTP {code})" if code is not None else text
-
-    # MastodonRatelimitError is not a MastodonAPIError: it must be tested on its own.
-    if isinstance(exc, MastodonRatelimitError):
-        return RateLimited(message, retry_at=ratelimit_reset)
-    if isinstance(exc, MastodonReadTimeout):
-        return TransientError(message, kind="timeout")
-    if isinstance(exc, MastodonNetworkError):
-        kind = "timeout" if "timed out" in text.lower() else "network"
-        return TransientError(message, kind=kind)
-    if isinstance(exc, MastodonServerError):
-        return TransientError(message, kind="server")
-    if isinstance(exc, MastodonUnauthorizedError):
-        return PermanentError(message, kind="auth")
-    if isinstance(exc, MastodonNotFoundError):
-        return Gone(message)
-    if isinstance(exc, MastodonAPIError):
-        if code is None:
-            # No status code: a 2xx whose body is not JSON (truncated, a proxy page).
-            return TransientError(message, kind="malformed")
-        if code == 429:
-            return RateLimited(message, retry_at=ratelimit_reset)
-        if code == 410:
-            return Gone(message)
-        if code in (400, 403) and (checking_token or "token" in text.lower()):
-            return PermanentError(message, kind="auth")
-        if code == 408:
-            return TransientError(message, kind="timeout")
-        if code == 422:
-            return PermanentError(message, kind="rejected")
-        if code >= 500:
-            return TransientError(message, kind="server")
-        return PermanentError(message, kind="client")
-    if isinstance(exc, MastodonVersionError):
-        return PermanentError(message, kind="version")
-    if isinstance(exc, MastodonIllegalArgumentError | ValueError | TypeError):
-        return PermanentError(message, kind="invalid")
-    if isinstance(exc, MastodonError | OSError):
-        return TransientError(message, kind="network")
-    return TransientError(f"{type(exc).__name__}: {message}", kind="internal")
 
 
 # -- the client ------------------------------------------------------------------------
