@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.catalog.checks import (
     HASHTAG,
@@ -227,6 +228,53 @@ def _claim_id(
         item_lines[item_id] = (kind, check.lines.line(at))
 
 
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """What a quote and a prompt share, read and checked."""
+
+    raw: Mapping[str, Any]
+    at: TablePath
+    where: str
+    id: str
+    tags: tuple[str, ...]
+    keywords: tuple[str, ...]
+
+
+_T = TypeVar("_T", Quote, Prompt)
+
+
+def _load_items(
+    check: Checker,
+    raw_essay: Mapping[str, Any],
+    essay_at: TablePath,
+    essay_id: str,
+    item_lines: dict[str, tuple[str, int]],
+    shared: _Shared,
+    kind: str,
+    keys: tuple[str, ...],
+    build: Callable[[_Item], _T | None],
+) -> tuple[_T, ...]:
+    """An essay's quotes or prompts (``kind``): the id, tags and keywords are
+    read here, ``build`` reads the rest and makes the item (None when a
+    problem was found)."""
+    items: list[_T] = []
+    plural = f"{kind}s"
+    for index, raw in _consume(check.tables(raw_essay, plural, essay_at, f'essay "{essay_id}"')):
+        at: TablePath = (*essay_at, (plural, index))
+        label = raw.get("id") if isinstance(raw.get("id"), str) else f"#{index + 1}"
+        where = f'{kind} "{label}"'
+        check.table(raw, at, where, keys)
+        item_id = check.string(raw, "id", at, where, pattern=ID_PATTERN, hint=ID_HINT)
+        tags = shared.strings(check.strings(raw, "tags", at, where))
+        keywords = shared.strings(check.strings(raw, "keywords", at, where))
+        item = build(_Item(raw, at, where, item_id or "", tags, keywords))
+        if item_id is not None:
+            _claim_id(check, at, where, item_id, kind, item_lines)
+        if item_id and item is not None:
+            items.append(item)
+    return tuple(items)
+
+
 def _load_quotes(
     check: Checker,
     raw_essay: Mapping[str, Any],
@@ -235,17 +283,9 @@ def _load_quotes(
     item_lines: dict[str, tuple[str, int]],
     shared: _Shared,
 ) -> tuple[Quote, ...]:
-    quotes: list[Quote] = []
-    raw_quotes = check.tables(raw_essay, "quotes", essay_at, f'essay "{essay_id}"')
-    for index, raw in _consume(raw_quotes):
-        at: TablePath = (*essay_at, ("quotes", index))
-        label = raw.get("id") if isinstance(raw.get("id"), str) else f"#{index + 1}"
-        where = f'quote "{label}"'
-        check.table(raw, at, where, _QUOTE_KEYS)
-        quote_id = check.string(raw, "id", at, where, pattern=ID_PATTERN, hint=ID_HINT)
+    def build(item: _Item) -> Quote | None:
+        raw, at, where = item.raw, item.at, item.where
         text = check.string(raw, "text", at, where, hint="the passage, verbatim from the essay")
-        tags = shared.strings(check.strings(raw, "tags", at, where))
-        keywords = shared.strings(check.strings(raw, "keywords", at, where))
         anchor_url = check.string(
             raw,
             "anchor_url",
@@ -255,21 +295,21 @@ def _load_quotes(
             pattern=URL_PATTERN,
             hint="a http(s) link to the passage",
         )
-        if quote_id is not None:
-            _claim_id(check, at, where, quote_id, "quote", item_lines)
-        if quote_id and text:
-            quotes.append(
-                Quote(
-                    id=quote_id,
-                    essay_id=essay_id,
-                    text=text,
-                    tags=tags,
-                    keywords=keywords,
-                    anchor_url=anchor_url,
-                    line=check.lines.line(at),
-                )
-            )
-    return tuple(quotes)
+        if not text:
+            return None
+        return Quote(
+            id=item.id,
+            essay_id=essay_id,
+            text=text,
+            tags=item.tags,
+            keywords=item.keywords,
+            anchor_url=anchor_url,
+            line=check.lines.line(at),
+        )
+
+    return _load_items(
+        check, raw_essay, essay_at, essay_id, item_lines, shared, "quote", _QUOTE_KEYS, build
+    )
 
 
 def _load_prompts(
@@ -280,31 +320,22 @@ def _load_prompts(
     item_lines: dict[str, tuple[str, int]],
     shared: _Shared,
 ) -> tuple[Prompt, ...]:
-    prompts: list[Prompt] = []
-    raw_prompts = check.tables(raw_essay, "prompts", essay_at, f'essay "{essay_id}"')
-    for index, raw in _consume(raw_prompts):
-        at: TablePath = (*essay_at, ("prompts", index))
-        label = raw.get("id") if isinstance(raw.get("id"), str) else f"#{index + 1}"
-        where = f'prompt "{label}"'
-        check.table(raw, at, where, _PROMPT_KEYS)
-        prompt_id = check.string(raw, "id", at, where, pattern=ID_PATTERN, hint=ID_HINT)
-        texts = language_table(check, raw, "text", at, where, "essays.prompts.text")
-        tags = shared.strings(check.strings(raw, "tags", at, where))
-        keywords = shared.strings(check.strings(raw, "keywords", at, where))
-        if prompt_id is not None:
-            _claim_id(check, at, where, prompt_id, "prompt", item_lines)
-        if prompt_id and texts:
-            prompts.append(
-                Prompt(
-                    id=prompt_id,
-                    essay_id=essay_id,
-                    texts={shared.string(lang): text for lang, text in texts.items()},
-                    tags=tags,
-                    keywords=keywords,
-                    line=check.lines.line(at),
-                )
-            )
-    return tuple(prompts)
+    def build(item: _Item) -> Prompt | None:
+        texts = language_table(check, item.raw, "text", item.at, item.where, "essays.prompts.text")
+        if not texts:
+            return None
+        return Prompt(
+            id=item.id,
+            essay_id=essay_id,
+            texts={shared.string(lang): text for lang, text in texts.items()},
+            tags=item.tags,
+            keywords=item.keywords,
+            line=check.lines.line(item.at),
+        )
+
+    return _load_items(
+        check, raw_essay, essay_at, essay_id, item_lines, shared, "prompt", _PROMPT_KEYS, build
+    )
 
 
 def language_table(

@@ -24,10 +24,14 @@ LEADING_MENTIONS = re.compile(r"^\s*(?:@[\w.-]+(?:@[\w.-]+)?[\s,:;]*)*")
 _LEADING_PUNCT = re.compile(r"^[\s,:;.!?\-–—«“„‹\"]+")
 
 
+def without_handles(text: str) -> str:
+    """``text`` without the block of @-mentions a composer puts in front of it."""
+    return LEADING_MENTIONS.sub("", text, count=1)
+
+
 def body(text: str) -> str:
     """The mention's words after the leading @-mentions, folded."""
-    rest = LEADING_MENTIONS.sub("", text, count=1)
-    return _LEADING_PUNCT.sub("", fold(rest)).strip()
+    return _LEADING_PUNCT.sub("", fold(without_handles(text))).strip()
 
 
 def request_words(text: str, commands: Iterable[str]) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.text.fold import fold
+from bot.understand.request import without_handles
 
 if TYPE_CHECKING:
     pass
@@ -48,8 +48,6 @@ WORDS: Mapping[str, Verb] = {
 #: Commands that take exactly one argument; the others take none.
 WITH_ARGUMENT = frozenset({Verb.MUTE, Verb.UNMUTE, Verb.OPTOUT})
 
-# The @-mentions a composer puts in front of a message (as in ``bot.decide``).
-_LEADING_MENTIONS = re.compile(r"^\s*(?:@[\w.-]+(?:@[\w.-]+)?[\s,:;]*)*")
 _PUNCTUATION = ".,;:!?…"
 
 
@@ -70,7 +68,7 @@ def parse(text: str) -> Command | None:
 
     The argument keeps its case (status ids of other servers are case-sensitive).
     """
-    rest = _LEADING_MENTIONS.sub("", text, count=1)
+    rest = without_handles(text)
     words = [w for w in rest.split() if w.strip(_PUNCTUATION)]
     if not words:
         return None
