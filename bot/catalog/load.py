@@ -13,7 +13,7 @@ fixes a file in one pass. ``filrouge check-config`` runs exactly this code.
 them by scanning the source for table headers (``[[essays.quotes]]``,
 ``[rules.when]``…) and keys (``id = …``).
 
-Catalog format (``catalog.toml``), tested by ``tests/test_catalog.py``::
+Catalog format (``catalog.toml``), tested by ``tests/catalog/test_load.py``::
 
     [[essays]]
     id = "ia-probleme"                 # unique slug

@@ -239,7 +239,7 @@ def count_urls(text: str) -> int:
 # mark, a joiner, a prepended or spacing mark, a regional indicator or a
 # Hangul jamo, the only kinds that glue to a neighbour (UAX #29), so a text
 # made of them has as many graphemes as code points.
-# tests/test_render.py checks every one and every pair against ``grapheme``.
+# tests/text/test_render.py checks every one and every pair against ``grapheme``.
 _ONE_CLUSTER_EACH = re.compile("[\x00-\x0c\x0e-\u02ff\u200b\u2010-\u2027\u202f-\u203a\u20ac]*")
 
 

@@ -14,7 +14,7 @@ import pytest
 from bot.cli.main import main
 from bot.text.render import status_length
 
-DATA = Path(__file__).parent / "data" / "cli"
+DATA = Path(__file__).parents[1] / "data" / "cli"
 MAIWANN = (
     "@filrouge Pour les spectacles par exemple. Je trouve ça nul de faire des affiches"
     " générées par IA quand on peut juste ré-utiliser des photos de spectacles précédents"

@@ -18,7 +18,7 @@ from tests.conftest import BOT_TOKEN, eventually
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_bot(workdir: Path, **settings: str) -> subprocess.Popen[bytes]:

@@ -25,7 +25,7 @@ from bot.cli.main import main
 from bot.model.decision import Reply, Skip, SkipReason
 from bot.settings import Settings
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 THREADS = DATA / "replay" / "threads.jsonl"
 THREE = DATA / "catalogs" / "three_essays.toml"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from test_decide import ESSAY, NOW, T_QUOTE, config, make, reply_of, rule
+from tests.decide.test_decision import ESSAY, NOW, T_QUOTE, config, make, reply_of, rule
 
 from bot.decide.candidates import RANK_FIRST
 from bot.decide.decision import decide

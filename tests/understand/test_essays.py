@@ -36,7 +36,7 @@ from bot.settings import Settings
 from bot.understand.thread import find_essay, post_from_status, thread_from_context
 from bot.web.links import Resolver
 
-THREE = Path(__file__).parent / "data" / "catalogs" / "three_essays.toml"
+THREE = Path(__file__).parents[1] / "data" / "catalogs" / "three_essays.toml"
 
 SEED = "https://mail.paulineharmange.fr/archive/ia-probleme/"
 SOBRIETY = "https://carnets.example.org/2025/03/sobriete-numerique-petit-geste/"

@@ -473,8 +473,8 @@ def test_scores_are_identical_across_processes() -> None:
     # (PYTHONHASHSEED); the scores must not depend on it.
     script = (
         "import json, sys\n"
-        "sys.path.insert(0, 'tests')\n"
-        "from test_rank import synthetic\n"
+        "sys.path.insert(0, 'tests/rank')\n"
+        "from test_index import synthetic\n"
         "from bot.rank.index import Index\n"
         "essays, queries = synthetic(200)\n"
         "index = Index.build(essays)\n"
@@ -482,7 +482,7 @@ def test_scores_are_identical_across_processes() -> None:
         "print(json.dumps([[(s.id, s.score, s.matched) for s in index.score(ids, q)[:20]]"
         " for q in queries]))\n"
     )
-    root = Path(__file__).parent.parent
+    root = Path(__file__).parents[2]
     outputs = []
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}

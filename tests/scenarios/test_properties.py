@@ -44,7 +44,7 @@ from bot.model.post import VISIBILITY_ORDER, Account, Mention, PlainText, Post, 
 from bot.settings import DATA_DIR, Settings
 from bot.text.html import MAX_HTML_CHARS, html_to_text
 from bot.understand.request import body, command_in
-from tests.test_decide import ESSAY, NOW, RULES, SELF_ID, config
+from tests.decide.test_decision import ESSAY, NOW, RULES, SELF_ID, config
 
 # Mastodon's own mention pattern (app/models/account.rb, MENTION_RE with
 # USERNAME_RE): not after "=", "/" or a word character; a username, then an

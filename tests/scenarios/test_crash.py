@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 MENTIONS = int(os.environ.get("FILROUGE_CRASH_MENTIONS", "200"))
 ROUNDS = int(os.environ.get("FILROUGE_CRASH_ROUNDS", "20"))
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]

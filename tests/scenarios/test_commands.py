@@ -19,7 +19,7 @@ from bot.record.store import Store
 from bot.settings import DATA_DIR
 from bot.text.render import status_length
 from tests.conftest import eventually
-from tests.test_live import AFFICHES, SHARED_LINK, Live, live, mentioned, text_of
+from tests.scenarios.test_live import AFFICHES, SHARED_LINK, Live, live, mentioned, text_of
 
 __all__ = ["live"]  # the fixture, shared with the live bot's tests
 

@@ -53,7 +53,7 @@ from bot.text.render import (
     status_length,
 )
 
-DATA = Path(__file__).parent / "data" / "import"
+DATA = Path(__file__).parents[1] / "data" / "import"
 PAGE = DATA / "carnets_sobriete.html"
 CANONICAL = "https://carnets.example.org/2025/03/sobriete-numerique-petit-geste/"
 BUNDLED_RULES = DATA_DIR / "rules.toml"
@@ -763,7 +763,7 @@ def test_curated_quotes_of_the_test_catalog_are_import_candidates(
 ) -> None:
     # tests/data/catalogs/three_essays.toml was curated from these drafts:
     # each of its quotes is one of the candidates, word for word.
-    catalog = load_catalog(Path(__file__).parent / "data" / "catalogs" / "three_essays.toml")
+    catalog = load_catalog(Path(__file__).parents[1] / "data" / "catalogs" / "three_essays.toml")
     essay = catalog.essay(essay_id)
     assert essay is not None
     art = extract(read_local(str(page)))

@@ -37,8 +37,8 @@ from bot.model.post import Mention
 from bot.settings import Settings
 from bot.understand.thread import find_essay, post_from_status, thread_from_context
 from tests.conftest import BOT_TOKEN, CAST
-from tests.test_live import AFFICHES, SHARED_LINK, Live, live, mentioned, text_of
-from tests.test_understand import load
+from tests.scenarios.test_live import AFFICHES, SHARED_LINK, Live, live, mentioned, text_of
+from tests.understand.test_thread import load
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ import pytest
 from bot.ops.metrics import Health, Metrics
 from bot.ops.server import OpsServer
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 UNITS = ("filrouge.service", "filrouge@.service")
 INSTALLED_EXEC = "/usr/local/bin/filrouge"
 

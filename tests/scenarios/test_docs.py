@@ -10,7 +10,7 @@ import pytest
 
 from bot.cli.main import COMMANDS, build_parser, main
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 
 def _readme_commands() -> list[str]:

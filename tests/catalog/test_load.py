@@ -29,7 +29,7 @@ from bot.model.catalog import Action, Essay, Mode, Prompt, Quote
 from bot.settings import DATA_DIR, Settings
 from bot.text.render import render, status_length
 
-BROKEN = Path(__file__).parent / "data" / "catalogs"
+BROKEN = Path(__file__).parents[1] / "data" / "catalogs"
 SMALL = BROKEN / "small.toml"
 CATALOG = DATA_DIR / "catalog.toml"
 RULES = DATA_DIR / "rules.toml"

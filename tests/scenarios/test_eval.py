@@ -53,7 +53,7 @@ from bot.text.fold import fold
 from bot.text.plain import plain_to_text
 from bot.understand.thread import find_essay
 
-EVAL_FILE = Path(__file__).parent / "data" / "eval" / "mentions.toml"
+EVAL_FILE = Path(__file__).parents[1] / "data" / "eval" / "mentions.toml"
 
 #: Top-1 accuracy the ranker must keep on the whole set (see the module docstring).
 FLOOR = 0.88

@@ -17,7 +17,7 @@ from bot.text.html import MAX_HTML_CHARS, acct_from_mention, html_to_text
 from bot.text.plain import plain_to_text
 
 STATUSES = json.loads(
-    (Path(__file__).parent / "data" / "html" / "statuses.json").read_text(encoding="utf-8")
+    (Path(__file__).parents[1] / "data" / "html" / "statuses.json").read_text(encoding="utf-8")
 )
 
 

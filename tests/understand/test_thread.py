@@ -36,7 +36,7 @@ from bot.understand.thread import (
     visibility_of,
 )
 
-ENTITIES = Path(__file__).parent / "data" / "entities"
+ENTITIES = Path(__file__).parents[1] / "data" / "entities"
 
 
 def load(name: str) -> dict[str, Any]:
