@@ -35,7 +35,7 @@ from bot.decide.policy import Policy
 from bot.decide.trace import Inputs
 from bot.errors import FilRougeError, Gone, PermanentError, RateLimited, TransientError
 from bot.mastodon.backoff import Backoff
-from bot.mastodon.client import Client
+from bot.mastodon.port import MastodonPort
 from bot.model.catalog import Action, EssayMatch, Mode
 from bot.model.decision import Reply, Skip, SkipReason
 from bot.model.ids import same_id
@@ -63,7 +63,7 @@ class Actor:
     def __init__(
         self,
         *,
-        client: Client,
+        client: MastodonPort,
         store: Store,
         poster: Poster,
         config: Config,

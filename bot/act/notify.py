@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.errors import FilRougeError
+from bot.mastodon.port import MastodonPort
 
 if TYPE_CHECKING:
     from bot.act.admin.roster import Admins
     from bot.act.poster import Poster
-    from bot.mastodon.client import Client
     from bot.model.decision import Reply
     from bot.model.post import Post
     from bot.ops.metrics import Metrics
@@ -58,7 +58,7 @@ class Notifier:
         self,
         *,
         poster: Poster,
-        client: Client,
+        client: MastodonPort,
         store: Store,
         settings: Settings,
         metrics: Metrics,

@@ -26,7 +26,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from bot.mastodon.client import Client, idempotency_key
+from bot.mastodon.client import idempotency_key
+from bot.mastodon.port import MastodonPort
 from bot.model.decision import Reply, SkipReason
 from bot.model.ids import id_text
 from bot.ops.metrics import Metrics
@@ -61,7 +62,7 @@ class Poster:
     def __init__(
         self,
         *,
-        client: Client,
+        client: MastodonPort,
         store: Store,
         metrics: Metrics,
         clock: Callable[[], datetime],
