@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.decide.test_decision import ESSAY, NOW, T_QUOTE, config, make, reply_of, rule
-
 from bot.decide.candidates import RANK_FIRST
 from bot.decide.decision import decide
 from bot.model.catalog import Action, Essay, Quote
 from bot.model.decision import History
+from tests.decide.test_decision import ESSAY, NOW, T_QUOTE, config, make, reply_of, rule
 
 COUNT = max(100, RANK_FIRST * 3)
 TIED = "Une phrase du texte."

@@ -19,10 +19,10 @@ from bot.catalog.load import load_config
 from bot.errors import ConfigError
 from bot.settings import DATA_DIR
 from bot.text.render import status_length
+from tests.cli.test_run import common, run_bot
 from tests.conftest import eventually
 from tests.scenarios.test_commands import ZWSP, answer_text, answers, dm
 from tests.scenarios.test_live import AFFICHES, SHARED_LINK, Live, live, mentioned, text_of
-from tests.cli.test_run import common, run_bot
 
 __all__ = ["live"]
 

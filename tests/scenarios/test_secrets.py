@@ -39,10 +39,10 @@ from bot.mastodon.backoff import Backoff
 from bot.mastodon.client import Client
 from bot.ops.logs import setup_logging
 from bot.settings import Settings
-from tests.conftest import BOT_TOKEN, SECRET_MARKS, eventually
-from tests.scenarios.test_live import AFFICHES, SHARED_LINK, Live, live
-from tests.ops.test_logs import restore_root_logger
 from tests.cli.test_run import ROOT, run_bot
+from tests.conftest import BOT_TOKEN, SECRET_MARKS, eventually
+from tests.ops.test_logs import restore_root_logger
+from tests.scenarios.test_live import AFFICHES, SHARED_LINK, Live, live
 
 __all__ = ["live", "restore_root_logger"]  # fixtures shared with their home modules
 
