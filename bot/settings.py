@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     unknown_essay: Literal["list", "skip"] = "list"
     #: Minimum text-relevance score for an essay to be chosen without a link or hashtag.
     essay_threshold: float = Field(default=1.0, ge=0)
+    #: Evidence (a relevance score) a quote, a prompt or the essay needs before
+    #: a rule without command words posts it; below it the bot says less.
+    min_evidence: float = Field(default=4.0, ge=0)
+    #: A mention in a language the bot does not speak: "skip" it, or "help" in one English line.
+    other_language: Literal["skip", "help"] = "skip"
 
     # -- listening ------------------------------------------------------------
     streaming: bool = True

@@ -45,6 +45,7 @@ from bot.record.mentions import StateError
 from bot.record.store import Store
 from bot.settings import Settings
 from bot.text.html import html_to_text
+from bot.understand.language import with_language
 from bot.understand.thread import find_essay, post_from_status, thread_from_context
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ class Actor:
         if status is None:
             status = self.client.status(status_id)
         try:
-            post = post_from_status(status)
+            post = with_language(post_from_status(status))
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             return self._skip(notification_id, SkipReason.UNREADABLE, f"mention: {error}", None, {})
         mention = Mention(notification_id=notification_id, post=post)

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from bot.model.catalog import EssayMatch
 from bot.model.decision import History, Moderation, Reply, Skip, SkipReason
 from bot.model.post import Mention, Thread
+from bot.understand.language import with_language
 from bot.understand.thread import mention_from_notification, post_from_status, thread_from_context
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def parse_line(text: str) -> tuple[Mention, Thread]:
         mention = Mention(notification_id=post.id, post=post)
     # The live bot drops an ancestor it cannot read and goes on; so does the replay.
     thread = thread_from_context({"ancestors": data[:-1]})
-    return mention, thread
+    return replace(mention, post=with_language(mention.post)), thread
 
 
 def self_id(mention: Mention, thread: Thread, handle: str) -> str:

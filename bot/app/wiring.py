@@ -30,6 +30,8 @@ def policy_from_settings(
         blocked=frozenset(handle_key(item) for item in settings.blocked),
         nobot_tags=tuple(fold(tag).lstrip("#") for tag in settings.nobot_tags),
         heat_threshold=settings.heat_threshold,
+        min_evidence=settings.min_evidence,
+        other_language=settings.other_language,
         unknown_essay=settings.unknown_essay,
         rules_url=settings.rules_url,
         admins=tuple(settings.admins),

@@ -48,6 +48,7 @@ _RULE_KEYS = (
     "prompts",
     "tags",
     "notify_moderators",
+    "min_evidence",
 )
 _LIST_CONDITIONS = (
     "commands",
@@ -145,6 +146,7 @@ def read_rules(
         prompts = _references(check, raw, "prompts", at, where, catalog, "prompt")
         tags = check.strings(raw, "tags", at, where)
         notify = check.boolean(raw, "notify_moderators", at, where)
+        min_evidence = check.number(raw, "min_evidence", at, where, integer=False)
         if name is None or action is None or not parsed:
             continue
         rule = Rule(
@@ -157,6 +159,7 @@ def read_rules(
             tags=tags,
             mode=mode,
             notify_moderators=notify,
+            min_evidence=min_evidence,
             line=line,
         )
         if catalog is not None:
@@ -214,7 +217,7 @@ def _load_conditions(
         )
         return Conditions()
     sub: TablePath = (*at, ("when", None))
-    check.table(value, sub, where, _LIST_CONDITIONS + _BOUND_CONDITIONS)
+    check.table(value, sub, where, (*_LIST_CONDITIONS, *_BOUND_CONDITIONS, "empty"))
     lists: dict[str, tuple[str, ...]] = {}
     for key in _LIST_CONDITIONS:
         lists[key] = check.strings(
@@ -286,6 +289,7 @@ def _load_conditions(
         max_depth=None if max_depth is None else int(max_depth),
         min_heat=bounds["min_heat"],
         max_heat=bounds["max_heat"],
+        empty=check.boolean(value, "empty", sub, where) if "empty" in value else None,
     )
 
 

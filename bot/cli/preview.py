@@ -80,6 +80,7 @@ def build(args: argparse.Namespace) -> tuple[Inputs, Settings]:
     from bot.record.store import peek_moderation
     from bot.settings import Settings
     from bot.text.plain import plain_to_text
+    from bot.understand.language import with_language
     from bot.understand.thread import find_essay
 
     settings = Settings()
@@ -105,7 +106,8 @@ def build(args: argparse.Namespace) -> tuple[Inputs, Settings]:
         language=args.lang,
         in_reply_to_id=ancestors[-1].id if ancestors else None,
     )
-    mention = Mention(notification_id="preview", post=post)
+    # The text's language wins over --lang when it is clear, as it does live.
+    mention = Mention(notification_id="preview", post=with_language(post))
     thread = Thread(ancestors)
     essay = find_essay(mention, thread, config, resolved={}, threshold=settings.essay_threshold)
     inputs = Inputs(

@@ -48,7 +48,9 @@ import itertools
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from bot.decide.abstain import hostile, spam
 from bot.decide.candidates import Candidate, candidates_for, rank_candidates
+from bot.decide.evidence import NO_ESSAY_EVIDENCE, enough, needed, strongest
 from bot.decide.fit import (
     TRACE_CANDIDATES,
     base_values,
@@ -70,13 +72,14 @@ from bot.decide.templates import (
 )
 from bot.decide.trace import Inputs, Outcome, Step, Trace
 from bot.decide.why import why_reply
-from bot.model.catalog import Action, Mode, Rule
+from bot.model.catalog import Action, Conditions, Mode, Rule
 from bot.model.decision import Decision, Moderation, Reply, Skip, SkipReason
 from bot.text.fold import fold
 from bot.text.language import language_code
 from bot.text.render import (
     neutralise_mentions,
 )
+from bot.text.urls import url_host
 from bot.understand.request import body
 
 if TYPE_CHECKING:
@@ -143,6 +146,12 @@ def _decide(inputs: Inputs, temperature: Heat, steps: list[Step]) -> Decision:
     skip = check_guards(inputs, command, steps)
     if skip is not None:
         return skip
+    if command is None or command.action not in (Action.STOP, Action.START):
+        # Consent always works; anything else is first asked whether it is a
+        # request about the essay at all.
+        abstained = _abstain(inputs, text_body, steps)
+        if abstained is not None:
+            return abstained
 
     steps.append(
         Step(
@@ -203,6 +212,12 @@ def _decide(inputs: Inputs, temperature: Heat, steps: list[Step]) -> Decision:
             fell_through = fell_through or decision
             continue
         return decision
+    if fell_through is not None and fell_through.reason is SkipReason.WEAK_EVIDENCE:
+        return Skip(
+            SkipReason.OFF_TOPIC,
+            f"nothing in the essay speaks to it ({fell_through.detail})",
+            fell_through.rule,
+        )
     if fell_through is not None:
         return fell_through
     if off_match is not None:
@@ -251,7 +266,13 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
         kind = "prompt"
     elif "quote" in fields:
         kind = "quote"
+    need = needed(rule, policy)
     if kind is None or essay is None:
+        if need and essay is not None and inputs.essay.how in NO_ESSAY_EVIDENCE:
+            score, words = strongest(inputs, essay, wanted or policy.default_language)
+            if not enough(score, words, need):
+                return _weak(rule, "the essay", score, need, words, steps)
+            steps.append(_evidence_step("essay", True, score, need, words))
         fitted = fit_reply(template, base, [(None, {})], None, None, inputs, steps)
         if fitted is None:
             return Skip(SkipReason.DOES_NOT_FIT, "the template does not fit", rule.name)
@@ -264,8 +285,8 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
             Step("candidates", kind, False, f"no {kind} left ({len(used)} already in this thread)")
         )
         return Skip(SkipReason.NO_CANDIDATE, f"no {kind} left for this thread", rule.name)
-    ranking = rank_candidates(items, inputs, wanted or policy.default_language)
-    head = list(itertools.islice(ranking, TRACE_CANDIDATES))
+    ranked = rank_candidates(items, inputs, wanted or policy.default_language)
+    head = list(itertools.islice(ranked, TRACE_CANDIDATES))
     steps.append(
         Step(
             "candidates",
@@ -286,9 +307,17 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
         )
     )
     default = policy.default_language
+    if need:
+        best = head[0]
+        if not enough(best.score, best.matched, need):
+            return _weak(rule, f"{kind} {best.item.id}", best.score, need, best.matched, steps)
+        steps.append(_evidence_step(kind, True, best.score, need, best.matched))
+    ranking = itertools.chain(head, ranked)
 
     def variants() -> Iterator[tuple[Candidate | None, Mapping[str, str]]]:
-        for r in itertools.chain(head, ranking):
+        for r in ranking:
+            if not enough(r.score, r.matched, need):
+                continue  # a lower score may still share more words
             yield r.item, candidate_values(r.item, language, default)[1]
 
     def raw_of(item: Candidate) -> str:
@@ -298,6 +327,71 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
     if fitted is None:
         return Skip(SkipReason.DOES_NOT_FIT, f"no {kind} fits the template", rule.name)
     return make_reply(inputs, rule, language, fitted.text, essay=essay, item=fitted.item)
+
+
+def _evidence_step(what: str, ok: bool, score: float, need: float, words: tuple[str, ...]) -> Step:
+    shared = ", ".join(words) or "no shared words"
+    sign = "enough against" if ok else "not enough against"
+    return Step(
+        "evidence",
+        what,
+        ok,
+        f"{score:.2f} {sign} {need:.2f} ({shared})",
+        {"score": round(score, 4), "threshold": need, "words": list(words)},
+    )
+
+
+def _weak(
+    rule: Rule, what: str, score: float, need: float, words: tuple[str, ...], steps: list[Step]
+) -> Skip:
+    """Too little evidence for ``rule``: the next rule gets its turn."""
+    steps.append(_evidence_step(what.split()[0], False, score, need, words))
+    shared = ", ".join(words) or "no shared words"
+    return Skip(
+        SkipReason.WEAK_EVIDENCE,
+        f"{what} scores {score:.2f}, under {need:.2f} ({shared})",
+        rule.name,
+    )
+
+
+def _abstain(inputs: Inputs, text_body: str, steps: list[Step]) -> Decision | None:
+    """A mention that is no request about the essay: hostile, spam, or in a
+    language no template speaks (``bot.decide.abstain``)."""
+    post = inputs.mention.post
+    # An insult in a mention that names someone else is aimed at them: the
+    # de-escalation rules are for that, not this guard.
+    insult = hostile(text_body) if len(post.content.mentions) <= 1 else None
+    if insult is not None:
+        steps.append(Step("guard", "hostile", False, f"only {insult!r}, aimed at the bot"))
+        return Skip(SkipReason.HOSTILE, f"only {insult!r}, aimed at the bot")
+    catalog = inputs.config.catalog
+    known = {h for e in catalog.essays for u in (e.url, *e.aliases) if (h := url_host(u))}
+    if inputs.policy.instance_domain:
+        known.add(inputs.policy.instance_domain)
+    why = spam(post, known)
+    if why is not None:
+        steps.append(Step("guard", "spam", False, why))
+        return Skip(SkipReason.SPAM, why)
+    language = language_code(post.language)
+    spoken = {lang for _, lang in inputs.config.rules.templates}
+    if language is None or language in spoken:
+        steps.append(Step("guard", "language", True, f"{language or 'unknown'}: spoken"))
+        return None
+    detail = f"written in {language}; the bot speaks {', '.join(sorted(spoken))}"
+    steps.append(Step("guard", "language", False, detail))
+    if inputs.policy.other_language == "help":
+        return _other_language_help(inputs, detail, steps)
+    return Skip(SkipReason.OTHER_LANGUAGE, detail)
+
+
+def _other_language_help(inputs: Inputs, detail: str, steps: list[Step]) -> Decision:
+    language, template = special_template(inputs.config, "other_language", "en", "en")
+    rule = Rule(name="other_language", action=Action.HELP, conditions=Conditions(), templates={})
+    base = base_values(inputs, rule.name, 0.0)
+    fitted = fit_reply(template, base, [(None, {})], None, None, inputs, steps)
+    if fitted is None:
+        return Skip(SkipReason.OTHER_LANGUAGE, detail)
+    return make_reply(inputs, rule, language, fitted.text, action=Action.HELP)
 
 
 def _unknown_essay(

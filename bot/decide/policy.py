@@ -45,6 +45,10 @@ class Policy:
     nobot_tags: tuple[str, ...] = ("nobot", "nobots", "noai", "nollm")
     #: Heat from which a ``deescalate`` rule with no ``min_heat`` of its own applies.
     heat_threshold: float = 0.6
+    #: What a rule without command words needs before it posts (``bot.decide.evidence``).
+    min_evidence: float = 4.0
+    #: A mention in a language no template speaks: "skip", or "help" in English.
+    other_language: Literal["skip", "help"] = "skip"
     unknown_essay: Literal["list", "skip"] = "list"
     rules_url: str = ""
     admins: tuple[str, ...] = ()

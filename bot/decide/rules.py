@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from bot.decide.policy import Policy
 from bot.decide.trace import NO_CONDITIONS
@@ -14,10 +13,6 @@ from bot.model.post import Visibility
 from bot.text.fold import fold
 from bot.text.language import language_code
 from bot.understand.request import command_in, compiled, phrase_in
-
-if TYPE_CHECKING:
-    pass
-
 
 # -- rules --------------------------------------------------------------------
 
@@ -128,8 +123,23 @@ def match_rule(rule: Rule, facts: Facts, policy: Policy) -> tuple[bool, str, lis
         if facts.heat > c.max_heat:
             return False, f"heat {facts.heat:.2f} > {c.max_heat:.2f}", []
         matched.append(("max_heat", f"{facts.heat:.2f}", f"{c.max_heat:.2f}"))
+    if c.empty is not None:
+        empty = says_nothing(facts.body)
+        if empty != c.empty:
+            return (
+                False,
+                "the mention says something" if c.empty else "the mention says nothing",
+                [],
+            )
+        matched.append(("empty", "yes" if empty else "no"))
     detail = ", ".join(_condition_detail(condition) for condition in matched)
     return True, detail or NO_CONDITIONS, matched
+
+
+def says_nothing(body: str) -> bool:
+    """Whether a mention's body (after its @-mentions) has no letter or digit:
+    empty, punctuation, emoji."""
+    return not any(char.isalnum() for char in body)
 
 
 def command_rule(rules: Iterable[Rule], text_body: str) -> Rule | None:

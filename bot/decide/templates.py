@@ -21,9 +21,11 @@ if TYPE_CHECKING:
 # -- templates ----------------------------------------------------------------
 
 #: Skips after which the next matching rule gets its turn.
-FALL_THROUGH = frozenset({SkipReason.NO_CANDIDATE, SkipReason.DOES_NOT_FIT})
+FALL_THROUGH = frozenset(
+    {SkipReason.NO_CANDIDATE, SkipReason.DOES_NOT_FIT, SkipReason.WEAK_EVIDENCE}
+)
 #: Names of the replies no rule asks for; a rule of that name only supplies wording.
-SPECIAL_TEMPLATES = frozenset({"unknown_essay", "why_nothing"})
+SPECIAL_TEMPLATES = frozenset({"unknown_essay", "why_nothing", "other_language"})
 
 #: Used when the rules file has no ``unknown_essay`` / ``why_nothing`` rule
 #: carrying its own wording (see ``special_template``).
@@ -42,6 +44,14 @@ BUILTIN_TEMPLATES: Mapping[tuple[str, str], str] = MappingProxyType(
         ("why_nothing", "en"): (
             '{requester} There is nothing to explain here: reply "why" to one of my posts'
             " and I will tell you why I wrote it."
+        ),
+        ("other_language", "en"): (
+            "{requester} Sorry, I only answer in French and English: mention me again"
+            " in one of them and I will point you to the essay."
+        ),
+        ("other_language", "fr"): (
+            "{requester} Désolé, je ne réponds qu'en français et en anglais : mentionnez-moi"
+            " dans l'une de ces langues et je vous renverrai au texte."
         ),
     }
 )

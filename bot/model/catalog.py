@@ -111,6 +111,9 @@ class Conditions:
     #: Heat score bounds (see ``bot.decide.heat``).
     min_heat: float | None = None
     max_heat: float | None = None
+    #: True: only a mention that says nothing but its @-mentions (punctuation
+    #: and emoji aside); False: only one that says something.
+    empty: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,4 +131,8 @@ class Rule:
     mode: Mode = Mode.LIVE
     #: Also hand the thread to the moderators (see ``bot.act``).
     notify_moderators: bool = False
+    #: The evidence a quote, a prompt or the essay needs before this rule posts
+    #: it (``bot.decide.evidence``); None: the policy's default for a rule
+    #: without command words, none for a rule someone asked for by name.
+    min_evidence: float | None = None
     line: int = 0

@@ -98,6 +98,16 @@ class SkipReason(StrEnum):
     DUPLICATE = "duplicate"
     UNREADABLE = "unreadable"
     GONE = "gone"
+    #: Nothing the rule could post has evidence enough (it hands over to the next).
+    WEAK_EVIDENCE = "weak_evidence"
+    #: No rule had evidence enough: the mention is not about the essay.
+    OFF_TOPIC = "off_topic"
+    #: Insults aimed at the bot, and nothing else.
+    HOSTILE = "hostile"
+    #: Links to unknown hosts with promotional wording.
+    SPAM = "spam"
+    #: Written in a language the bot does not speak.
+    OTHER_LANGUAGE = "other_language"
 
 
 @dataclass(frozen=True, slots=True)

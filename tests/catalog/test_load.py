@@ -375,8 +375,9 @@ def test_bundled_rules_order(catalog: Catalog) -> None:
         "apaisement",
         "citation-par-defaut",
         "question-par-defaut",
+        "aide-vide",
         "lien-par-defaut",
-        # wording only, never matched (see bot.decide.core.SPECIAL_TEMPLATES)
+        # wording only, never matched (see bot.decide.templates.SPECIAL_TEMPLATES)
         "unknown_essay",
         "why_nothing",
     ]

@@ -69,14 +69,23 @@ def test_the_maiwann_mention(capsys: pytest.CaptureFixture[str]) -> None:
     assert MENTION_RE.findall(data["text"]) == ["lecteur@example.org"]
 
 
+MAIWANN_EN = (
+    "@filrouge For shows for instance. I think it's lame to make AI-generated posters when"
+    " you can just reuse photos of previous shows, it says so much more ^^."
+)
+
+
 def test_the_maiwann_mention_in_english(capsys: pytest.CaptureFixture[str]) -> None:
     french = preview(capsys, MAIWANN)
-    data = preview(capsys, "--lang", "en", MAIWANN)
+    # Tagged French by the client's default: the text says it is English.
+    data = preview(capsys, "--lang", "fr", MAIWANN_EN)
     assert data["language"] == "en"
     assert data["quote"] == french["quote"]
     assert "Au milieu, des petites voix" in data["text"]  # the quote stays French
     assert "essay" in data["text"]  # the words around it are English
     assert data["text"] != french["text"]
+    # A French text tagged English is answered in French, the same way.
+    assert preview(capsys, "--lang", "en", MAIWANN)["language"] == "fr"
     assert status_length(data["text"]) <= 500
 
 

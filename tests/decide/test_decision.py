@@ -159,7 +159,14 @@ RULES: tuple[Rule, ...] = (
     rule("citation", Action.QUOTE, T_QUOTE),
 )
 
-POLICY = Policy(self_id=SELF_ID, default_visibility="public", rules_url="https://example.org/rules")
+#: No evidence threshold: these tests are about guards, rules, ranking and
+#: fitting; the evidence a passage needs is tested on its own below.
+POLICY = Policy(
+    self_id=SELF_ID,
+    default_visibility="public",
+    rules_url="https://example.org/rules",
+    min_evidence=0.0,
+)
 REQUESTER = Account(id="42", acct="lecteur@example.org", username="lecteur")
 BOT_ACCOUNT = Account(id=SELF_ID, acct="filrouge", username="filrouge")
 
@@ -562,19 +569,23 @@ LANGUAGES = [
     ("en", "fr", "en"),
     # regional tag
     ("en-GB", "fr", "en"),
-    # no template in German: the default
-    ("de", "fr", "fr"),
     # unknown language: the default
     (None, "fr", "fr"),
-    # default English, mention in German
-    ("de", "en", "en"),
+    # written in a language no template speaks: no reply (understand has
+    # already let the text's own language override a client's default tag)
+    ("de", "fr", None),
+    ("de", "en", None),
 ]
 
 
 @pytest.mark.parametrize(("mention", "default", "expected"), LANGUAGES)
-def test_language(mention: str | None, default: str, expected: str) -> None:
+def test_language(mention: str | None, default: str, expected: str | None) -> None:
     policy = dataclasses.replace(POLICY, default_language=default)
-    reply = reply_of(decide(make(language=mention, policy=policy)))
+    outcome = decide(make(language=mention, policy=policy))
+    if expected is None:
+        assert skip_of(outcome).reason is SkipReason.OTHER_LANGUAGE
+        return
+    reply = reply_of(outcome)
     assert reply.language == expected
     if expected == "en":
         assert "This essay says" in reply.text
@@ -1195,7 +1206,12 @@ def test_heat_placeholder_and_trace() -> None:
         {"fr": "{requester} chaleur {heat}"},
         when=Conditions(min_heat=0.5),
     )
-    outcome = decide(make("@filrouge T'ES VRAIMENT UN ABRUTI !!!", cfg=config((calm,))))
+    outcome = decide(
+        make(
+            "@filrouge T'ES VRAIMENT UN ABRUTI SI TU CROIS QUE CES AFFICHES SONT DE L'ART !!!",
+            cfg=config((calm,)),
+        )
+    )
     reply = reply_of(outcome)
     assert outcome.heat is not None
     assert reply.text == f"@lecteur@example.org chaleur {outcome.heat.score:.2f}"
@@ -1249,3 +1265,79 @@ def test_a_skip_stays_the_same_skip_when_paused() -> None:
     assert skip_of(decide(dataclasses.replace(old, moderation=PAUSED))).reason is (
         SkipReason.TOO_OLD
     )
+
+
+# -- evidence before a passage ------------------------------------------------------------
+
+EVIDENCE = dataclasses.replace(POLICY, min_evidence=4.0)
+FALLBACKS = (
+    rule("citation", Action.QUOTE, when=Conditions(commands=("citation", "quote"))),
+    rule("quote-default", Action.QUOTE),
+    rule("prompt-default", Action.PROMPT),
+    rule("help-empty", Action.HELP, when=Conditions(empty=True)),
+    rule(
+        "link-default",
+        Action.LINK,
+        {"fr": "{requester} {essay_url}", "en": "{requester} {essay_url}"},
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "how", "rule_name", "reason"),
+    [
+        # words of the passage: the quote
+        (
+            "@filrouge nous n'avons ni les compétences ni les moyens de payer des visuels",
+            "default",
+            "quote-default",
+            None,
+        ),
+        # asked for by name: a quote on no evidence at all
+        ("@filrouge citation", "default", "citation", None),
+        # says nothing: help, not a quote
+        ("@filrouge ?!", "default", "help-empty", None),
+        # no word in common, but the thread links the essay: its link
+        ("@filrouge bon bah voilà quoi", "link", "link-default", None),
+        # no word in common and no sign of the essay: off topic, nothing posted
+        ("@filrouge à quelle heure ferme la piscine", "default", None, SkipReason.OFF_TOPIC),
+    ],
+)
+def test_a_passage_needs_evidence_else_the_bot_says_less(
+    text: str, how: str, rule_name: str | None, reason: SkipReason | None
+) -> None:
+    inputs = dataclasses.replace(
+        make(text, policy=EVIDENCE, cfg=config(FALLBACKS)), essay=EssayMatch(ESSAY, how=how)
+    )
+    outcome = decide(inputs)
+    if reason is not None:
+        assert skip_of(outcome).reason is reason
+        assert any(s.kind == "evidence" and s.ok is False for s in outcome.trace)
+        return
+    assert reply_of(outcome).rule == rule_name
+
+
+def test_the_trace_shows_the_evidence_and_the_threshold() -> None:
+    inputs = dataclasses.replace(
+        make("@filrouge bon bah", policy=EVIDENCE, cfg=config(FALLBACKS)),
+        essay=EssayMatch(ESSAY, how="default"),
+    )
+    text = decide(inputs).trace.to_text()
+    assert "- evidence quote: 0.00 not enough against 4.00 (no shared words)" in text
+    assert "trying the next rule" in text
+
+
+def test_a_rule_can_set_its_own_evidence() -> None:
+    lenient = dataclasses.replace(FALLBACKS[1], min_evidence=0.0)
+    inputs = dataclasses.replace(
+        make("@filrouge bon bah", policy=EVIDENCE, cfg=config((lenient,))),
+        essay=EssayMatch(ESSAY, how="default"),
+    )
+    assert reply_of(decide(inputs)).rule == "quote-default"
+
+
+def test_another_language_gets_one_line_of_help_when_asked() -> None:
+    policy = dataclasses.replace(POLICY, other_language="help")
+    reply = reply_of(decide(make("@filrouge Was sagt der Text?", language="de", policy=policy)))
+    assert (reply.action, reply.language) == (Action.HELP, "en")
+    assert "only answer in French and English" in reply.text

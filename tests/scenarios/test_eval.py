@@ -25,8 +25,14 @@ chosen with these mentions in view. Measured after: top-1 0.933 (42/45; fr
 figures are in-sample and overstate accuracy on new mentions; only a set
 written afresh, without sight of the catalog, would measure that again.
 
-The floor, 0.88, lets two mentions go: a change in the ranker or the catalog
-that costs more fails here. Run with ``-s`` to see the table of misses.
+Since the bot abstains when a quote lacks evidence (``bot.decide.evidence``,
+``FILROUGE_MIN_EVIDENCE``), a mention answered with no quote counts as no hit
+and a quote that is not acceptable is counted apart, as a wrong quote.
+Measured then: top-1 0.867 (39/45), three abstentions where the right quote
+was ranked first on too little evidence, wrong quotes 0.067 (3/45). The floor
+is re-based to 0.84 (one more mention may go) and wrong quotes may not pass
+0.10: a change that posts more wrong quotes to gain hits fails here too. Run
+with ``-s`` to see the table of misses.
 """
 
 from __future__ import annotations
@@ -56,7 +62,9 @@ from bot.understand.thread import find_essay
 EVAL_FILE = Path(__file__).parents[1] / "data" / "eval" / "mentions.toml"
 
 #: Top-1 accuracy the ranker must keep on the whole set (see the module docstring).
-FLOOR = 0.88
+FLOOR = 0.84
+#: Share of the set that may get a quote that is not acceptable.
+WRONG_CEILING = 0.10
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SELF_ID = "eval:filrouge"
@@ -172,7 +180,6 @@ def choose(item: Item, config: Config, settings: Settings) -> Choice:
         )
     )
     decision = outcome.decision
-    assert isinstance(decision, Reply), f"{item.id}: {decision}"
     ranked = next(
         (
             tuple(candidate["id"] for candidate in step.data["candidates"])
@@ -181,7 +188,8 @@ def choose(item: Item, config: Config, settings: Settings) -> Choice:
         ),
         (),
     )
-    return Choice(decision.quote_id, ranked)
+    # A skip (too little evidence for any quote) is an abstention: no hit.
+    return Choice(decision.quote_id if isinstance(decision, Reply) else None, ranked)
 
 
 # -- the naive baseline ----------------------------------------------------------------
@@ -261,6 +269,10 @@ def test_top1_accuracy_holds_above_the_floor_and_beats_naive_overlap(
     report(ITEMS, choices, naive)
     overall = accuracy(ITEMS, ranked, None)
     assert overall >= FLOOR, f"top-1 accuracy {overall:.3f} fell below the floor {FLOOR:.2f}"
+    wrong = sum(
+        q is not None and q not in item.acceptable for item in ITEMS if (q := ranked[item.id])
+    )
+    assert wrong / len(ITEMS) <= WRONG_CEILING, f"{wrong} wrong quotes"
     assert overall >= accuracy(ITEMS, naive, None), "the ranker does worse than token overlap"
 
 

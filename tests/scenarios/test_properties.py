@@ -228,6 +228,7 @@ def decisions(draw: st.DrawFn, cfg: Config | None) -> Inputs:
         thread_cooldown=timedelta(0),
         account_cooldown=timedelta(0),
         rules_url=draw(st.sampled_from(["", "https://example.org/rules", "@mallory"])),
+        min_evidence=draw(st.sampled_from([0.0, 4.0])),
     )
     thread = draw(threads())
     explained = None

@@ -575,7 +575,7 @@ def test_no_essay_skips_when_told_to(config: Config) -> None:
 @pytest.mark.parametrize(
     ("root", "request_text", "language", "essay", "prefix"),
     [
-        (f"<p>{link_html(LIBRARY)}</p>", "a quote?", "en", "slow-library", "sl-"),
+        (f"<p>{link_html(LIBRARY)}</p>", "quote please?", "en", "slow-library", "sl-"),
         (
             f"<p>{hashtag_html('PetitGeste')} les batteries collées, voilà le vrai scandale</p>",
             "citation",

@@ -684,7 +684,7 @@ def test_no_evidence_in_a_larger_catalog_is_no_essay() -> None:
 def test_seed_thread_is_found_by_the_alias_in_the_root_post() -> None:
     """The bundled catalog and the recorded thread: the root shares the
     aggregator link, which the catalog lists as an alias."""
-    catalog = load_catalog(Path(__file__).parents[1] / "bot" / "data" / "catalog.toml")
+    catalog = load_catalog(Path(__file__).parents[2] / "bot" / "data" / "catalog.toml")
     config = Config(
         catalog=catalog,
         rules=RuleSet(rules=(), path=Path("rules.toml"), templates={}),

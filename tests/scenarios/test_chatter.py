@@ -1,0 +1,116 @@
+"""The bot on realistic chatter (``tests/data/eval/chatter.toml``, see
+``chatter.py``): the right passage, or an honest prompt, link or silence —
+never an arbitrary quote.
+
+Measured when the evidence rule, the language of the text and the abstention
+guards landed (``FILROUGE_MIN_EVIDENCE`` 4.0, chosen on the tuning half):
+
+| half | n | top-1 acceptable | wrong quote | no quote |
+|---|---|---|---|---|
+| tune (before) | 63 | 0.683 | 0.302 | 0.016 |
+| tune | 63 | 0.460 | 0.079 | 0.460 |
+| held-out (before) | 62 | 0.726 | 0.274 | 0.000 |
+| held-out | 62 | 0.532 | 0.097 | 0.371 |
+
+Same run, held-out half: plain word overlap 0.387 top-1 with 0.613 wrong,
+a random quote 0.081 with 0.919 wrong. Must-not-quote mentions: 25 of 25
+without a quote (0 of 25 before), each for its own reason.
+
+The figures below are floors and ceilings a change must keep, not targets:
+the ranker still misses the vocabulary people use, and the abstentions are
+where it does. Run with ``-s`` for the table.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bot.catalog.config import Config
+from bot.catalog.load import load_config
+from bot.settings import Settings
+from tests.scenarios.chatter import (
+    Answer,
+    Item,
+    answer,
+    figures,
+    load,
+    overlap_choice,
+    random_choice,
+)
+
+ITEMS = load()
+#: Floors and ceilings on the held-out half (measured 0.532 and 0.097).
+HIT_FLOOR = 0.50
+WRONG_CEILING = 0.12
+#: What a must-not-quote mention gets, by why it must not.
+EXPECTED = {
+    "empty": "reply:help",
+    "punctuation": "reply:help",
+    "insult": "skip:hostile",
+    "spam": "skip:spam",
+    "off-topic": "skip:off_topic",
+    "other-language": "skip:other_language",
+}
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="module")
+def config(settings: Settings) -> Config:
+    return load_config(settings)
+
+
+@pytest.fixture(scope="module")
+def answers(config: Config, settings: Settings) -> dict[str, Answer]:
+    return {item.id: answer(item, config, settings) for item in ITEMS}
+
+
+def test_the_set_is_large_mixed_and_labelled(config: Config) -> None:
+    quote_ids = {quote.id for quote in config.catalog.quotes}
+    quoting = [item for item in ITEMS if item.none is None]
+    silent = [item for item in ITEMS if item.none is not None]
+    assert len(quoting) >= 120 and len(silent) >= 25
+    assert sum(bool(item.thread) for item in quoting) >= len(quoting) / 4  # topic above
+    assert sum(item.language == "en" for item in quoting) >= len(quoting) / 5
+    assert len({item.id for item in ITEMS}) == len(ITEMS)
+    for item in quoting:
+        assert item.ok and item.ok <= quote_ids, item.id
+    assert {item.none for item in silent} == set(EXPECTED)
+
+
+def test_no_must_not_quote_mention_gets_a_quote(answers: dict[str, Answer]) -> None:
+    got = {item.id: answers[item.id].what for item in ITEMS if item.none is not None}
+    expected = {item.id: EXPECTED[item.none] for item in ITEMS if item.none is not None}
+    assert got == expected
+    assert all(answers[item.id].quote is None for item in ITEMS if item.none is not None)
+
+
+def _table(items: list[Item], answers: dict[str, Answer], config: Config) -> list[str]:
+    quotes = config.catalog.essays[0].quotes
+    rng = random.Random(7)
+    rows = ["| half | who | n | top-1 | wrong | no quote |", "|---|---|---|---|---|---|"]
+    for half in ("tune", "held-out"):
+        part = [item for item in items if item.half == half]
+        for who, chosen in (
+            ("bot", lambda i: answers[i.id].quote),
+            ("word overlap", lambda i: overlap_choice(i, quotes)),
+            ("random", lambda i: random_choice(i, quotes, rng)),
+        ):
+            rows.append(figures(part, chosen).row(f"{half} | {who}"))
+    return rows
+
+
+def test_held_out_quotes_are_right_or_withheld(answers: dict[str, Answer], config: Config) -> None:
+    print("\n" + "\n".join(_table(ITEMS, answers, config)))
+    held_out = [item for item in ITEMS if item.half == "held-out"]
+    bot = figures(held_out, lambda i: answers[i.id].quote)
+    quotes = config.catalog.essays[0].quotes
+    overlap = figures(held_out, lambda i: overlap_choice(i, quotes))
+    assert bot.hit / bot.n >= HIT_FLOOR
+    assert bot.wrong / bot.n <= WRONG_CEILING
+    assert bot.hit >= overlap.hit and bot.wrong < overlap.wrong / 3
