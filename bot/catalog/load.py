@@ -50,6 +50,7 @@ and has something to post answers::
     prompts = []                       # …or prompts
     tags = []                          # optional: only candidates with one of these tags
     notify_moderators = false
+    min_evidence = 4.0                 # optional: evidence a quote, prompt or link needs
 
     [rules.when]                       # all optional; every condition given must hold
     commands = ["citation", "quote"]   # first word after the mentions, accents/case ignored
@@ -65,6 +66,7 @@ and has something to post answers::
     max_depth = 50
     min_heat = 0.0                     # bot.decide.heat score
     max_heat = 1.0
+    empty = false                      # true: only a mention that says nothing
 
     [rules.templates]                  # one per language; the default one is required
     fr = "{requester} « {quote} » — {author}, {quote_url}"

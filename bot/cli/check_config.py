@@ -112,6 +112,34 @@ def warnings(settings: Settings, config: Config) -> list[str]:
                 f" placeholders in rule(s) {', '.join(users)}: those replies would show"
                 " an empty link"
             )
+    found += missing_fallbacks(config)
+    return found
+
+
+def missing_fallbacks(config: Config) -> list[str]:
+    """What a rules file written before the bot learnt to abstain lacks: a rule
+    for a mention that says nothing, and a fallback after the quote rules
+    (without them a mention with no evidence gets no reply at all)."""
+    from bot.model.catalog import Action
+
+    rules = [r for r in config.rules.rules if r.mode.value != "off"]
+    found = []
+    if not any(r.conditions.empty for r in rules):
+        found.append(
+            "no rule answers a mention that says nothing (only @-mentions or emoji):"
+            " add a help rule with `[rules.when] empty = true` (see bot/data/rules.toml,"
+            ' "aide-vide")'
+        )
+    defaults = [r for r in rules if not r.conditions.commands]
+    quoting = [i for i, r in enumerate(defaults) if r.action is Action.QUOTE]
+    if quoting and not any(
+        r.action in (Action.PROMPT, Action.LINK) for r in defaults[quoting[0] + 1 :]
+    ):
+        found.append(
+            "a quote rule without command words has no prompt or link rule after it: a"
+            " mention whose words no quote shares gets no reply (see bot/data/rules.toml,"
+            ' "question-par-defaut" and "lien-par-defaut")'
+        )
     return found
 
 

@@ -333,7 +333,7 @@ def test_check_config_warns_when_an_empty_rules_url_shares_a_line(
     rules.write_text(RULES_URL_SHARED, encoding="utf-8")
     arguments = ["check-config", "--catalog", str(DATA / "catalog.toml"), "--rules", str(rules)]
     assert main(arguments) == 0
-    warnings = [line for line in capsys.readouterr().out.splitlines() if "warning" in line]
+    warnings = [line for line in capsys.readouterr().out.splitlines() if "RULES_URL" in line]
     # only the rule whose link line also carries {prompt}: the other line is dropped whole
     assert len(warnings) == 1
     assert "FILROUGE_RULES_URL is empty" in warnings[0]
@@ -341,6 +341,32 @@ def test_check_config_warns_when_an_empty_rules_url_shares_a_line(
 
     monkeypatch.setenv("FILROUGE_RULES_URL", "https://example.org/about")
     assert main(arguments) == 0
+    assert "RULES_URL" not in capsys.readouterr().out
+
+
+ONLY_A_QUOTE = """
+[[rules]]
+name = "citation"
+action = "quote"
+[rules.templates]
+fr = "{requester} {quote} {quote_url}"
+"""
+
+
+def test_check_config_names_the_fallbacks_an_older_rules_file_lacks(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Upgrading: a rules file written before the bot abstained on weak evidence."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text(ONLY_A_QUOTE, encoding="utf-8")
+    assert (
+        main(["check-config", "--catalog", str(DATA / "catalog.toml"), "--rules", str(rules)]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "warning: no rule answers a mention that says nothing" in out
+    assert "warning: a quote rule without command words has no prompt or link rule after it" in out
+    # the bundled rules have both
+    assert main(["check-config"]) == 0
     assert "warning" not in capsys.readouterr().out
 
 
