@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     thread_reply_limit: int = Field(default=3, ge=0)
     thread_cooldown: timedelta = timedelta(minutes=10)
     account_cooldown: timedelta = timedelta(minutes=2)
+    #: A passage shown to an account within this window gives way to another
+    #: with evidence enough ("0s": no preference).
+    repeat_window: timedelta = timedelta(days=7)
     #: Bot accounts the bot may answer anyway (account ids or user@domain).
     bot_allowlist: CsvList = ()
     #: Accounts (id or user@domain) and domains the bot never answers.
@@ -122,7 +125,9 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("max_mention_age", "thread_cooldown", "account_cooldown", mode="before")
+    @field_validator(
+        "max_mention_age", "thread_cooldown", "account_cooldown", "repeat_window", mode="before"
+    )
     @classmethod
     def _duration(cls, value: object) -> object:
         return parse_duration(value)

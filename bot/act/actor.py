@@ -172,6 +172,7 @@ class Actor:
             thread_id=thread_id,
             account_id=post.account.id,
             parent_status_id=post.in_reply_to_id,
+            shown_since=self.clock() - self.settings.repeat_window,
         )
         moderation = self.store.moderation.state([post.id, *(a.id for a in thread.ancestors)])
         now = self.clock()

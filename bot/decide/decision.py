@@ -312,6 +312,21 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
         if not enough(best.score, best.matched, need):
             return _weak(rule, f"{kind} {best.item.id}", best.score, need, best.matched, steps)
         steps.append(_evidence_step(kind, True, best.score, need, best.matched))
+    shown = inputs.history.shown_to_account
+    if head[0].item.id in shown:
+        # The same person, the same passage again: another with evidence first.
+        others = [r for r in head if r.item.id not in shown and enough(r.score, r.matched, need)]
+        if others:
+            steps.append(
+                Step(
+                    "candidates",
+                    "repeat",
+                    None,
+                    f"{head[0].item.id} was shown to this account recently;"
+                    f" {others[0].item.id} instead",
+                )
+            )
+            head = others + [r for r in head if r not in others]
     ranking = itertools.chain(head, ranked)
 
     def variants() -> Iterator[tuple[Candidate | None, Mapping[str, str]]]:

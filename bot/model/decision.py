@@ -42,6 +42,8 @@ class History:
     thread_prompt_ids: frozenset[str] = frozenset()
     #: When each quote or prompt id was last posted anywhere (for tie-breaks).
     last_used: Mapping[str, datetime] = field(default_factory=dict)
+    #: Quote and prompt ids this account was shown recently, in any thread.
+    shown_to_account: frozenset[str] = frozenset()
     opted_out: bool = False
     #: The bot's post that a ``why`` mention replies to, if known.
     explained: Explained | None = None

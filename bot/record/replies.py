@@ -6,19 +6,29 @@ own said (``why``).
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 
 from bot.model.decision import Explained, History
 from bot.record.consent import opted_out
 from bot.record.db import Repository
 from bot.record.db import dt as _dt
+from bot.record.db import ts as _ts
 from bot.record.schema import ADMIN_RULE_PREFIX
 
 
 class Replies(Repository):
     """Per-thread and per-account history of the replies posted."""
 
-    def history(self, *, thread_id: str, account_id: str, parent_status_id: str | None) -> History:
-        """What bears on one decision. Only replies actually posted count."""
+    def history(
+        self,
+        *,
+        thread_id: str,
+        account_id: str,
+        parent_status_id: str | None,
+        shown_since: datetime | None = None,
+    ) -> History:
+        """What bears on one decision. Only replies actually posted count;
+        ``shown_since`` bounds what the account counts as shown recently."""
         with self._read() as db:
             thread_rows = db.execute(
                 "SELECT posted_at, quote_id, prompt_id FROM replies"
@@ -27,7 +37,7 @@ class Replies(Repository):
                 (thread_id, ADMIN_RULE_PREFIX + "%"),
             ).fetchall()
             account_rows = db.execute(
-                "SELECT posted_at FROM replies"
+                "SELECT posted_at, quote_id, prompt_id FROM replies"
                 " WHERE account_id = ? AND reply_id IS NOT NULL AND rule NOT LIKE ?"
                 " ORDER BY posted_at",
                 (account_id, ADMIN_RULE_PREFIX + "%"),
@@ -42,10 +52,18 @@ class Replies(Repository):
                 ") GROUP BY id"
             ).fetchall()
             opted_out_ = opted_out(db, account_id)
+            since = None if shown_since is None else _ts(shown_since)
             explained = None if parent_status_id is None else self._explained(db, parent_status_id)
         return History(
             thread_replies=tuple(_dt(row["posted_at"]) for row in thread_rows),
             account_replies=tuple(_dt(row["posted_at"]) for row in account_rows),
+            shown_to_account=frozenset(
+                item
+                for row in account_rows
+                if since is not None and row["posted_at"] >= since
+                for item in (row["quote_id"], row["prompt_id"])
+                if item
+            ),
             thread_quote_ids=frozenset(row["quote_id"] for row in thread_rows if row["quote_id"]),
             thread_prompt_ids=frozenset(
                 row["prompt_id"] for row in thread_rows if row["prompt_id"]

@@ -1341,3 +1341,19 @@ def test_another_language_gets_one_line_of_help_when_asked() -> None:
     reply = reply_of(decide(make("@filrouge Was sagt der Text?", language="de", policy=policy)))
     assert (reply.action, reply.language) == (Action.HELP, "en")
     assert "only answer in French and English" in reply.text
+
+
+def test_a_passage_shown_to_the_same_person_recently_gives_way() -> None:
+    """Across threads: the requester was shown the best quote last week; another
+    with evidence enough comes first; with no other, the same one again."""
+    text = "@filrouge nous n'avons ni les compétences ni les moyens de payer des visuels"
+    first = reply_of(decide(make(text))).quote_id
+    assert first is not None
+    again = decide(make(text, history=History(shown_to_account=frozenset({first}))))
+    assert reply_of(again).quote_id != first
+    assert "was shown to this account recently" in again.trace.to_text()
+    only = tuple(q for q in ESSAY.quotes if q.id == first)
+    essay = dataclasses.replace(ESSAY, quotes=only)
+    shown = History(shown_to_account=frozenset({first}))
+    same = decide(make(text, cfg=config(RULES, essays=(essay,)), essay=essay, history=shown))
+    assert reply_of(same).quote_id == first

@@ -959,3 +959,30 @@ def test_commands_on_a_file_that_is_not_a_record(
     junk.write_text("not a database " * 100)
     assert main(["log", "--db", str(junk)]) == 1
     assert "cannot read the record" in capsys.readouterr().err
+
+
+def test_what_an_account_was_shown_recently_across_threads(store: Store) -> None:
+    """``shown_since`` bounds the no-repeat window; dry runs never count."""
+    replied(store, "1", reply_id="r1", thread="t1", at=T0 - timedelta(days=10), quote_id="old")
+    replied(store, "2", reply_id="r2", thread="t2", at=T0 - timedelta(days=2), quote_id="new")
+    replied(
+        store,
+        "3",
+        reply_id="r3",
+        thread="t3",
+        at=T0 - timedelta(days=1),
+        quote_id=None,
+        prompt_id="p1",
+    )
+    replied(store, "4", reply_id=None, thread="t4", at=T0, quote_id="dry")
+    replied(store, "5", reply_id="r5", thread="t5", account="a2", at=T0, quote_id="theirs")
+
+    def shown(since: datetime | None) -> frozenset[str]:
+        history = store.replies.history(
+            thread_id="t9", account_id="a1", parent_status_id=None, shown_since=since
+        )
+        return history.shown_to_account
+
+    assert shown(T0 - timedelta(days=7)) == {"new", "p1"}
+    assert shown(T0 - timedelta(days=30)) == {"old", "new", "p1"}
+    assert shown(None) == frozenset()
