@@ -5,7 +5,9 @@
     ├── TransientError       worth retrying with backoff (network, 5xx, 429, timeouts)
     │   └── RateLimited      the server said when to come back (``retry_at``)
     └── PermanentError       retrying cannot help (4xx other than 429, bad token, gone)
-        └── Gone             the status replied to no longer exists or is not visible
+        ├── Gone             the status replied to no longer exists or is not visible
+        └── RecordUnavailable  the SQLite record cannot be used (unwritable, locked,
+                             corrupt, disk full): says where and what to do
 
 An expected "no" (a guard, a cooldown) is never an exception: it is a
 ``bot.model.Skip``. Mastodon.py's exceptions are translated to this tree in
@@ -77,3 +79,10 @@ class PermanentError(FilRougeError):
 
 class Gone(PermanentError):
     kind = "gone"
+
+
+class RecordUnavailable(PermanentError):
+    """The record cannot be opened or written; the message says where and what
+    to do, ``kind`` is ``unwritable``, ``locked``, ``corrupt`` or ``full``."""
+
+    kind = "record"

@@ -43,8 +43,8 @@ from bot.catalog.load import load_config
 from bot.errors import (
     ConfigError,
     FilRougeError,
-    PermanentError,
     Problem,
+    RecordUnavailable,
     TransientError,
 )
 from bot.listen.intake import Intake
@@ -52,7 +52,7 @@ from bot.listen.stream import Inbox, Listener
 from bot.mastodon.backoff import Backoff
 from bot.mastodon.client import Client, InstanceInfo, Me
 from bot.ops.metrics import Health, Metrics
-from bot.record.store import Store
+from bot.record.store import Store, open_record, record_unavailable
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -117,13 +117,19 @@ class Bot:
     # -- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> Bot:
-        """Connect, load, open, and start listening. Raises on a bad token or bad data."""
+        """Load, lock and open the record, connect, and start listening. Raises on
+        bad data, an unusable record or a bad token; nothing touches the network
+        before the record is ours. Called again after a ``TransientError`` (the
+        server unreachable), it goes on from where it stopped."""
         settings = self.settings
         if self._config is None:
             self._config = load_config(settings)
             if self._after_load is not None:
                 self._after_load()
         config = self._config
+        if self.store is None:
+            self._lock_record(settings.db_path)
+            self.store = open_record(settings.db_path)
         self.me, self.instance = self.client.connect()
         log.info(
             "connected as @%s on %s (limit %d characters)",
@@ -139,8 +145,6 @@ class Bot:
             max_characters=self.instance.max_characters,
             url_length=self.instance.url_length,
         )
-        self._lock_record(settings.db_path)
-        self.store = Store(settings.db_path)
         resolve_links = None
         if settings.resolve_hosts:
             from bot.web.links import Resolver
@@ -247,13 +251,18 @@ class Bot:
             return
         # Named like SQLite's own -wal and -shm files, which live beside it too.
         path = Path(f"{db_path}-lock")
-        handle = path.open("a")
+        try:
+            handle = path.open("a")
+        except OSError as error:
+            raise record_unavailable(db_path, error) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             handle.close()
-            raise PermanentError(
-                f"another filrouge is running on {db_path} (lock {path})", kind="locked"
+            raise RecordUnavailable(
+                f"another filrouge is running on the record {db_path} (lock {path}):"
+                " stop it, or give this one its own FILROUGE_DB_PATH",
+                kind="locked",
             ) from None
         self._lock_file = handle
 

@@ -1,4 +1,12 @@
-"""``filrouge run``: the bot, until SIGTERM or Ctrl-C."""
+"""``filrouge run``: the bot, until SIGTERM or Ctrl-C.
+
+Exit codes: 0 stopped on request; 2 the settings or the admin data are wrong
+(every problem printed); 3 the server refused the bot (a bad or revoked token,
+missing scopes); 4 the record cannot be used (an unwritable directory, a
+database locked by another program or another filrouge, a damaged database,
+a full disk). Each failure to start is one line saying what, where and what
+to do.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.app.runner import Bot
-    from bot.errors import ConfigError, PermanentError, TransientError
+    from bot.errors import ConfigError, PermanentError, RecordUnavailable, TransientError
     from bot.ops.logs import setup_logging, warn_if_env_readable
     from bot.ops.server import OpsServer, sqlite_write_check
     from bot.rank.index import freeze_after_load
@@ -64,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
             for problem in error.problems:
                 print(problem, file=sys.stderr)
             return 2
+        except RecordUnavailable as error:
+            log.error("cannot start: %s", error, extra={"event": "start", "kind": error.kind})
+            bot.stop()
+            return 4
         except PermanentError as error:
             log.error("cannot start: %s (%s)", error, error.kind, extra={"event": "start"})
             bot.stop()

@@ -26,12 +26,14 @@ Times are stored as fixed-width ISO 8601 UTC text, so they sort as text.
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 
+from bot.errors import RecordUnavailable
 from bot.model.decision import Moderation
 from bot.record.audit import Audit
 from bot.record.consent import Consent
@@ -121,3 +123,41 @@ def peek_moderation(path: Path, ids: Sequence[str]) -> Moderation:
         return Moderation()  # a record older than the pause: nothing was set
     finally:
         connection.close()
+
+
+def open_record(path: Path) -> Store:
+    """The record at ``path``, opened and migrated; ``RecordUnavailable`` with
+    one plain sentence (what, where, what to do) when it cannot be used."""
+    try:
+        return Store(path)
+    except sqlite3.Error as error:
+        raise record_unavailable(path, error) from None
+    except OSError as error:
+        raise record_unavailable(path, error) from None
+
+
+def record_unavailable(path: Path, error: BaseException) -> RecordUnavailable:
+    """What an error opening or writing the record means for an admin."""
+    text = str(error).lower()
+    where = Path(path)
+    if "locked" in text or "busy" in text:
+        return RecordUnavailable(
+            f"the record {where} is locked by another program: stop it, or point"
+            " FILROUGE_DB_PATH at another file",
+            kind="locked",
+        )
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return RecordUnavailable(
+            f"the record {where} is not a SQLite database or is damaged: move it aside"
+            " (the bot then starts a new record) or restore a backup",
+            kind="corrupt",
+        )
+    if "full" in text or getattr(error, "errno", None) == errno.ENOSPC:
+        return RecordUnavailable(
+            f"the disk holding the record {where} is full: free some space", kind="full"
+        )
+    return RecordUnavailable(
+        f"cannot open the record {where}: {where.parent} is missing or not writable by"
+        " this user; create it or point FILROUGE_DB_PATH at a writable place",
+        kind="unwritable",
+    )

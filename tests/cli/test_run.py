@@ -96,3 +96,78 @@ def test_it_waits_for_a_server_that_is_down_then_answers_and_stops_on_sigterm(
     finally:
         bot.send_signal(signal.SIGTERM)
     assert bot.wait(30) == 0
+
+
+# -- clean starts: the record before the network -----------------------------------------
+
+
+def _refused_port() -> str:
+    """A loopback URL nothing listens on: a start that touched the network
+    first would retry it instead of stopping on the record."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def _one_line(workdir: Path) -> str:
+    lines = [line for line in (workdir / "bot.log").read_text().splitlines() if line.strip()]
+    assert "Traceback" not in "\n".join(lines)
+    errors = [line for line in lines if "ERROR" in line or "CRITICAL" in line]
+    assert len(errors) == 1, lines
+    return errors[0]
+
+
+def _corrupt(db: Path) -> None:
+    db.write_bytes(b"this is not a SQLite database, just some bytes" * 100)
+
+
+def _locked(db: Path) -> None:
+    import sqlite3
+
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    _LOCKS.append(holder)
+
+
+_LOCKS: list[object] = []
+
+
+@pytest.mark.parametrize(
+    ("spoil", "says"),
+    [
+        (lambda db: db.parent.chmod(0o500), "not writable"),
+        (_corrupt, "not a SQLite database or is damaged"),
+        (_locked, "locked by another program"),
+    ],
+    ids=["unwritable", "corrupt", "locked"],
+)
+def test_a_record_it_cannot_use_stops_the_start_with_one_line(
+    tmp_path: Path, spoil: Callable[[Path], None], says: str
+) -> None:
+    if os.geteuid() == 0 and says == "not writable":
+        pytest.skip("root writes anywhere: the directory's mode does not stop it")
+    data = tmp_path / "data"
+    data.mkdir()
+    db = data / "filrouge.sqlite3"
+    spoil(db)
+    try:
+        bot = run_bot(tmp_path, **{**common(_refused_port(), tmp_path), "db_path": str(db)})
+        assert bot.wait(60) == 4
+    finally:
+        data.chmod(0o700)
+        for holder in _LOCKS:
+            holder.close()  # type: ignore[attr-defined]
+        _LOCKS.clear()
+    line = _one_line(tmp_path)
+    assert says in line and str(db) in line
+
+
+def test_a_missing_directory_for_the_record_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "nowhere" / "filrouge.sqlite3"
+    bot = run_bot(tmp_path, **{**common(_refused_port(), tmp_path), "db_path": str(db)})
+    assert bot.wait(60) == 4
+    assert "missing or not writable" in _one_line(tmp_path)
