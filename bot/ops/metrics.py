@@ -6,15 +6,26 @@ never shared through a global registry.
 
 from __future__ import annotations
 
+import platform
 import threading
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import prometheus_client
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+from bot import __version__
+
+# The ``*_created`` series double every counter for a timestamp nobody
+# graphs; the process start time is in ``/healthz`` already.
+prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        Info("filrouge_build", "The running version.", registry=self.registry).info(
+            {"version": __version__, "python": platform.python_version()}
+        )
         self.mentions = Counter(
             "filrouge_mentions_total", "Mention notifications received.", registry=self.registry
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import platform
 import socket
 import sqlite3
 import urllib.error
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import __version__
 from bot.ops.metrics import Health, Metrics
 from bot.ops.server import OpsServer, assess, sqlite_write_check, staleness_bound
 from bot.settings import Settings
@@ -163,6 +165,11 @@ def test_metrics_expose_what_was_counted(ops: Ops) -> None:
     assert 'filrouge_replies_total{mode="live",rule="source"} 1.0' in text
     assert 'filrouge_skips_total{reason="cooldown"} 2.0' in text
     assert "filrouge_reply_latency_seconds_count 1.0" in text
+    assert (
+        f'filrouge_build_info{{python="{platform.python_version()}",version="{__version__}"}} 1.0'
+        in text
+    )
+    assert "_created" not in text
     # its own registry: no process or platform collectors leak in
     assert "process_" not in text
 
