@@ -942,7 +942,6 @@ def measure_end_to_end(
             bot.stop(timeout=10.0)
 
 
-@dataclass(frozen=True)
 def _skipped(db: Path, status_id: str) -> bool:
     """Whether the bot recorded a skip for the mention ``status_id`` (it abstains
     on words no quote shares): read-only, beside the running bot."""
@@ -962,6 +961,7 @@ def _skipped(db: Path, status_id: str) -> bool:
     return row is not None and row[0] == "skipped"
 
 
+@dataclass(frozen=True)
 class RunningBot:
     """The peak memory of ``filrouge run`` itself."""
 
