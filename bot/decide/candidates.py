@@ -76,6 +76,11 @@ def _allowed(
     return result
 
 
+def allowed_ids(catalog: object, pool: Sequence[Candidate]) -> tuple[str, ...]:
+    """Every id of an essay's quotes (or prompts), as one tuple kept per pool."""
+    return _allowed(catalog, pool, (), ()).ids
+
+
 @dataclass(frozen=True)
 class _Pool:
     """The candidates of a rule: what it allows of the essay's quotes (or

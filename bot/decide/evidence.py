@@ -18,6 +18,7 @@ an arbitrary quote.
 
 from __future__ import annotations
 
+from bot.decide.candidates import allowed_ids
 from bot.decide.policy import Policy
 from bot.decide.trace import Inputs
 from bot.model.catalog import Action, Essay, Rule
@@ -57,8 +58,11 @@ def strongest(inputs: Inputs, essay: Essay, language: str) -> tuple[float, tuple
         thread=tuple(post.text for post in inputs.thread.ancestors),
         language=language,
     )
-    ids = [quote.id for quote in essay.quotes] + [prompt.id for prompt in essay.prompts]
-    best = inputs.config.index.score(ids, query, limit=1)
-    if not best:
-        return 0.0, ()
-    return best[0].score, tuple(best[0].matched)
+    best: tuple[float, tuple[str, ...]] = (0.0, ())
+    for pool in (essay.quotes, essay.prompts):
+        # The same tuple of ids each time: the index looks them up once.
+        ids = allowed_ids(inputs.config.catalog, pool)
+        top = inputs.config.index.score(ids, query, limit=1) if ids else []
+        if top and top[0].score > best[0]:
+            best = (top[0].score, tuple(top[0].matched))
+    return best
