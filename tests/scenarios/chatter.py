@@ -86,33 +86,45 @@ class Answer:
     what: str
 
 
-def answer(item: Item, config: Config, settings: Settings) -> Answer:
-    """What the bot answers to ``item``, as ``preview`` builds the mention."""
+def inputs_for(
+    key: str,
+    text: str,
+    thread_texts: Sequence[str],
+    language: str,
+    config: Config,
+    settings: Settings,
+) -> Inputs:
+    """A labelled mention as ``decide`` takes it, built the way ``preview``
+    builds one: its thread's posts oldest first, the language read from the
+    text, the essay found as live, an empty history."""
     ancestors: list[Post] = []
-    for number, text in enumerate(item.thread, start=1):
+    for number, ancestor in enumerate(thread_texts, start=1):
         parent = ancestors[-1].id if ancestors else None
-        ancestors.append(_post(number, text, item.language, acct=f"p{number}", parent=parent))
+        ancestors.append(_post(number, ancestor, language, acct=f"p{number}", parent=parent))
     post = _post(
         len(ancestors) + 1,
-        item.text,
-        item.language,
+        text,
+        language,
         acct="lecteur",
         parent=ancestors[-1].id if ancestors else None,
     )
-    mention = Mention(notification_id=item.id, post=with_language(post))
+    mention = Mention(notification_id=key, post=with_language(post))
     thread = Thread(tuple(ancestors))
     essay = find_essay(mention, thread, config, resolved={}, threshold=settings.essay_threshold)
-    outcome = decide(
-        Inputs(
-            mention=mention,
-            thread=thread,
-            essay=essay,
-            config=config,
-            history=History(),
-            policy=policy_from_settings(settings, self_id=SELF_ID),
-            now=NOW,
-        )
+    return Inputs(
+        mention=mention,
+        thread=thread,
+        essay=essay,
+        config=config,
+        history=History(),
+        policy=policy_from_settings(settings, self_id=SELF_ID),
+        now=NOW,
     )
+
+
+def answer(item: Item, config: Config, settings: Settings) -> Answer:
+    """What the bot answers to ``item``."""
+    outcome = decide(inputs_for(item.id, item.text, item.thread, item.language, config, settings))
     decision = outcome.decision
     if isinstance(decision, Reply):
         return Answer(decision.quote_id, f"reply:{decision.action.value}")

@@ -41,23 +41,19 @@ import re
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.app.wiring import policy_from_settings
 from bot.catalog.config import Config
 from bot.catalog.load import load_config
 from bot.decide.decision import decide
-from bot.decide.trace import Inputs
 from bot.model.catalog import Action, Quote
-from bot.model.decision import History, Reply
-from bot.model.post import Account, Mention, Post, Thread
+from bot.model.decision import Reply
 from bot.settings import Settings
 from bot.text.fold import fold
-from bot.text.plain import plain_to_text
-from bot.understand.thread import find_essay
+from tests.scenarios.chatter import inputs_for
 
 EVAL_FILE = Path(__file__).parents[1] / "data" / "eval" / "mentions.toml"
 
@@ -132,17 +128,6 @@ def test_the_set_is_large_and_labelled_with_known_quotes(settings: Settings) -> 
 # -- the real pipeline -----------------------------------------------------------------
 
 
-def _post(number: int, text: str, language: str, *, acct: str, parent: str | None) -> Post:
-    return Post(
-        id=str(number),
-        account=Account(id=f"eval:{acct}", acct=acct, username=acct),
-        content=plain_to_text(text),
-        created_at=NOW - timedelta(minutes=10 - number),
-        language=language,
-        in_reply_to_id=parent,
-    )
-
-
 @dataclass(frozen=True)
 class Choice:
     #: The quote ``decide`` posted.
@@ -153,32 +138,9 @@ class Choice:
 
 def choose(item: Item, config: Config, settings: Settings) -> Choice:
     """The quote ``decide`` posts for ``item``, as ``preview`` would build it."""
-    ancestors: list[Post] = []
-    for number, text in enumerate(item.thread, start=1):
-        parent = ancestors[-1].id if ancestors else None
-        ancestors.append(_post(number, text, item.language, acct=f"p{number}", parent=parent))
-    post = _post(
-        len(ancestors) + 1,
-        item.text,
-        item.language,
-        acct="lecteur",
-        parent=ancestors[-1].id if ancestors else None,
-    )
-    mention = Mention(notification_id=item.id, post=post)
-    thread = Thread(tuple(ancestors))
-    essay = find_essay(mention, thread, config, resolved={}, threshold=settings.essay_threshold)
-    assert essay.essay is not None, f"{item.id}: no essay ({essay.how})"
-    outcome = decide(
-        Inputs(
-            mention=mention,
-            thread=thread,
-            essay=essay,
-            config=config,
-            history=History(),
-            policy=policy_from_settings(settings, self_id=SELF_ID),
-            now=NOW,
-        )
-    )
+    inputs = inputs_for(item.id, item.text, item.thread, item.language, config, settings)
+    assert inputs.essay.essay is not None, f"{item.id}: no essay ({inputs.essay.how})"
+    outcome = decide(inputs)
     decision = outcome.decision
     ranked = next(
         (
