@@ -67,9 +67,16 @@ class Finder:
         """(account id, ``user@domain``) of an id, handle or profile URL."""
         client = self.client
         target = target.strip()
-        if target.isdigit():
-            account = client.account(target)
-            return str(account["id"]), str(account.get("acct") or target)
+        if _may_be_id(target):
+            # Ids are opaque: Mastodon's are digits, GoToSocial's ULIDs, Akkoma's
+            # flakes. Asked as an id first; a handle that is no id is looked up next.
+            try:
+                account = client.account(target)
+            except Gone:
+                if target.isdigit():
+                    raise
+            else:
+                return str(account["id"]), str(account.get("acct") or target)
         if is_url(target):
             parts = urlsplit(target)
             user = last_segment(target).lstrip("@")
@@ -110,3 +117,9 @@ def same_url(url: str) -> str:
 def last_segment(target: str) -> str:
     path = urlsplit(target).path if is_url(target) else target
     return path.rstrip("/").rsplit("/", 1)[-1].strip()
+
+
+def _may_be_id(target: str) -> bool:
+    """Whether ``target`` could be an account id: letters and digits only,
+    with a digit (a plain handle without one is never tried as an id)."""
+    return target.isalnum() and any(char.isdigit() for char in target)
