@@ -200,4 +200,3 @@ def test_paging_ulid_notifications_is_gap_free_and_oldest_first(
     assert [n["status"]["id"] for n in found] == posted
     assert cursor["id"] not in [n["status"]["id"] for n in found]
     assert client.notifications_since(str(found[-1]["id"])) == []
-
