@@ -35,6 +35,57 @@ def parse_duration(value: object) -> object:
     return value
 
 
+def parse_seconds(value: object) -> object:
+    """A duration setting kept in seconds: ``20``, ``2s``, ``1.5m``…"""
+    if isinstance(value, str) and (match := _DURATION.match(value)):
+        number, unit = match.groups()
+        return float(number) * _UNIT_SECONDS[(unit or "s").lower()]
+    return value
+
+
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+
+
+def env_file_problems(path: Path, known: set[str]) -> list[tuple[int, str]]:
+    """(line, message) for each line of an env file the settings would not
+    read as meant: a line that sets nothing, or a ``FILROUGE_`` key that no
+    setting has (with the closest one)."""
+    import difflib
+
+    problems: list[tuple[int, str]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return problems
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _ENV_LINE.match(line)
+        if match is None:
+            problems.append((number, "not a KEY=value line: it sets nothing"))
+            continue
+        key = match.group(1).upper()
+        if key.startswith("FILROUGE_") and key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            problems.append((number, f"unknown setting {key}{hint}"))
+    return problems
+
+
+def unknown_environment(environ: dict[str, str], known: set[str]) -> list[str]:
+    """``FILROUGE_`` variables of the environment that no setting has."""
+    import difflib
+
+    found = []
+    for key in sorted(k.upper() for k in environ if k.upper().startswith("FILROUGE_")):
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            found.append(
+                f"unknown setting {key}" + (f" (did you mean {close[0]}?)" if close else "")
+            )
+    return found
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FILROUGE_",
@@ -131,6 +182,22 @@ class Settings(BaseSettings):
     @classmethod
     def _duration(cls, value: object) -> object:
         return parse_duration(value)
+
+    @field_validator(
+        "request_timeout",
+        "poll_interval",
+        "stream_stall_timeout",
+        "resolve_timeout",
+        mode="before",
+    )
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        return parse_seconds(value)
+
+    @classmethod
+    def variable_names(cls) -> set[str]:
+        """Every ``FILROUGE_`` variable a setting reads."""
+        return {f"FILROUGE_{name.upper()}" for name in cls.model_fields}
 
     @field_validator(
         "bot_allowlist", "blocked", "nobot_tags", "admins", "resolve_hosts", mode="before"

@@ -112,3 +112,18 @@ def test_bad_values_are_refused(name: str, value: str, monkeypatch: pytest.Monke
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("2s", 2.0), ("2", 2.0), ("1.5m", 90.0), (" 3 S ", 3.0), (4, 4.0)]
+)
+def test_every_duration_setting_takes_units(value: object, seconds: float) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        poll_interval=value,
+        stream_stall_timeout=value,
+        resolve_timeout=value,
+    )
+    assert settings.poll_interval == settings.resolve_timeout == seconds
+    assert settings.stream_stall_timeout == seconds
+    assert Settings(_env_file=None, request_timeout="20s").request_timeout == 20.0  # type: ignore[call-arg]

@@ -7,6 +7,7 @@ what, hint) and exits 1.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -39,19 +40,36 @@ def run(args: argparse.Namespace) -> int:
     from bot.catalog.load import load_config
     from bot.decide.templates import SPECIAL_TEMPLATES
     from bot.errors import ConfigError
-    from bot.settings import Settings
+    from bot.settings import Settings, env_file_problems, unknown_environment
 
     overrides: dict[str, Path] = {}
     if args.catalog is not None:
         overrides["catalog_path"] = args.catalog
     if args.rules is not None:
         overrides["rules_path"] = args.rules
+    known = Settings.variable_names()
+    env_file = Path(".env")
+    unread = [
+        f"{env_file}:{line}: {message}" for line, message in env_file_problems(env_file, known)
+    ]
+    unread += [
+        f"environment: {message}" for message in unknown_environment(dict(os.environ), known)
+    ]
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
+        for message in unread:
+            print(f"settings: {message}", file=sys.stderr)
         for item in error.errors():
             name = "FILROUGE_" + "_".join(str(part) for part in item["loc"]).upper()
             print(f"settings: {name}: {item['msg']}", file=sys.stderr)
+        return 1
+    if unread:
+        # A misspelt key is a setting silently left at its default: run would
+        # not do what the file says.
+        for message in unread:
+            print(f"settings: {message}", file=sys.stderr)
+        print(f"{len(unread)} problem{'s' if len(unread) != 1 else ''} found", file=sys.stderr)
         return 1
     try:
         config = load_config(settings)

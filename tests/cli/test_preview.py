@@ -453,3 +453,21 @@ def test_preview_without_a_record_creates_none(
 ) -> None:
     preview(capsys, MAIWANN)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_check_config_names_misspelt_keys_and_lines_that_set_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A misspelt key leaves its setting at the default without a word: ``run``
+    would not do what the file says, so ``check-config`` fails on it."""
+    (tmp_path / ".env").write_text(
+        "# the bot's token\nFILROUGE_ACCES_TOKEN=abc\nthis line is garbage\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("FILROUGE_THREAD_COLDOWN", "1m")
+    assert main(["check-config"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        ".env:2: unknown setting FILROUGE_ACCES_TOKEN (did you mean FILROUGE_ACCESS_TOKEN?)" in err
+    )
+    assert ".env:3: not a KEY=value line" in err
+    assert "unknown setting FILROUGE_THREAD_COLDOWN (did you mean FILROUGE_THREAD_COOLDOWN?)" in err
