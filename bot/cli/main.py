@@ -86,7 +86,7 @@ COMMANDS: tuple[Command, ...] = (
         name="stats",
         module="bot.cli.stats",
         help="Count mentions by outcome, replies by rule, skips by reason, failures by kind.",
-        example="filrouge stats --json",
+        example="filrouge stats --since 24h",
     ),
 )
 

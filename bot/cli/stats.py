@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime
 
-from bot.cli.log import add_db_option, open_record
+from bot.cli.log import add_db_option, duration, open_record
 
 SECTIONS = (
     ("rule", "replies by rule"),
@@ -17,6 +18,12 @@ SECTIONS = (
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--since",
+        type=duration,
+        metavar="AGE",
+        help="only mentions whose outcome changed in the last AGE (90m, 24h, 7d)",
+    )
     add_db_option(parser)
 
 
@@ -24,8 +31,9 @@ def run(args: argparse.Namespace) -> int:
     store = open_record(args)
     if store is None:
         return 1
+    since = None if args.since is None else datetime.now(UTC) - args.since
     with store:
-        counts = store.audit.counts()
+        counts = store.audit.counts(since)
     if args.json:
         print(json.dumps(counts, ensure_ascii=False, sort_keys=True))
         return 0

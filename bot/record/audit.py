@@ -88,29 +88,33 @@ class Audit(Repository):
             ).fetchall()
         return [row_dict(row) for row in rows]
 
-    def counts(self) -> dict[str, dict[str, int]]:
+    def counts(self, since: datetime | None = None) -> dict[str, dict[str, int]]:
         """Counts by ``outcome``, replies by ``rule``, skips by ``reason`` and
-        failures by ``error`` kind."""
+        failures by ``error`` kind; with ``since``, of the mentions whose state
+        changed at or after it."""
+        window = "" if since is None else " AND updated_at >= :since"
+        params = {} if since is None else {"since": _ts(since)}
         with self._read() as db:
             by_outcome: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
-            for state, count in db.execute("SELECT state, count(*) FROM mentions GROUP BY state"):
+            rows = db.execute(
+                f"SELECT state, count(*) FROM mentions WHERE 1 = 1{window} GROUP BY state",  # noqa: S608 - constant
+                params,
+            )
+            for state, count in rows:
                 by_outcome[outcome_of(state)] += count
 
-            def grouped(sql: str) -> dict[str, int]:
-                return {str(key): count for key, count in db.execute(sql)}
+            def grouped(column: str, state: str) -> dict[str, int]:
+                # Both names come from the literals below, never from input.
+                sql = (
+                    f"SELECT {column}, count(*) FROM mentions"  # noqa: S608 - constants
+                    f" WHERE state = '{state}'{window}"
+                    f" GROUP BY {column} ORDER BY count(*) DESC, {column}"
+                )
+                return {str(key): count for key, count in db.execute(sql, params)}
 
             return {
                 "outcome": by_outcome,
-                "rule": grouped(
-                    "SELECT rule, count(*) FROM mentions WHERE state = 'replied'"
-                    " GROUP BY rule ORDER BY count(*) DESC, rule"
-                ),
-                "reason": grouped(
-                    "SELECT reason, count(*) FROM mentions WHERE state = 'skipped'"
-                    " GROUP BY reason ORDER BY count(*) DESC, reason"
-                ),
-                "error": grouped(
-                    "SELECT error_kind, count(*) FROM mentions WHERE state = 'failed'"
-                    " GROUP BY error_kind ORDER BY count(*) DESC, error_kind"
-                ),
+                "rule": grouped("rule", "replied"),
+                "reason": grouped("reason", "skipped"),
+                "error": grouped("error_kind", "failed"),
             }

@@ -840,6 +840,21 @@ def test_counts(store: Store) -> None:
     }
 
 
+def test_counts_since_a_moment(store: Store) -> None:
+    """Only the mentions whose state changed in the window: the reply of three
+    days ago drops out of the last hour's counts."""
+    populate(store, T0)
+    assert store.audit.counts(T0 - timedelta(hours=1)) == {
+        "outcome": {"replied": 1, "skipped": 1, "failed": 1, "pending": 1},
+        "rule": {"help": 1},
+        "reason": {"bot_account": 1},
+        "error": {"ratelimit": 1},
+    }
+    assert store.audit.counts(T0 + timedelta(hours=1))["outcome"] == dict.fromkeys(
+        ("replied", "skipped", "failed", "pending"), 0
+    )
+
+
 # -- the log and stats commands ------------------------------------------------------------------
 
 
@@ -920,6 +935,11 @@ def test_stats(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert out.splitlines()[0] == "mentions: 5 (2 replied, 1 skipped, 1 failed, 1 pending)"
     assert "replies by rule:" in out and "skips by reason:" in out and "failures by kind:" in out
     assert "  bot_account  1" in out
+
+    assert main(["stats", "--db", str(filled), "--since", "1h"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "mentions: 4 (1 replied, 1 skipped, 1 failed, 1 pending)"
+    )
 
     assert main(["stats", "--db", str(filled), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["outcome"] == {
