@@ -100,6 +100,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--limit", type=positive, default=50, metavar="N", help="at most N lines (default 50)"
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument(
+        "--follow",
+        action="store_true",
+        help="then print each outcome as it is recorded, until Ctrl-C (like tail -f)",
+    )
     add_db_option(parser)
 
 
@@ -144,14 +149,59 @@ def run(args: argparse.Namespace) -> int:
         # The command line is an edge: it may read the clock, the store never does.
         since = None if args.since is None else datetime.now(UTC) - args.since
         rows = store.audit.recent(since=since, outcome=args.outcome, limit=args.limit)
-    if args.json:
-        for row in rows:
-            print(json.dumps(row, ensure_ascii=False, sort_keys=True))
-        return 0
-    lines = [HEADER, *(_line(row) for row in rows)]
-    widths = [max(len(line[column]) for line in lines) for column in range(len(HEADER))]
-    for line in lines:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        )
+        if args.json:
+            for row in rows:
+                print(json.dumps(row, ensure_ascii=False, sort_keys=True))
+            widths: list[int] = []
+        else:
+            lines = [HEADER, *(_line(row) for row in rows)]
+            widths = [max(len(line[column]) for line in lines) for column in range(len(HEADER))]
+            for line in lines:
+                print(_padded(line, widths))
+        if args.follow:
+            return _follow(store, args, rows, widths)
     return 0
+
+
+def _padded(line: tuple[str, ...], widths: list[int]) -> str:
+    return "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+
+
+#: How often ``--follow`` reads the record again, in seconds.
+FOLLOW_INTERVAL = 0.5
+
+
+def _follow(
+    store: Store, args: argparse.Namespace, shown: list[dict[str, Any]], widths: list[int]
+) -> int:
+    """Print each outcome recorded from now on, oldest first, until interrupted."""
+    import signal
+    import time
+    from datetime import UTC, datetime
+
+    def interrupt(number: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    seen = {(row["notification_id"], row["updated_at"]) for row in shown}
+    since = max(
+        (datetime.fromisoformat(row["updated_at"]) for row in shown), default=datetime.now(UTC)
+    )
+    sys.stdout.flush()
+    try:
+        while True:
+            time.sleep(FOLLOW_INTERVAL)
+            rows = store.audit.recent(since=since, outcome=args.outcome, limit=1000)
+            for row in reversed(rows):
+                key = (row["notification_id"], row["updated_at"])
+                if key in seen:
+                    continue
+                seen.add(key)
+                since = max(since, datetime.fromisoformat(row["updated_at"]))
+                if args.json:
+                    print(json.dumps(row, ensure_ascii=False, sort_keys=True))
+                else:
+                    print(_padded(_line(row), widths))
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        return 0

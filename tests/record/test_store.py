@@ -1006,3 +1006,57 @@ def test_what_an_account_was_shown_recently_across_threads(store: Store) -> None
     assert shown(T0 - timedelta(days=7)) == {"new", "p1"}
     assert shown(T0 - timedelta(days=30)) == {"old", "new", "p1"}
     assert shown(None) == frozenset()
+
+
+def test_log_follow_prints_each_outcome_as_it_is_recorded(filled: Path) -> None:
+    """``log --follow``: the recent lines, then each new outcome once, until SIGTERM."""
+    import os
+    import queue
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    follow = subprocess.Popen(
+        [sys.executable, "-m", "bot", "log", "--follow", "--db", str(filled)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        cwd=filled.parent,
+    )
+    assert follow.stdout is not None
+    printed: queue.Queue[str] = queue.Queue()
+    threading.Thread(
+        target=lambda: [printed.put(line) for line in follow.stdout],
+        daemon=True,  # type: ignore[union-attr]
+    ).start()
+
+    def lines_until(wanted: str, timeout: float = 20.0) -> list[str]:
+        seen: list[str] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = printed.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            seen.append(line)
+            if wanted in line:
+                return seen
+        raise AssertionError(f"{wanted!r} never printed: {seen}")
+
+    try:
+        lines_until(" 4 ")  # the recorded ones first (mention 4 failed)
+        with Store(filled) as store:
+            now = datetime.now(UTC)
+            store.mentions.enqueue("77", "s77", "a7", now)
+            store.mentions.claim("77", now, stale_after=STALE)
+            store.mentions.mark_skipped(
+                "77", reason=SkipReason.OFF_TOPIC, detail="", rule=None, trace={}, now=now
+            )
+        new = lines_until(" 77 ")
+        assert "skipped" in new[-1] and "off_topic" in new[-1]
+    finally:
+        follow.send_signal(signal.SIGTERM)
+        assert follow.wait(10) == 0
