@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -193,6 +193,11 @@ class Settings(BaseSettings):
     @classmethod
     def _seconds(cls, value: object) -> object:
         return parse_seconds(value)
+
+    @classmethod
+    def read(cls, env_file: Path | None = None, **overrides: Any) -> Settings:
+        """The settings from the environment and ``env_file`` (default ``./.env``)."""
+        return cls(_env_file=env_file or Path(".env"), **overrides)  # type: ignore[call-arg]
 
     @classmethod
     def variable_names(cls) -> set[str]:

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         # Said before fetching anything; write_new checks again, atomically.
         print(f"filrouge: {args.out} exists; use --force to replace it", file=sys.stderr)
         return 2
-    settings = Settings()
+    settings = Settings.read(args.env_file)
     progress = Progress(sys.stderr, quiet=args.quiet)
     # The current catalog, when it loads, tells which ids and URLs are taken;
     # a broken one is check-config's business, not a reason to refuse a draft.

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if args.rules is not None:
         overrides["rules_path"] = args.rules
     known = Settings.variable_names()
-    env_file = Path(".env")
+    env_file: Path = args.env_file
     unread = [
         f"{env_file}:{line}: {message}" for line, message in env_file_problems(env_file, known)
     ]
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         f"environment: {message}" for message in unknown_environment(dict(os.environ), known)
     ]
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings.read(args.env_file, **overrides)
     except ValidationError as error:
         for message in unread:
             print(f"settings: {message}", file=sys.stderr)

@@ -73,7 +73,7 @@ def open_record(args: argparse.Namespace) -> Store | None:
     else:
         from bot.settings import Settings
 
-        path = Settings().db_path
+        path = Settings.read(args.env_file).db_path
     if not path.is_file():
         print(
             f"filrouge: no record at {path}; the bot creates it when it first runs"

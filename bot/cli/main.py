@@ -14,6 +14,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot import __version__
 
@@ -121,6 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
         command_parser.set_defaults(_command=command)
         module = importlib.import_module(command.module)
         module.configure(command_parser)
+        has_own = any("--env-file" in a.option_strings for a in command_parser._actions)
+        # The demo runs on its own embedded server; register writes its --env-file.
+        if command.name != "demo" and not has_own:
+            command_parser.add_argument(
+                "--env-file",
+                type=Path,
+                metavar="FILE",
+                default=Path(".env"),
+                help="read settings from FILE instead of ./.env (the environment still wins)",
+            )
     return parser
 
 

@@ -83,7 +83,7 @@ def build(args: argparse.Namespace) -> tuple[Inputs, Settings]:
     from bot.understand.language import with_language
     from bot.understand.thread import find_essay
 
-    settings = Settings()
+    settings = Settings.read(getattr(args, "env_file", None))
     config = load_config(settings)
     ancestors = _read_thread(args.thread) if args.thread else ()
     # The clock is read here, at the edge: the mention is posted "now".

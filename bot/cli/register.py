@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.ops.logs import Redactor
     from bot.settings import Settings
 
-    settings = Settings()
+    settings = Settings.read(args.env_file)
 
     def ask(prompt: str) -> str:
         print(prompt, end="", flush=True)

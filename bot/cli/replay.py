@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.record.store import peek_moderation
     from bot.settings import Settings
 
-    settings = Settings()
+    settings = Settings.read(args.env_file)
     try:
         config = load_config(settings)
     except ConfigError as error:

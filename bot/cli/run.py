@@ -36,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
     from bot.rank.index import freeze_after_load
     from bot.settings import Settings
 
-    settings = Settings(dry_run=True) if args.dry_run else Settings()
+    settings = (
+        Settings.read(args.env_file, dry_run=True) if args.dry_run else Settings.read(args.env_file)
+    )
     setup_logging(settings)
     warn_if_env_readable(".env")
     if not settings.instance_url or not settings.access_token.get_secret_value():

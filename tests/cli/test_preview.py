@@ -471,3 +471,18 @@ def test_check_config_names_misspelt_keys_and_lines_that_set_nothing(
     )
     assert ".env:3: not a KEY=value line" in err
     assert "unknown setting FILROUGE_THREAD_COLDOWN (did you mean FILROUGE_THREAD_COOLDOWN?)" in err
+
+
+def test_env_file_names_the_settings_file_of_every_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``--env-file``: one bot's settings beside another's, without ``cd``."""
+    (tmp_path / "other.env").write_text("FILROUGE_LANGUAGE=en\n", encoding="utf-8")
+    assert main(["check-config", "--env-file", str(tmp_path / "other.env")]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("ok")
+    data = preview(capsys, "--env-file", str(tmp_path / "other.env"), "@filrouge source")
+    assert data["language"] == "en"  # the file's default language, not the bundled "fr"
+    # a misspelt key in that file is found there, with its line
+    (tmp_path / "bad.env").write_text("FILROUGE_LANGAGE=en\n", encoding="utf-8")
+    assert main(["check-config", "--env-file", str(tmp_path / "bad.env")]) == 1
+    assert "bad.env:1: unknown setting FILROUGE_LANGAGE" in capsys.readouterr().err
