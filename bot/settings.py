@@ -50,7 +50,6 @@ def env_file_problems(path: Path, known: set[str]) -> list[tuple[int, str]]:
     """(line, message) for each line of an env file the settings would not
     read as meant: a line that sets nothing, or a ``FILROUGE_`` key that no
     setting has (with the closest one)."""
-    import difflib
 
     problems: list[tuple[int, str]] = []
     try:
@@ -66,24 +65,22 @@ def env_file_problems(path: Path, known: set[str]) -> list[tuple[int, str]]:
             continue
         key = match.group(1).upper()
         if key.startswith("FILROUGE_") and key not in known:
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            problems.append((number, f"unknown setting {key}{hint}"))
+            problems.append((number, _unknown(key, known)))
     return problems
 
 
 def unknown_environment(environ: dict[str, str], known: set[str]) -> list[str]:
     """``FILROUGE_`` variables of the environment that no setting has."""
+    keys = sorted(k.upper() for k in environ if k.upper().startswith("FILROUGE_"))
+    return [_unknown(key, known) for key in keys if key not in known]
+
+
+def _unknown(key: str, known: set[str]) -> str:
+    """What to say of a ``FILROUGE_`` key no setting has: the closest one there is."""
     import difflib
 
-    found = []
-    for key in sorted(k.upper() for k in environ if k.upper().startswith("FILROUGE_")):
-        if key not in known:
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            found.append(
-                f"unknown setting {key}" + (f" (did you mean {close[0]}?)" if close else "")
-            )
-    return found
+    close = difflib.get_close_matches(key, sorted(known), n=1)
+    return f"unknown setting {key}" + (f" (did you mean {close[0]}?)" if close else "")
 
 
 class Settings(BaseSettings):

@@ -59,13 +59,11 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_record(args: argparse.Namespace) -> Store | None:
-    """The store at ``--db`` or ``Settings().db_path``; None (and a message on
+def read_record(args: argparse.Namespace) -> Store | None:
+    """The store at ``--db`` or the settings' ``db_path``; None (and a message on
     stderr) when there is none, rather than creating an empty one."""
-    import sqlite3
-
-    from bot.errors import ConfigError
-    from bot.record.store import Store
+    from bot.errors import ConfigError, RecordUnavailable
+    from bot.record.store import open_record
 
     path: Path
     if args.db is not None:
@@ -82,8 +80,8 @@ def open_record(args: argparse.Namespace) -> Store | None:
         )
         return None
     try:
-        return Store(path)
-    except (sqlite3.DatabaseError, ConfigError) as error:
+        return open_record(path)
+    except (RecordUnavailable, ConfigError) as error:
         print(f"filrouge: cannot read the record at {path}: {error}", file=sys.stderr)
         return None
 
@@ -142,7 +140,7 @@ HEADER = ("time (UTC)", "mention", "outcome", "rule", "reason", "quote", "reply"
 def run(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    store = open_record(args)
+    store = read_record(args)
     if store is None:
         return 1
     with store:

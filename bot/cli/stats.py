@@ -7,7 +7,7 @@ import argparse
 import json
 from datetime import UTC, datetime
 
-from bot.cli.log import add_db_option, duration, open_record
+from bot.cli.log import add_db_option, duration, read_record
 
 SECTIONS = (
     ("rule", "replies by rule"),
@@ -28,7 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    store = open_record(args)
+    store = read_record(args)
     if store is None:
         return 1
     since = None if args.since is None else datetime.now(UTC) - args.since
