@@ -121,6 +121,9 @@ class Settings(BaseSettings):
 
     # -- listening ------------------------------------------------------------
     streaming: bool = True
+    #: How to stream: "websocket" (every server that streams speaks it) or
+    #: "sse" (server-sent events, for a proxy that does not pass upgrades).
+    stream_protocol: Literal["websocket", "sse"] = "websocket"
     poll_interval: float = Field(default=30.0, gt=0)
     #: A stream with no event and no heartbeat for this long counts as dropped.
     stream_stall_timeout: float = Field(default=60.0, gt=0)

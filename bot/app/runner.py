@@ -48,9 +48,11 @@ from bot.errors import (
     TransientError,
 )
 from bot.listen.intake import Intake
-from bot.listen.stream import Inbox, Listener
+from bot.listen.stream import Inbox, Listener, StreamReader
+from bot.listen.transport import READERS, Sink
 from bot.mastodon.backoff import Backoff
-from bot.mastodon.client import Client, InstanceInfo, Me
+from bot.mastodon.client import Client, Me
+from bot.mastodon.compat import InstanceInfo
 from bot.ops.metrics import Health, Metrics
 from bot.record.store import Store, open_record, record_unavailable
 from bot.settings import Settings
@@ -203,7 +205,7 @@ class Bot:
         )
         self.listener = Listener(
             inbox=self.inbox,
-            api_factory=self.client.new_api if settings.streaming else None,
+            reader=self._stream_reader(),
             health=self.health,
             metrics=self.metrics,
             poll_interval=settings.poll_interval,
@@ -237,6 +239,32 @@ class Bot:
         self._worker.start()
         self.listener.start()
         return self
+
+    def _stream_reader(self) -> StreamReader | None:
+        """How the listener reads one stream connection; None when streaming is off."""
+        settings = self.settings
+        if not settings.streaming:
+            self.health.update(streaming="off")
+            return None
+        assert self.instance is not None
+        # Servers that advertise no streaming URL serve it beside the API.
+        base = self.instance.streaming_url or self.client.base_url
+        read = READERS[settings.stream_protocol]
+        token = settings.access_token.get_secret_value()
+        stall = settings.stream_stall_timeout
+        connect = settings.request_timeout
+
+        def reader(sink: Sink) -> str:
+            return read(
+                base,
+                token,
+                sink,
+                stall_timeout=stall,
+                connect_timeout=connect,
+                user_agent=settings.user_agent,
+            )
+
+        return reader
 
     def _lock_record(self, db_path: Path) -> None:
         """One running bot per record: a second one would take the first one's

@@ -44,6 +44,7 @@ class Intake:
 
     def take(self, notification: Mapping[str, Any]) -> None:
         """Record a mention notification as pending (duplicates are ignored)."""
+        notification = self.client.normalise(notification)
         status = notification.get("status")
         account = notification.get("account") or (status or {}).get("account") or {}
         if not status or notification.get("id") is None:

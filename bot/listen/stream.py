@@ -9,22 +9,22 @@ because the record claims each mention once.
 
 Threads:
 
-- the *stream thread* runs Mastodon.py's blocking SSE reader with a read
-  timeout. Its handlers only put things in the inbox and never raise: any
-  exception other than a network one would kill Mastodon.py's reader thread
-  without reconnecting (halcy/Mastodon.py, reproducible with 2.3.3).
+- the *stream thread* runs one reader of ``bot.listen.transport`` (WebSocket
+  or SSE, a setting) for one connection. It only puts things in the inbox.
 - the *supervisor* (``Listener``'s own thread) starts the stream, watches its
-  heartbeat (a stall counts as a drop: a half-open connection can stay silent),
-  reconnects with backoff, and polls while the stream is down.
+  signs of life (a stall counts as a drop: a half-open connection can stay
+  silent), reconnects with backoff, and polls while the stream is down.
 
-Mastodon.py's ``run_async=True`` handle is not used: when its first connection
-fails (404 on a server without streaming, 401) it retries forever in silence,
-so the bot could not tell "streaming unavailable" from "connecting". Running
-the blocking reader in a thread we own surfaces every failure at once.
+What it costs the server: one request per connection attempt, none during a
+rate-limit pause (the worker's, read from ``Health``). A server that answers
+the stream with "not here" (404 on Takahē, a proxy's 403) is not retried with
+backoff for ever: the bot polls, says so once at INFO, and tries the stream
+again after ``unsupported_retry`` (an hour).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -32,8 +32,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mastodon.streaming import StreamListener
-
+from bot.listen.transport import StreamRefused
 from bot.mastodon.backoff import Backoff
 from bot.mastodon.errors import translate
 from bot.ops.metrics import Health, Metrics
@@ -74,83 +73,84 @@ class Inbox:
         self._queue.put(None)
 
 
-class _Closed(Exception):
-    """Raised inside the reader thread to end a stream the supervisor gave up on."""
-
-
-class _StreamListener(StreamListener):
-    """Handlers that only record activity and enqueue, and never raise."""
+class _Connection:
+    """One stream connection as its reader thread reports it; never raises."""
 
     def __init__(self, inbox: Inbox, clock: Callable[[], float]) -> None:
-        super().__init__()
         self.inbox = inbox
         self.clock = clock
         self.connected = threading.Event()
         self.ended = threading.Event()
+        #: Set by the supervisor: the reader ends at the next thing it receives.
+        self.closed = threading.Event()
         self.error: str | None = None
+        #: The HTTP status that refused the stream, if one did.
+        self.refused: int | None = None
         self.started = clock()
         self.last_activity = self.started
-        self.response: Any = None
+        self._close: Callable[[], None] | None = None
         #: Whether the supervisor has seen this connection up (and asked for a catch-up).
         self.announced = False
-        #: Set by the supervisor: the reader ends at the next byte it receives.
-        self.closed = threading.Event()
 
-    def handle_stream(self, response: Any) -> None:
-        # Called once the server answered 200: the stream is live from here on.
-        self.response = response
+    # -- the Sink the readers report to ---------------------------------------------
+
+    def opened(self, close: Callable[[], None]) -> None:
+        self._close = close
         if self.closed.is_set():
-            response.close()
+            self.close()
             return
         self.last_activity = self.clock()
         self.connected.set()
-        try:
-            super().handle_stream(response)  # type: ignore[no-untyped-call]
-            self.error = "the server closed the stream"
-        except _Closed:
-            self.error = "closed"
-        except Exception as exc:
-            self.error = str(translate(exc))
 
-    def _alive(self) -> None:
-        # The only exception a handler lets out, on purpose, and only to
-        # handle_stream above: it ends a stream nobody listens to any more.
-        if self.closed.is_set():
-            raise _Closed
+    def alive(self) -> None:
         self.last_activity = self.clock()
 
-    def handle_heartbeat(self) -> None:
-        self._alive()
-
-    def on_any_event(self, name: str, data: Any = None, for_stream: Any = None) -> None:
-        self._alive()
-
-    def on_notification(self, notification: Any) -> None:
+    def event(self, name: str, payload: str) -> None:
+        if name != "notification":
+            return
         try:
-            if notification.get("type") == "mention":
+            notification = json.loads(payload)
+            if isinstance(notification, dict) and notification.get("type") == "mention":
                 self.inbox.put(notification)
         except Exception:
             log.warning("could not take a streamed notification", exc_info=True)
 
-    def on_unknown_event(self, name: str, unknown_event: Any = None) -> None:
-        pass
+    # -- the supervisor's side ------------------------------------------------------
 
-    def on_abort(self, err: Any) -> None:
-        pass
+    def close(self) -> None:
+        self.closed.set()
+        self.ended.set()
+        close = self._close
+        if close is not None:
+            # Best effort: the reader thread may stay blocked until its read
+            # timeout; it is a daemon and its late events are harmless duplicates.
+            try:
+                close()
+            except Exception:
+                log.debug("closing the stream failed", exc_info=True)
+
+
+#: Reads one stream connection until it ends (``bot.listen.transport``).
+StreamReader = Callable[[_Connection], str]
+
+#: HTTP answers to the stream's request that mean "no streaming here", not an
+#: outage: Takahē has no endpoint (404), a proxy may refuse upgrades (400,
+#: 403, 405, 426), a server may not implement it (501).
+UNSUPPORTED = frozenset({400, 403, 404, 405, 410, 426, 501})
 
 
 class Listener:
     """Keeps mentions flowing into the inbox: stream when it can, polling when not.
 
-    ``api_factory`` returns a fresh Mastodon.py object for each stream (the
-    stream's requests session is then never shared with the worker's).
+    ``reader`` opens and reads one connection (``None``: streaming is off);
+    it is called again for each reconnect and reads no instance document.
     """
 
     def __init__(
         self,
         *,
         inbox: Inbox,
-        api_factory: Callable[[], Any] | None,
+        reader: StreamReader | None,
         health: Health,
         metrics: Metrics,
         poll_interval: float,
@@ -162,9 +162,11 @@ class Listener:
         safety_poll_interval: float | None = None,
         #: How long a stream may take to answer before the attempt counts as failed.
         connect_timeout: float | None = None,
+        #: After the server said it does not stream, try again this much later.
+        unsupported_retry: float = 3600.0,
     ) -> None:
         self.inbox = inbox
-        self.api_factory = api_factory
+        self.reader = reader
         self.health = health
         self.metrics = metrics
         self.poll_interval = poll_interval
@@ -174,11 +176,15 @@ class Listener:
         self.clock = clock
         self.wall_clock = wall_clock
         self.safety_poll_interval = safety_poll_interval or max(poll_interval * 10, 300.0)
+        self.unsupported_retry = unsupported_retry
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._stream: _StreamListener | None = None
+        self._stream: _Connection | None = None
         self._ever_connected = False
+        self._told_unsupported = False
         self.connections = 0
+        #: Connection attempts made (each one is one request to the server).
+        self.attempts = 0
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -200,6 +206,11 @@ class Listener:
         stream = self._stream
         return stream is not None and stream.connected.is_set() and not stream.ended.is_set()
 
+    def _rate_limited(self) -> bool:
+        """The worker is waiting out a rate limit: no new request until it ends."""
+        until = self.health.snapshot().get("rate_limited_until")
+        return isinstance(until, float) and until > self.wall_clock()
+
     # -- the supervisor loop --------------------------------------------------------
 
     def _run(self) -> None:
@@ -213,7 +224,12 @@ class Listener:
             try:
                 now = self.clock()
                 stream = self._stream
-                if self.api_factory is not None and stream is None and now >= next_attempt:
+                if (
+                    self.reader is not None
+                    and stream is None
+                    and now >= next_attempt
+                    and not self._rate_limited()
+                ):
                     self._open_stream()
                     stream = self._stream
                 if stream is not None:
@@ -224,16 +240,20 @@ class Listener:
                             self.inbox.request_catch_up()
                             last_poll = now
                     elif failed is not None:
-                        failures += 1
-                        delay = self.backoff.delay(failures)
-                        next_attempt = now + delay
-                        log.warning(
-                            "stream down (%s); polling, next stream attempt in %.1fs",
-                            failed,
-                            delay,
-                            extra={"event": "stream", "state": "down"},
-                        )
-                        self.health.update(stream_connected=False, last_error=failed)
+                        if stream.refused in UNSUPPORTED:
+                            next_attempt = now + self.unsupported_retry
+                            self._note_unsupported(stream.refused)
+                        else:
+                            failures += 1
+                            delay = self.backoff.delay(failures)
+                            next_attempt = now + delay
+                            log.warning(
+                                "stream down (%s); polling, next stream attempt in %.1fs",
+                                failed,
+                                delay,
+                                extra={"event": "stream", "state": "down"},
+                            )
+                            self.health.update(stream_connected=False, last_error=failed)
                         self.metrics.stream_connected.set(0)
                         # Whatever arrived since the last catch-up may be lost: fetch it.
                         self.inbox.request_catch_up()
@@ -251,27 +271,27 @@ class Listener:
         self.metrics.stream_connected.set(0)
 
     def _open_stream(self) -> None:
-        assert self.api_factory is not None
-        listener = _StreamListener(self.inbox, self.clock)
-        self._stream = listener
-        api_factory = self.api_factory
-        # Mastodon.py's read timeout is the first line against a silent connection;
-        # the watchdog in _check_stream is the second.
-        read_timeout = self.stall_timeout
+        assert self.reader is not None
+        connection = _Connection(self.inbox, self.clock)
+        self._stream = connection
+        self.attempts += 1
+        reader = self.reader
 
         def run() -> None:
             try:
-                api = api_factory()
-                api.stream_user_notifications(listener, run_async=False, timeout=read_timeout)
+                connection.error = reader(connection)
+            except StreamRefused as refused:
+                connection.refused = refused.status
+                connection.error = str(refused)
             except Exception as exc:
-                if listener.error is None:
-                    listener.error = str(translate(exc))
+                if connection.error is None:
+                    connection.error = str(translate(exc))
             finally:
-                listener.ended.set()
+                connection.ended.set()
 
         threading.Thread(target=run, name="filrouge-stream", daemon=True).start()
 
-    def _check_stream(self, stream: _StreamListener, now: float) -> str | None:
+    def _check_stream(self, stream: _Connection, now: float) -> str | None:
         """None while the stream is healthy or connecting; the reason once it failed."""
         if stream.connected.is_set() and not stream.announced:
             # Counted even if it already ended: it was up, a catch-up is due.
@@ -301,11 +321,32 @@ class Listener:
         if self._ever_connected:
             self.metrics.reconnects.inc()
         self._ever_connected = True
+        self._told_unsupported = False
         log.info("stream connected", extra={"event": "stream", "state": "up"})
-        self.health.update(stream_connected=True, polling=False, last_event_at=self.wall_clock())
+        self.health.update(
+            stream_connected=True,
+            polling=False,
+            streaming="up",
+            last_event_at=self.wall_clock(),
+        )
         self.metrics.stream_connected.set(1)
         # The stream does not replay what was sent while it was down.
         self.inbox.request_catch_up()
+
+    def _note_unsupported(self, status: int | None) -> None:
+        """The server does not stream (or not through this proxy): polling, said once."""
+        self.health.update(stream_connected=False, polling=True, streaming="unsupported")
+        if self._told_unsupported:
+            return
+        self._told_unsupported = True
+        log.info(
+            "the server does not stream (HTTP %s); polling every %gs, trying the stream "
+            "again in %s",
+            status,
+            self.poll_interval,
+            _hours(self.unsupported_retry),
+            extra={"event": "stream", "state": "unsupported"},
+        )
 
     def _note_disconnected(self) -> None:
         self.health.update(stream_connected=False)
@@ -314,15 +355,9 @@ class Listener:
     def _close_stream(self) -> None:
         stream = self._stream
         self._stream = None
-        if stream is None:
-            return
-        stream.closed.set()
-        stream.ended.set()
-        response = stream.response
-        if response is not None:
-            # Best effort: the reader thread may stay blocked until its read
-            # timeout; it is a daemon and its late events are harmless duplicates.
-            try:
-                response.close()
-            except Exception:
-                log.debug("closing the stream failed", exc_info=True)
+        if stream is not None:
+            stream.close()
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds / 60:g} min"

@@ -28,11 +28,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from mastodon import Mastodon
 
 from bot.errors import FilRougeError, PermanentError, TransientError
 from bot.mastodon.backoff import Backoff
+from bot.mastodon.compat import InstanceInfo, normalise_accounts, read_instance
 from bot.mastodon.errors import translate
 from bot.model.decision import Reply
 from bot.model.ids import id_key, id_text, is_newer, newest, oldest
@@ -56,15 +58,6 @@ class Me:
     id: str
     acct: str
     username: str
-
-
-@dataclass(frozen=True, slots=True)
-class InstanceInfo:
-    max_characters: int
-    url_length: int
-    #: The streaming base URL the server advertises; None when it advertises none.
-    streaming_url: str | None
-    version: str
 
 
 def idempotency_key(self_id: str, notification_id: str) -> str:
@@ -183,41 +176,38 @@ class Client:
 
     def _instance_info(self) -> InstanceInfo:
         settings = self._settings
-        max_characters = settings.max_characters
-        url_length = settings.characters_per_url
-        streaming: str | None = None
-        version = ""
         try:
-            data: Mapping[str, Any] = self.read(self.api.instance_v2, what="instance (v2)")
-            configuration = _mapping(data.get("configuration"))
-            statuses = _mapping(configuration.get("statuses"))
-            max_characters = _positive(statuses.get("max_characters"), max_characters)
-            url_length = _positive(statuses.get("characters_reserved_per_url"), url_length)
-            streaming = _string(_mapping(configuration.get("urls")).get("streaming"))
-            version = str(data.get("version") or "")
-        except PermanentError:
-            # Servers without /api/v2/instance (older Mastodon, some compatibles).
-            try:
-                data = self.read(self.api.instance_v1, what="instance (v1)")
-                configuration = _mapping(data.get("configuration"))
-                statuses = _mapping(configuration.get("statuses"))
-                max_characters = _positive(
-                    statuses.get("max_characters", data.get("max_toot_chars")), max_characters
-                )
-                url_length = _positive(statuses.get("characters_reserved_per_url"), url_length)
-                streaming = _string(_mapping(data.get("urls")).get("streaming_api"))
-                version = str(data.get("version") or "")
-            except PermanentError:
-                log.warning(
-                    "the instance does not describe itself; using the configured limits",
-                    extra={"event": "connect"},
-                )
-        return InstanceInfo(
-            max_characters=max_characters,
-            url_length=url_length,
-            streaming_url=streaming,
-            version=version,
-        )
+            info = self.read(
+                lambda: read_instance(
+                    self.base_url,
+                    token=self._token,
+                    timeout=settings.request_timeout,
+                    user_agent=settings.user_agent,
+                    max_characters=settings.max_characters,
+                    url_length=settings.characters_per_url,
+                ),
+                what="instance",
+            )
+        except TransientError as error:
+            # The server's limits are a nicety, not a reason to stay down.
+            log.warning(
+                "could not read the instance document (%s); using the configured limits",
+                error,
+                extra={"event": "connect"},
+            )
+            return read_instance_fallback(self.base_url, settings)
+        if not info.document:
+            log.warning(
+                "the instance does not describe itself; using the configured limits",
+                extra={"event": "connect"},
+            )
+        return info
+
+    def normalise(self, entity: T) -> T:
+        """``entity`` with local accounts spelt without the domain (Takahē)."""
+        domain = self.instance.domain if self.instance is not None else ""
+        result: T = normalise_accounts(entity, domain)
+        return result
 
     # -- notifications ---------------------------------------------------------------
 
@@ -275,13 +265,13 @@ class Client:
 
     def status(self, status_id: str) -> Mapping[str, Any]:
         result: Mapping[str, Any] = self.read(lambda: self.api.status(status_id), what="status")
-        return result
+        return self.normalise(result)
 
     def status_context(self, status_id: str) -> Mapping[str, Any]:
         result: Mapping[str, Any] = self.read(
             lambda: self.api.status_context(status_id), what="context"
         )
-        return result
+        return self.normalise(result)
 
     def account(self, account_id: str) -> Mapping[str, Any]:
         result: Mapping[str, Any] = self.read(lambda: self.api.account(account_id), what="account")
@@ -343,17 +333,13 @@ def _id_of(entity: Mapping[str, Any]) -> object:
     return entity["id"]
 
 
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _positive(value: object, fallback: int) -> int:
-    try:
-        number = int(str(value))
-    except ValueError:
-        return fallback
-    return number if number > 0 else fallback
-
-
-def _string(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+def read_instance_fallback(base_url: str, settings: Settings) -> InstanceInfo:
+    """What the bot assumes of a server it could not ask: the configured limits."""
+    return InstanceInfo(
+        max_characters=settings.max_characters,
+        url_length=settings.characters_per_url,
+        streaming_url=None,
+        version="",
+        domain=urlsplit(base_url).hostname or "",
+        software="unknown",
+    )

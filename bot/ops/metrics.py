@@ -88,6 +88,10 @@ class Health:
     last_error: str | None = None
     started_at: float | None = None
     paused: bool = False
+    #: "off" (a setting), "connecting", "up", "down" or "unsupported" (the server does not stream).
+    streaming: str = "connecting"
+    #: POSIX time until which the worker waits out a rate limit (None: not limited).
+    rate_limited_until: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def update(self, **changes: object) -> None:
@@ -106,4 +110,6 @@ class Health:
                 "last_error": self.last_error,
                 "started_at": self.started_at,
                 "paused": self.paused,
+                "streaming": self.streaming,
+                "rate_limited_until": self.rate_limited_until,
             }

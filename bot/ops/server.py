@@ -104,6 +104,7 @@ def assess(
     body: dict[str, Any] = {
         "status": "ok" if not problems else "unhealthy",
         "stream": stream,
+        "streaming": snapshot.get("streaming"),
         "last_event_age_seconds": None if age is None else round(age, 3),
         "database": "ok" if database_ok else "error",
         "paused": bool(snapshot.get("paused")),

@@ -1,9 +1,15 @@
-"""bot.listen against mastodon-mock: the stream feeds the inbox, a drop or a
-missing streaming endpoint turns polling on, every (re)connect asks for a catch-up."""
+"""bot.listen against mastodon-mock, over WebSocket and over SSE: the stream
+feeds the inbox, a drop or a missing streaming endpoint turns polling on, every
+(re)connect asks for a catch-up."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import random
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,8 +17,8 @@ import pytest
 from mastodon_mock.testing import MockServer
 
 from bot.listen.stream import Inbox, Listener
+from bot.listen.transport import READERS, Sink
 from bot.mastodon.backoff import Backoff
-from bot.mastodon.client import Client
 from bot.ops.metrics import Health, Metrics
 from bot.settings import Settings
 from tests.conftest import eventually
@@ -28,13 +34,32 @@ def make_listener(
 ) -> Iterator[Callable[..., tuple[Listener, Inbox, Health, Metrics]]]:
     listeners: list[Listener] = []
 
-    def make(server: MockServer, *, streaming: bool = True, **overrides: Any) -> Any:
+    def make(
+        server: MockServer,
+        *,
+        streaming: bool = True,
+        protocol: str = "sse",
+        unsupported_retry: float = 3600.0,
+        **overrides: Any,
+    ) -> Any:
         settings = settings_for(server, **overrides)
-        client = Client(settings)
+        token = settings.access_token.get_secret_value()
+
+        def reader(sink: Sink) -> str:
+            return READERS[protocol](
+                server.base_url,
+                token,
+                sink,
+                stall_timeout=settings.stream_stall_timeout,
+                connect_timeout=2.0,
+                user_agent="filrouge-test",
+            )
+
         inbox, health, metrics = Inbox(), Health(), Metrics()
         listener = Listener(
             inbox=inbox,
-            api_factory=client.new_api if streaming else None,
+            reader=reader if streaming else None,
+            unsupported_retry=unsupported_retry,
             health=health,
             metrics=metrics,
             poll_interval=settings.poll_interval,
@@ -62,45 +87,74 @@ def drain(inbox: Inbox) -> tuple[list[Any], int]:
             items.append(item)
 
 
+PROTOCOLS = pytest.mark.parametrize("protocol", ["websocket", "sse"])
+
+
+@PROTOCOLS
 def test_stream_delivers_mentions_and_asks_for_a_catch_up(
-    server: MockServer, make_listener: Callable[..., Any]
+    server: MockServer, make_listener: Callable[..., Any], protocol: str
 ) -> None:
-    listener, inbox, health, _ = make_listener(server)
+    listener, inbox, health, _ = make_listener(server, protocol=protocol)
     eventually(lambda: listener.stream_connected)
     assert inbox.take_catch_up()  # start-up and connect
     server.client("alice").status_post("@filrouge coucou")
     item = eventually(lambda: inbox.get(timeout=0.05))
     assert item["type"] == "mention"
+    assert item["status"]["content"]
     snapshot = health.snapshot()
     assert snapshot["stream_connected"] is True
     assert snapshot["polling"] is False
+    assert snapshot["streaming"] == "up"
+    assert listener.attempts == 1
 
 
-def test_no_streaming_endpoint_means_polling(
-    start_server: Callable[..., MockServer], make_listener: Callable[..., Any]
+@PROTOCOLS
+def test_no_streaming_endpoint_means_polling_said_once_and_not_hammered(
+    start_server: Callable[..., MockServer],
+    make_listener: Callable[..., Any],
+    protocol: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Servers differ: streaming switched off answers 404; polling carries the bot."""
+    """Servers differ: Takahē has no streaming endpoint (404; the mock's
+    WebSocket refuses with 403). Polling carries the bot; the stream is not
+    retried with backoff for ever, and the admin reads one INFO line."""
     server = start_server(streaming=False)
-    listener, inbox, health, _ = make_listener(server)
+    caplog.set_level("INFO", logger="bot.listen.stream")
+    listener, inbox, health, _ = make_listener(server, protocol=protocol)
     polls = 0
 
-    def polled_twice() -> bool:
+    def polled_thrice() -> bool:
         nonlocal polls
         inbox.get(timeout=0.05)
         polls += inbox.take_catch_up()
         return polls >= 3
 
-    eventually(polled_twice, timeout=5)
-    assert health.snapshot()["polling"] is True
+    eventually(lambda: health.snapshot()["streaming"] == "unsupported", timeout=5)
+    eventually(polled_thrice, timeout=5)
+    snapshot = health.snapshot()
+    assert snapshot["polling"] is True
     assert not listener.stream_connected
+    assert listener.attempts == 1
+    said = [r for r in caplog.records if "does not stream" in r.getMessage()]
+    assert len(said) == 1 and said[0].levelname == "INFO"
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
 
 
-def test_a_404_fault_on_the_stream_path_means_polling(
+def test_a_server_that_does_not_stream_is_asked_again_later(
+    start_server: Callable[..., MockServer], make_listener: Callable[..., Any]
+) -> None:
+    server = start_server(streaming=False)
+    listener, _, health, _ = make_listener(server, unsupported_retry=0.3)
+    eventually(lambda: listener.attempts >= 3, timeout=5)
+    assert health.snapshot()["streaming"] == "unsupported"
+
+
+def test_a_404_fault_on_the_sse_path_means_polling(
     server: MockServer, make_listener: Callable[..., Any]
 ) -> None:
     server.fault(path_regex=r"^/api/v1/streaming/user", status=404)
     listener, _, health, _ = make_listener(server)
-    eventually(lambda: health.snapshot()["last_error"] is not None)
+    eventually(lambda: health.snapshot()["streaming"] == "unsupported")
     assert health.snapshot()["polling"] is True
     assert not listener.stream_connected
 
@@ -123,10 +177,125 @@ def test_a_dropped_stream_reconnects_and_asks_for_a_catch_up(
     assert health.snapshot()["stream_connected"] is True
 
 
-def test_handlers_never_raise(server: MockServer, make_listener: Callable[..., Any]) -> None:
-    from bot.listen.stream import _StreamListener
+def test_a_dropped_websocket_reconnects_and_asks_for_a_catch_up(
+    server: MockServer, make_listener: Callable[..., Any]
+) -> None:
+    listener, inbox, _, metrics = make_listener(server, protocol="websocket")
+    eventually(lambda: listener.connections >= 1 and listener.stream_connected)
+    drain(inbox)
+    listener._close_stream()
+    eventually(lambda: listener.connections >= 2, timeout=10)
+    assert metrics.reconnects._value.get() >= 1
+    assert inbox.take_catch_up()
+    server.client("alice").status_post("@filrouge après la coupure")
+    item = eventually(lambda: inbox.get(timeout=0.05))
+    assert "coupure" in item["status"]["content"]
 
-    listener = _StreamListener(Inbox(), clock=lambda: 0.0)
-    listener.on_notification(object())  # not a mapping: logged, not raised
-    listener.on_any_event("update", None)
-    listener.handle_heartbeat()
+
+def test_a_quiet_websocket_stays_up_on_its_pongs(
+    server: MockServer, make_listener: Callable[..., Any]
+) -> None:
+    """mastodon-mock sends no text heartbeat on a WebSocket (nor does Mastodon):
+    the reader's pings keep the watchdog fed, so a quiet stream is not dropped."""
+    listener, _, _, _ = make_listener(server, protocol="websocket", stream_stall_timeout=0.4)
+    eventually(lambda: listener.stream_connected)
+    time.sleep(1.5)
+    assert listener.stream_connected
+    assert listener.connections == 1
+
+
+def test_a_half_open_websocket_is_dropped_by_the_watchdog(
+    silent_websocket: str, make_listener: Callable[..., Any], server: MockServer
+) -> None:
+    """A server that took the upgrade and then went silent (no frames, no
+    pongs): after the stall timeout the stream counts as down and a catch-up
+    is asked for."""
+    listener, inbox, health, _ = make_listener(
+        server, protocol="websocket", stream_stall_timeout=0.4
+    )
+    listener.reader = _reader_for(silent_websocket)
+    listener._close_stream()
+    eventually(lambda: listener.connections >= 1, timeout=5)
+    drain(inbox)
+    eventually(lambda: health.snapshot()["last_error"] is not None, timeout=5)
+    assert "no event or heartbeat" in str(health.snapshot()["last_error"])
+    assert inbox.take_catch_up()
+
+
+def test_no_connection_attempt_during_a_rate_limit_pause(
+    server: MockServer, make_listener: Callable[..., Any]
+) -> None:
+    listener, _, health, _ = make_listener(server, streaming=True, protocol="websocket")
+    eventually(lambda: listener.stream_connected)
+    health.update(rate_limited_until=time.time() + 60.0)
+    listener._close_stream()
+    time.sleep(0.8)
+    assert listener.attempts == 1
+    health.update(rate_limited_until=None)
+    eventually(lambda: listener.attempts == 2)
+
+
+def test_the_connection_never_raises_on_what_the_server_sends() -> None:
+    from bot.listen.stream import _Connection
+
+    inbox = Inbox()
+    connection = _Connection(inbox, clock=lambda: 0.0)
+    for payload in ("not json", "[1, 2]", "null", '{"type": "favourite"}', ""):
+        connection.event("notification", payload)
+    connection.event("update", '{"type": "mention"}')
+    connection.alive()
+    assert inbox.get(timeout=0) is None
+    connection.event("notification", '{"type": "mention", "id": "1", "status": {"id": "2"}}')
+    assert inbox.get(timeout=0) == {"type": "mention", "id": "1", "status": {"id": "2"}}
+
+
+def _reader_for(base: str) -> Callable[[Sink], str]:
+    def reader(sink: Sink) -> str:
+        return READERS["websocket"](
+            base, "token", sink, stall_timeout=0.4, connect_timeout=2.0, user_agent="t"
+        )
+
+    return reader
+
+
+@pytest.fixture
+def silent_websocket() -> Iterator[str]:
+    """A loopback server that accepts a WebSocket upgrade, then never says a word."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(4096)
+            key = next(
+                line.split(b":", 1)[1].strip()
+                for line in request.split(b"\r\n")
+                if line.lower().startswith(b"sec-websocket-key:")
+            )
+            accept = base64.b64encode(
+                hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest()
+            )
+            conn.sendall(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+            )
+            held.append(conn)  # and never read nor write again
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join(2)
+    for conn in held:
+        conn.close()
+    listener.close()

@@ -332,12 +332,15 @@ def test_with_streaming_disabled_in_the_settings_polling_answers(
     assert harness.outcome(mention)["state"] == "replied"
 
 
+@pytest.mark.parametrize("protocol", ["websocket", "sse"])
 def test_mentions_during_a_stream_drop_are_answered_once_after_reconnect(
-    live: Callable[..., Live],
+    live: Callable[..., Live], protocol: str
 ) -> None:
     """The stream does not replay: the catch-up after the reconnect must find them.
-    Polling is slowed right down so only the reconnect's catch-up can."""
-    harness = live(poll_interval=60.0)
+    Polling is slowed right down so only the reconnect's catch-up can. (The
+    fault only reaches SSE: a WebSocket comes straight back, and the
+    catch-up of that reconnect must find them just the same.)"""
+    harness = live(poll_interval=60.0, stream_protocol=protocol)
     bot = harness.start()
     harness.wait_streaming()
     assert bot.listener is not None
@@ -541,7 +544,9 @@ def test_a_stream_that_keeps_dropping_loses_and_doubles_nothing(
     """Issue 6: the stream dropping every second or so (the server's heartbeat is
     slower than the stall timeout), polling slowed right down: mentions posted
     around the drops are all answered, once."""
-    harness = live({"heartbeat": 3.0}, stream_stall_timeout=0.6, poll_interval=30.0)
+    harness = live(
+        {"heartbeat": 3.0}, stream_stall_timeout=0.6, poll_interval=30.0, stream_protocol="sse"
+    )
     bot = harness.start()
     listener = bot.listener
     assert listener is not None

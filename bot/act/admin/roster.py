@@ -104,10 +104,6 @@ def lookup_account(client: Client, acct: str, local_domain: str) -> Mapping[str,
 def instance_domain(client: Client) -> str:
     """The instance's own domain (``LOCAL_DOMAIN``), which may differ from the
     host of its API (``WEB_DOMAIN``); the API host when the server does not say."""
-    fallback = urlsplit(client.base_url).hostname or ""
-    try:
-        data: Mapping[str, Any] = client.read(client.api.instance_v2, what="instance (v2)")
-    except FilRougeError:
-        return fallback
-    domain = data.get("domain") if isinstance(data, Mapping) else None
-    return str(domain) if isinstance(domain, str) and domain else fallback
+    if client.instance is not None and client.instance.domain:
+        return client.instance.domain
+    return urlsplit(client.base_url).hostname or ""
