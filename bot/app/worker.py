@@ -73,6 +73,9 @@ class Worker:
                 if wait > 0:
                     self.stopping.wait(min(wait, self.idle))
                     continue
+                if self._pause_until:
+                    self._pause_until = 0.0
+                    self.health.update(rate_limited_until=None)
                 self._cycle()
                 self._failures = 0
             except RateLimited as error:
@@ -109,6 +112,8 @@ class Worker:
             retry_at if retry_at is not None else time.time() + self.backoff.delay(self._failures)
         )
         self._pause_until = max(until, time.time() + self.backoff.delay(1))
+        # The listener reads it too: no stream (re)connect while the server says wait.
+        self.health.update(rate_limited_until=self._pause_until)
         log.warning(
             "rate limited; pausing for %.0fs",
             self._pause_until - time.time(),
@@ -124,11 +129,14 @@ class Worker:
             item = self.inbox.get(timeout=0)
 
     def _cycle(self) -> None:
-        self._drain(self.idle)
+        self._drain(0 if self.intake.catching_up else self.idle)
         # After the streamed mentions are recorded: a failure here loses none of them.
         self.chores()
-        if self.inbox.take_catch_up():
-            self.intake.catch_up()
+        if self.inbox.take_catch_up() and not self.intake.catching_up:
+            self.intake.start_catch_up()
+        if self.intake.catching_up:
+            # One page, then the due replies: a backlog of pages never holds them up.
+            self.intake.catch_up_step()
         for notification_id in self.actor.store.mentions.due(
             self.clock(), stale_after=self.stale_after()
         ):

@@ -1,7 +1,8 @@
 """``filrouge check-config``: load settings, catalog and rules exactly as ``run`` does.
 
 Prints a summary and exits 0, or prints every problem found (file, line,
-what, hint) and exits 1.
+what, hint) and exits 1. With ``--online`` it then asks the server too
+(``bot.cli.check_online``): the token, its scopes, the instance, the stream.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="check this rules file instead of the configured one",
+    )
+    parser.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask the server: the token, its scopes, the instance's limits, the stream",
     )
 
 
@@ -109,6 +115,12 @@ def run(args: argparse.Namespace) -> int:
     )
     for warning in warnings(settings, config):
         print(f"warning: {warning}")
+    if args.online:
+        from bot.cli.check_online import check_online
+
+        if not check_online(settings, print):
+            print("the bot would not run with these settings", file=sys.stderr)
+            return 1
     print("ok")
     return 0
 

@@ -57,7 +57,7 @@ COMMANDS: tuple[Command, ...] = (
         name="check-config",
         module="bot.cli.check_config",
         help="Load settings, catalog and rules as run does; list every problem found.",
-        example="filrouge check-config",
+        example="filrouge check-config --online",
     ),
     Command(
         name="register",

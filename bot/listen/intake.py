@@ -3,6 +3,12 @@ recorded as ``pending`` (a duplicate is recorded once), and the catch-up
 pages everything after the stored cursor, then moves the cursor on.
 
 Both paths end here, in the worker thread: the stream thread only enqueues.
+
+The catch-up goes one page per worker cycle (``catch_up_step``), so the
+replies due meanwhile are not held behind a long backlog of pages: a safety
+poll runs beside the replies, never in front of them. It starts a few
+mentions behind the cursor (``WINDOW``) and drops what is already recorded,
+so a notification a server commits out of order is not lost.
 """
 
 from __future__ import annotations
@@ -13,9 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.mastodon.client import Client
-from bot.model.ids import id_text, newest
+from bot.model.ids import id_text, is_newer, newest
 from bot.ops.metrics import Health, Metrics
 from bot.record.mentions import Mentions
+
+#: How many recorded mentions each catch-up re-reads behind the cursor.
+WINDOW = 20
 
 #: How many streamed statuses are kept in memory to save a fetch when processing.
 PAYLOAD_CACHE = 1000
@@ -41,6 +50,9 @@ class Intake:
         self.clock = clock
         self.max_mention_age = max_mention_age
         self._payloads: dict[str, Mapping[str, Any]] = {}
+        #: Where the catch-up in progress reads next, and the cursor it started past.
+        self._position: str | None = None
+        self._cursor: str | None = None
 
     def take(self, notification: Mapping[str, Any]) -> None:
         """Record a mention notification as pending (duplicates are ignored)."""
@@ -63,15 +75,56 @@ class Intake:
         """The status a stream delivered with this notification, once (None: fetch it)."""
         return self._payloads.pop(notification_id, None)
 
-    def catch_up(self) -> None:
-        """Fetch every mention after the cursor, record it, then move the cursor.
-        On a first start (no cursor) only back to the maximum age."""
+    @property
+    def catching_up(self) -> bool:
+        """A catch-up has pages left (the worker takes one per cycle)."""
+        return self._position is not None
+
+    def start_catch_up(self) -> None:
+        """Begin a catch-up from the cursor. On a first start (no cursor) the
+        walk back to the maximum age is done at once: until it ends there is
+        no cursor to resume from."""
         cursor = self.mentions.cursor()
-        not_before = self.clock() - self.max_mention_age if cursor is None else None
-        notifications = self.client.notifications_since(cursor, not_before=not_before)
-        for notification in notifications:
-            self.take(notification)
-        if notifications:
-            last = newest(notifications, lambda n: n["id"])
-            self.mentions.advance_cursor(id_text(last["id"]))
+        if cursor is None:
+            not_before = self.clock() - self.max_mention_age
+            notifications = self.client.notifications_since(None, not_before=not_before)
+            for notification in notifications:
+                self.take(notification)
+            if notifications:
+                last = newest(notifications, lambda n: n["id"])
+                self.mentions.advance_cursor(id_text(last["id"]))
+            self._done()
+            return
+        self._cursor = cursor
+        self._position = self.mentions.window_start(cursor, WINDOW) or cursor
+
+    def catch_up_step(self) -> None:
+        """One page after the position; the cursor moves past what it recorded."""
+        position, cursor = self._position, self._cursor
+        if position is None or cursor is None:
+            return
+        page = [n for n in self.client.notifications_after(position) if is_newer(n["id"], position)]
+        not_before = self.clock() - self.max_mention_age
+        for notification in page:
+            if is_newer(notification["id"], cursor) or _recent(notification, not_before):
+                self.take(notification)
+        new = [n for n in page if is_newer(n["id"], cursor)]
+        if not new:
+            self._done()
+            return
+        last = id_text(newest(new, lambda n: n["id"])["id"])
+        self.mentions.advance_cursor(last)
+        self._position = self._cursor = last
+
+    def _done(self) -> None:
+        self._position = self._cursor = None
         self.health.update(last_event_at=time.time())
+
+
+def _recent(notification: Mapping[str, Any], not_before: datetime) -> bool:
+    """A notification behind the cursor is taken only while it is young enough
+    to answer (older ones predate the record, or were purged from it)."""
+    created = notification.get("created_at")
+    if isinstance(created, datetime):
+        return created >= not_before
+    return False

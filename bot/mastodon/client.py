@@ -249,6 +249,12 @@ class Client:
                 max_id = id_text(last["id"])
         return [found[key] for key in sorted(found, key=id_key)]
 
+    def notifications_after(self, position: str) -> list[Mapping[str, Any]]:
+        """One page of mention notifications after ``position``, oldest first:
+        the ``limit`` items immediately after it (``min_id``)."""
+        page = self._page(min_id=position)
+        return sorted(page, key=lambda n: id_key(n["id"]))
+
     def _page(
         self, *, min_id: str | None = None, max_id: str | None = None
     ) -> Sequence[Mapping[str, Any]]:

@@ -107,8 +107,12 @@ def normalise_accounts(entity: Any, domain: str) -> Any:
     if not changed:
         return entity
     # Mastodon.py hands out AttribAccessDict (a dict): keep the caller's type.
-    copy = type(entity)(entity) if isinstance(entity, dict) else dict(entity)
+    copy = dict(entity)
     copy.update(changed)
+    if isinstance(entity, dict) and type(entity) is not dict:
+        typed = type(entity)()
+        typed.update(copy)
+        return typed
     return copy
 
 
@@ -144,6 +148,8 @@ def read_instance(
             configuration = _mapping(v2.get("configuration"))
             statuses = _mapping(configuration.get("statuses"))
             version = str(v2.get("version") or "")
+            # GoToSocial's version is bare; its source_url names it (so does Takahē's).
+            source = str(v2.get("source_url") or "")
             return InstanceInfo(
                 max_characters=_positive(statuses.get("max_characters"), max_characters),
                 url_length=_positive(statuses.get("characters_reserved_per_url"), url_length),
@@ -152,7 +158,7 @@ def read_instance(
                 ),
                 version=version,
                 domain=_string(v2.get("domain")) or fallback_domain,
-                software=software_of(version),
+                software=software_of(f"{version} {source}".strip()),
                 document="v2",
             )
         v1 = _document(http, f"{base}/api/v1/instance", token)

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from bot.errors import FilRougeError
 from bot.model.decision import Reply, SkipReason
-from bot.model.ids import is_newer
+from bot.model.ids import id_key, is_newer
 from bot.record.audit import ROW_COLUMNS as ROW_COLUMNS
 from bot.record.audit import row_dict as row_dict
 from bot.record.db import Repository
@@ -97,6 +97,21 @@ class Mentions(Repository):
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (notification_id,),
             )
+
+    def window_start(self, cursor: str, count: int) -> str | None:
+        """Where a catch-up starts so that it re-reads the ``count`` mentions
+        recorded last before ``cursor``: the oldest of them (None: none recorded).
+
+        A server that commits notifications out of order (Takahē creates them
+        in a background worker) can list one below the cursor after the cursor
+        moved past it; re-reading this window finds it, and the record drops
+        the ones it already has."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT notification_id FROM mentions ORDER BY rowid DESC LIMIT ?", (count + 1,)
+            ).fetchall()
+        older = [str(row[0]) for row in rows if is_newer(cursor, str(row[0]))]
+        return min(older, key=id_key) if older else None
 
     def enqueue(self, notification_id: str, status_id: str, account_id: str, now: datetime) -> bool:
         """Record a mention as ``pending``; True if it was new. The stream and
