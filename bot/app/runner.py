@@ -76,8 +76,11 @@ class Bot:
         health: Health | None = None,
         config: Config | None = None,
         after_load: Callable[[], None] | None = None,
+        watchdog: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
+        #: Fed by the listening loop while the worker thread lives (systemd's watchdog).
+        self._watchdog = watchdog
         #: Called after the configuration is loaded or reloaded; ``filrouge run``
         #: passes ``bot.rank.index.freeze_after_load`` to keep full garbage collections
         #: off a large index (tests leave it off: freezing leaks a test process's garbage).
@@ -212,6 +215,7 @@ class Bot:
             stall_timeout=settings.stream_stall_timeout,
             connect_timeout=settings.request_timeout + settings.stream_stall_timeout,
             backoff=self.stream_backoff,
+            on_tick=self._feed_watchdog if self._watchdog is not None else None,
         )
         self.health.update(started_at=time.time(), polling=not settings.streaming)
         self._stopping.clear()
@@ -239,6 +243,11 @@ class Bot:
         self._worker.start()
         self.listener.start()
         return self
+
+    def _feed_watchdog(self) -> None:
+        worker = self._worker
+        if self._watchdog is not None and worker is not None and worker.is_alive():
+            self._watchdog()
 
     def _stream_reader(self) -> StreamReader | None:
         """How the listener reads one stream connection; None when streaming is off."""

@@ -6,6 +6,10 @@ missing scopes); 4 the record cannot be used (an unwritable directory, a
 database locked by another program or another filrouge, a damaged database,
 a full disk). Each failure to start is one line saying what, where and what
 to do.
+
+Under systemd (``Type=notify``) it says ``READY=1`` once it listens, feeds
+``WatchdogSec=`` from the listening loop while the worker lives, and says
+``STOPPING=1`` on the way out (``bot.ops.notify``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 
 log = logging.getLogger("bot.run")
@@ -32,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.app.runner import Bot
     from bot.errors import ConfigError, PermanentError, RecordUnavailable, TransientError
     from bot.ops.logs import setup_logging, warn_if_env_readable
+    from bot.ops.notify import Notifier
     from bot.ops.server import OpsServer, sqlite_write_check
     from bot.rank.index import freeze_after_load
     from bot.settings import Settings
@@ -64,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, on_hangup)
 
-    bot = Bot(settings, after_load=freeze_after_load)
+    systemd = Notifier()
+    bot = Bot(settings, after_load=freeze_after_load, watchdog=systemd.watchdog)
     failures = 0
     while True:
         try:
@@ -92,6 +99,11 @@ def run(args: argparse.Namespace) -> int:
                 delay,
                 extra={"event": "start", "kind": error.kind},
             )
+            # Under systemd: still starting, for this long at least.
+            systemd.send(
+                f"EXTEND_TIMEOUT_USEC={int((delay + 60) * 1_000_000)}\n"
+                f"STATUS=cannot reach the server, trying again in {delay:.0f}s"
+            )
             if stop.wait(delay):
                 bot.stop()
                 return 0
@@ -104,12 +116,17 @@ def run(args: argparse.Namespace) -> int:
     )
     if ops is not None:
         ops.start()
+    me = bot.me.acct if bot.me is not None else "?"
+    systemd.ready(f"answering mentions of @{me} on {settings.instance_url}")
     try:
         while not stop.wait(0.5):
             if reload.is_set():
                 reload.clear()
+                systemd.send(f"RELOADING=1\nMONOTONIC_USEC={time.monotonic_ns() // 1000}")
                 bot.reload()
+                systemd.send("READY=1")
     finally:
+        systemd.stopping()
         bot.stop()
         if ops is not None:
             ops.stop()

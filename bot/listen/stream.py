@@ -164,6 +164,8 @@ class Listener:
         connect_timeout: float | None = None,
         #: After the server said it does not stream, try again this much later.
         unsupported_retry: float = 3600.0,
+        #: Called on every turn of the loop (systemd's watchdog is fed from here).
+        on_tick: Callable[[], None] | None = None,
     ) -> None:
         self.inbox = inbox
         self.reader = reader
@@ -177,6 +179,7 @@ class Listener:
         self.wall_clock = wall_clock
         self.safety_poll_interval = safety_poll_interval or max(poll_interval * 10, 300.0)
         self.unsupported_retry = unsupported_retry
+        self.on_tick = on_tick
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._stream: _Connection | None = None
@@ -222,6 +225,8 @@ class Listener:
         tick = max(0.01, min(0.5, self.poll_interval / 4, self.stall_timeout / 4))
         while not self._stop.is_set():
             try:
+                if self.on_tick is not None:
+                    self.on_tick()
                 now = self.clock()
                 stream = self._stream
                 if (

@@ -21,8 +21,11 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_bot(workdir: Path, **settings: str) -> subprocess.Popen[bytes]:
+def run_bot(
+    workdir: Path, environment: dict[str, str] | None = None, **settings: str
+) -> subprocess.Popen[bytes]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("FILROUGE_")}
+    env.update(environment or {})
     env.update({f"FILROUGE_{key.upper()}": value for key, value in settings.items()})
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.Popen(
@@ -171,3 +174,48 @@ def test_a_missing_directory_for_the_record_says_so(tmp_path: Path) -> None:
     bot = run_bot(tmp_path, **{**common(_refused_port(), tmp_path), "db_path": str(db)})
     assert bot.wait(60) == 4
     assert "missing or not writable" in _one_line(tmp_path)
+
+
+def test_under_systemd_it_says_ready_feeds_the_watchdog_and_says_stopping(
+    server: MockServer, tmp_path: Path
+) -> None:
+    """Type=notify: READY=1 once it listens, WATCHDOG=1 within WatchdogSec while
+    it runs, STOPPING=1 on SIGTERM, on the socket systemd passes (abstract here)."""
+    name = f"filrouge-test-{os.getpid()}-{tmp_path.name}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind("\0" + name)
+        sock.settimeout(30)
+        bot = run_bot(
+            tmp_path,
+            {"NOTIFY_SOCKET": "@" + name, "WATCHDOG_USEC": "1000000"},
+            **common(server.base_url, tmp_path),
+        )
+        messages: list[str] = []
+        try:
+            while not any(m.startswith("READY=1") for m in messages):
+                messages.append(sock.recv(4096).decode())
+            watchdog = 0
+            while watchdog < 2:
+                if sock.recv(4096).decode() == "WATCHDOG=1":
+                    watchdog += 1
+            bot.send_signal(signal.SIGTERM)
+            while "STOPPING=1" not in messages:
+                messages.append(sock.recv(4096).decode())
+        finally:
+            if bot.poll() is None:
+                bot.send_signal(signal.SIGTERM)
+        assert bot.wait(30) == 0
+    ready = next(m for m in messages if m.startswith("READY=1"))
+    assert "STATUS=answering mentions of @filrouge" in ready
+
+
+def test_the_notify_protocol_is_silent_outside_systemd() -> None:
+    from bot.ops.notify import Notifier
+
+    notifier = Notifier({})
+    assert not notifier.enabled and notifier.watchdog_interval == 0
+    assert notifier.send("READY=1") is False
+    notifier.watchdog()  # no socket: nothing, no error
+    assert Notifier({"NOTIFY_SOCKET": "@x", "WATCHDOG_USEC": "5000000"}).watchdog_interval == 5
+    # WATCHDOG_PID names another process: the watchdog is not ours to feed.
+    assert Notifier({"WATCHDOG_USEC": "5000000", "WATCHDOG_PID": "1"}).watchdog_interval == 0

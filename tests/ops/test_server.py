@@ -82,13 +82,14 @@ def ops() -> Iterator[Ops]:
 
 
 def test_healthy_when_stream_connected_and_recent_event(ops: Ops) -> None:
-    ops.health.update(stream_connected=True, last_event_at=START + 10)
+    ops.health.update(stream_connected=True, streaming="up", last_event_at=START + 10)
     ops.clock.now = START + 25
     status, body = ops.health_json()
     assert status == 200
     assert body == {
         "status": "ok",
         "stream": "connected",
+        "streaming": "up",
         "last_event_age_seconds": 15.0,
         "database": "ok",
         "paused": False,
@@ -102,6 +103,12 @@ def test_polling_alone_is_healthy(ops: Ops) -> None:
     ops.health.update(polling=True, last_event_at=START)
     status, body = ops.health_json()
     assert (status, body["stream"]) == (200, "polling")
+
+
+def test_a_server_that_does_not_stream_is_healthy_and_says_so(ops: Ops) -> None:
+    ops.health.update(polling=True, streaming="unsupported", last_event_at=START)
+    status, body = ops.health_json()
+    assert (status, body["stream"], body["streaming"]) == (200, "polling", "unsupported")
 
 
 def test_unhealthy_when_stream_is_down_and_not_polling(ops: Ops) -> None:

@@ -19,7 +19,7 @@ from bot.ops.server import OpsServer
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 UNITS = ("filrouge.service", "filrouge@.service")
-INSTALLED_EXEC = "/usr/local/bin/filrouge"
+INSTALLED_EXEC = "/opt/filrouge/venv/bin/filrouge"
 
 
 def directives(path: Path) -> dict[str, list[str]]:
@@ -60,7 +60,9 @@ HARDENING = {
     "CapabilityBoundingSet": "",
     "Restart": "on-failure",
     "ExecReload": "/bin/kill -HUP $MAINPID",
-    "Type": "exec",
+    "Type": "notify",
+    "NotifyAccess": "main",
+    "RestartPreventExitStatus": "2 3",
     "UMask": "0077",
 }
 
@@ -78,6 +80,7 @@ def test_unit_runs_filrouge_with_limits_and_syscall_filter(unit: str) -> None:
     assert "@system-service" in found["Service.SystemCallFilter"]
     assert re.fullmatch(r"\d+[KMG]", found["Service.MemoryMax"][0])
     assert found["Service.RestartSec"]
+    assert found["Service.WatchdogSec"]
     assert found["Unit.After"] == ["network-online.target"]
     assert found["Install.WantedBy"] == ["multi-user.target"]
 
