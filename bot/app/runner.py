@@ -36,7 +36,7 @@ from bot.act.actor import Actor
 from bot.act.admin.desk import Admin
 from bot.act.notify import Notifier
 from bot.act.poster import Poster, Result
-from bot.app.wiring import policy_from_settings
+from bot.app.wiring import policy_from_settings, stream_reader
 from bot.app.worker import Worker
 from bot.catalog.config import Config
 from bot.catalog.load import load_config
@@ -49,7 +49,6 @@ from bot.errors import (
 )
 from bot.listen.intake import Intake
 from bot.listen.stream import Inbox, Listener, StreamReader
-from bot.listen.transport import READERS, Sink
 from bot.mastodon.backoff import Backoff
 from bot.mastodon.client import Client, Me
 from bot.mastodon.compat import InstanceInfo
@@ -251,29 +250,12 @@ class Bot:
 
     def _stream_reader(self) -> StreamReader | None:
         """How the listener reads one stream connection; None when streaming is off."""
-        settings = self.settings
-        if not settings.streaming:
+        if not self.settings.streaming:
             self.health.update(streaming="off")
             return None
         assert self.instance is not None
         # Servers that advertise no streaming URL serve it beside the API.
-        base = self.instance.streaming_url or self.client.base_url
-        read = READERS[settings.stream_protocol]
-        token = settings.access_token.get_secret_value()
-        stall = settings.stream_stall_timeout
-        connect = settings.request_timeout
-
-        def reader(sink: Sink) -> str:
-            return read(
-                base,
-                token,
-                sink,
-                stall_timeout=stall,
-                connect_timeout=connect,
-                user_agent=settings.user_agent,
-            )
-
-        return reader
+        return stream_reader(self.settings, self.instance.streaming_url or self.client.base_url)
 
     def _lock_record(self, db_path: Path) -> None:
         """One running bot per record: a second one would take the first one's

@@ -1,9 +1,11 @@
-"""The pure core's values, derived from the settings by the running bot and
-the offline commands (``preview``, ``explain``, ``replay``)."""
+"""What the running bot and the offline commands (``preview``, ``explain``,
+``replay``) derive from the settings: the pure core's policy, the stream's reader."""
 
 from __future__ import annotations
 
 from bot.decide.policy import Policy, handle_key, host_of
+from bot.listen.stream import StreamReader
+from bot.listen.transport import READERS, Sink
 from bot.settings import Settings
 from bot.text.fold import fold
 
@@ -37,3 +39,21 @@ def policy_from_settings(
         admins=tuple(settings.admins),
         instance_domain=host_of(settings.instance_url),
     )
+
+
+def stream_reader(settings: Settings, streaming_url: str) -> StreamReader:
+    """The listener's reader of one connection, with the configured protocol."""
+    read = READERS[settings.stream_protocol]
+    token = settings.access_token.get_secret_value()
+
+    def reader(sink: Sink) -> str:
+        return read(
+            streaming_url,
+            token,
+            sink,
+            stall_timeout=settings.stream_stall_timeout,
+            connect_timeout=settings.request_timeout,
+            user_agent=settings.user_agent,
+        )
+
+    return reader

@@ -89,6 +89,12 @@ COMMANDS: tuple[Command, ...] = (
         help="Count mentions by outcome, replies by rule, skips by reason, failures by kind.",
         example="filrouge stats --since 24h",
     ),
+    Command(
+        name="completion",
+        module="bot.cli.completion",
+        help="Print the shell completion script for bash or zsh.",
+        example="filrouge completion bash > /etc/bash_completion.d/filrouge",
+    ),
 )
 
 
@@ -124,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         module.configure(command_parser)
         has_own = any("--env-file" in a.option_strings for a in command_parser._actions)
         # The demo runs on its own embedded server; register writes its --env-file.
-        if command.name != "demo" and not has_own:
+        if command.name not in NO_SETTINGS and not has_own:
             command_parser.add_argument(
                 "--env-file",
                 type=Path,
@@ -133,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
                 help="read settings from FILE instead of ./.env (the environment still wins)",
             )
     return parser
+
+
+#: Commands that read no settings, and so take no --env-file.
+NO_SETTINGS = frozenset({"demo", "completion"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
