@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     # -- connection -----------------------------------------------------------
     instance_url: str = ""
     access_token: SecretStr = SecretStr("")
+    #: The application ``filrouge register`` created (reused by the next
+    #: ``register``, needed by ``register --revoke``); ``run`` does not read them.
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
     request_timeout: float = Field(default=20.0, gt=0, le=30)
     user_agent: str = "fil-rouge/0.1 (Mastodon moderation bot)"
 

@@ -1,4 +1,11 @@
-"""``filrouge register``: authorise the bot's account and write its token to the env file."""
+"""``filrouge register``: authorise the bot's account and write its token to the env file.
+
+The application it creates is saved in the env file too (mode 0600) and
+reused: ``register`` prints the URL and stops when no one can paste the code,
+and ``register --code CODE`` finishes it in a second run. ``--revoke`` takes
+the bot's token back. Failures are one plain line: nothing answering, an
+unknown host, TLS, a server that is not Mastodon's API.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,9 @@ from pathlib import Path
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--instance",
-        required=True,
         metavar="URL",
-        help="the bot account's instance, e.g. https://mastodon.example",
+        help="the bot account's instance, e.g. https://mastodon.example"
+        " (default: FILROUGE_INSTANCE_URL from the env file)",
     )
     parser.add_argument(
         "--env-file",
@@ -39,6 +46,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="leave the profile (bot flag, note) unchanged without asking",
     )
     parser.add_argument(
+        "--new-app",
+        action="store_true",
+        help="create a new application instead of reusing the one saved in the env file",
+    )
+    parser.add_argument(
+        "--revoke",
+        action="store_true",
+        help="revoke the bot's token and forget it and the application (nothing else is asked)",
+    )
+    parser.add_argument(
         "--profile-code",
         metavar="CODE",
         help="the code of the second, one-time authorisation for the profile (with --yes)",
@@ -48,11 +65,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mastodon import MastodonError
 
-    from bot.mastodon.register import RegisterError, register
+    from bot.mastodon.register import RegisterError, explain_failure, register, revoke
     from bot.ops.logs import Redactor
     from bot.settings import Settings
 
     settings = Settings.read(args.env_file)
+    instance = args.instance or settings.instance_url
+    if args.revoke:
+        try:
+            revoke(settings, env_file=args.env_file, say=print)
+        except RegisterError as error:
+            print(f"filrouge register: error: {error}", file=sys.stderr)
+            return 1
+        except (MastodonError, OSError) as error:
+            reason = Redactor()(explain_failure(error, settings.instance_url))
+            print(f"filrouge register: error: {reason}", file=sys.stderr)
+            return 1
+        return 0
+    if not instance:
+        print("filrouge register: error: give --instance URL", file=sys.stderr)
+        return 2
 
     def ask(prompt: str) -> str:
         print(prompt, end="", flush=True)
@@ -65,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     profile = True if args.yes else False if args.no_bot_flag else None
     try:
         registration = register(
-            args.instance,
+            instance,
             settings=settings,
             env_file=args.env_file,
             ask=ask,
@@ -73,10 +105,15 @@ def run(args: argparse.Namespace) -> int:
             code=args.code,
             profile=profile,
             profile_code=args.profile_code,
+            new_app=args.new_app,
         )
-    except (RegisterError, MastodonError, OSError) as error:
-        # A server's error text could echo a token or code; redact by pattern.
+    except RegisterError as error:
         print(f"filrouge register: error: {Redactor()(str(error))}", file=sys.stderr)
+        return 1
+    except (MastodonError, OSError, ValueError, IndexError, KeyError) as error:
+        # A server's error text could echo a token or code; redact by pattern.
+        reason = Redactor()(explain_failure(error, instance))
+        print(f"filrouge register: error: {reason}", file=sys.stderr)
         return 1
     print(f"Done: @{registration.acct} on {registration.instance_url}.")
     if args.env_file.resolve() != Path(".env").resolve():

@@ -135,8 +135,9 @@ def _is_loopback(host: str) -> bool:
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 
 
-def write_env(path: Path, values: Mapping[str, str]) -> None:
-    """Set ``values`` in the env file at ``path``, keeping every other line.
+def write_env(path: Path, values: Mapping[str, str], *, remove: Sequence[str] = ()) -> None:
+    """Set ``values`` in the env file at ``path``, keeping every other line
+    (except the keys in ``remove``, whose lines are dropped).
 
     An existing key is updated where it stands (a repeated key keeps its first
     place; later repeats are dropped so they cannot override it); a new key is
@@ -157,6 +158,8 @@ def write_env(path: Path, values: Mapping[str, str]) -> None:
     for line in lines:
         match = _ASSIGNMENT.match(line)
         name = match.group(1) if match else None
+        if name is not None and name in remove:
+            continue
         if name is not None and name in values:
             if name not in written:
                 out.append(f"{name}={values[name]}")
@@ -208,19 +211,29 @@ def _authorise(
     code: str | None,
     ask: Ask,
     say: Say,
+    app: tuple[str, str] | None = None,
+    on_app: Callable[[str, str], None] | None = None,
 ) -> Mastodon:
-    """One OAuth round: a new app, the URL, the code, the token. Returns a logged-in client."""
+    """One OAuth round: the app (``app`` when saved, else a new one, handed to
+    ``on_app`` before anything is asked), the URL, the code, the token.
+    Returns a logged-in client."""
     from mastodon import Mastodon
+    from mastodon.errors import MastodonIllegalArgumentError
 
-    client_id, client_secret = Mastodon.create_app(
-        client_name,
-        scopes=list(scopes),
-        redirect_uris=OOB,
-        website=APP_WEBSITE,
-        api_base_url=base_url,
-        request_timeout=min(settings.request_timeout, 30),
-        user_agent=settings.user_agent,
-    )
+    if app is not None:
+        client_id, client_secret = app
+    else:
+        client_id, client_secret = Mastodon.create_app(
+            client_name,
+            scopes=list(scopes),
+            redirect_uris=OOB,
+            website=APP_WEBSITE,
+            api_base_url=base_url,
+            request_timeout=min(settings.request_timeout, 30),
+            user_agent=settings.user_agent,
+        )
+        if on_app is not None:
+            on_app(client_id, client_secret)
     api = _client(settings, base_url, client_id=client_id, client_secret=client_secret)
     # force_login: the admin is often logged in as themselves; the code must come
     # from the bot's account.
@@ -234,8 +247,21 @@ def _authorise(
         except EOFError:
             code = ""
     if not code:
-        raise RegisterError("no authorisation code given")
-    api.log_in(code=code, redirect_uri=OOB, scopes=list(scopes), allow_http=allow_http)
+        raise RegisterError(
+            "no authorisation code given; the application is saved: run again with --code CODE"
+            if on_app is not None or app is not None
+            else "no authorisation code given"
+        )
+    try:
+        api.log_in(code=code, redirect_uri=OOB, scopes=list(scopes), allow_http=allow_http)
+    except MastodonIllegalArgumentError as refused:
+        if app is None:
+            raise
+        raise RegisterError(
+            "the server refused the code for the saved application (an old code, or an"
+            " application removed on the server); run again without --code for a new URL,"
+            " or with --new-app"
+        ) from refused
     return api
 
 
@@ -250,6 +276,7 @@ def register(
     profile: bool | None = None,
     profile_code: str | None = None,
     note: str = PROFILE_NOTE,
+    new_app: bool = False,
 ) -> Registration:
     """Authorise the bot's account and store its token; optionally mark it as a bot.
 
@@ -259,6 +286,22 @@ def register(
     """
     base_url, allow_http = normalize_instance(instance)
     scopes = scopes_for(settings)
+    app = None if new_app else saved_app(settings, base_url)
+    if app is not None:
+        say(f"Using the application saved in {env_file} (FILROUGE_CLIENT_ID).")
+
+    def save_app(client_id: str, client_secret: str) -> None:
+        # Before the code is asked for: a run that stops there leaves an
+        # application the next run (with --code) can finish.
+        write_env(
+            env_file,
+            {
+                "FILROUGE_INSTANCE_URL": base_url,
+                "FILROUGE_CLIENT_ID": client_id,
+                "FILROUGE_CLIENT_SECRET": client_secret,
+            },
+        )
+
     api = _authorise(
         settings,
         base_url,
@@ -269,6 +312,8 @@ def register(
         code=code,
         ask=ask,
         say=say,
+        app=app,
+        on_app=save_app,
     )
     me = api.account_verify_credentials()
     token = str(api.access_token or "")
@@ -308,6 +353,89 @@ def register(
         env_file=env_file,
         profile_updated=updated,
     )
+
+
+def saved_app(settings: Settings, base_url: str) -> tuple[str, str] | None:
+    """The application saved by an earlier ``register`` for this instance."""
+    secret = settings.client_secret.get_secret_value()
+    if not settings.client_id or not secret:
+        return None
+    saved_for = settings.instance_url.strip().rstrip("/")
+    if saved_for and saved_for != base_url:
+        return None
+    return settings.client_id, secret
+
+
+def revoke(settings: Settings, *, env_file: Path, say: Say) -> None:
+    """Revoke the bot's token: the application leaves the account's authorised
+    apps, and the token and the application's keys leave the env file."""
+    base_url, allow_http = normalize_instance(settings.instance_url)
+    token = settings.access_token.get_secret_value()
+    app = saved_app(settings, base_url)
+    if not token:
+        raise RegisterError(f"no FILROUGE_ACCESS_TOKEN in {env_file}: nothing to revoke")
+    if app is None:
+        raise RegisterError(
+            f"no FILROUGE_CLIENT_ID and FILROUGE_CLIENT_SECRET in {env_file}: revoke the"
+            " application by hand (Preferences → Account → Authorised apps)"
+        )
+    api = _client(settings, base_url, client_id=app[0], client_secret=app[1], access_token=token)
+    api.revoke_access_token(allow_http=allow_http)
+    write_env(
+        env_file,
+        {},
+        remove=("FILROUGE_ACCESS_TOKEN", "FILROUGE_CLIENT_ID", "FILROUGE_CLIENT_SECRET"),
+    )
+    say(
+        f"Revoked: the token no longer works on {base_url}, the application is gone from"
+        f" the account's authorised apps, and {env_file} no longer holds them."
+    )
+
+
+def explain_failure(error: BaseException, instance: str) -> str:
+    """One plain line for what went wrong talking to ``instance``.
+
+    Mastodon.py wraps requests' errors; the cause is found in the chain:
+    nothing listening, a name that does not resolve, TLS, or an answer that
+    is not Mastodon's API (an HTML page, a version string it cannot parse).
+    """
+    chain: list[BaseException] = []
+    seen: BaseException | None = error
+    while seen is not None and len(chain) < 10:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    text = " ".join(f"{type(e).__name__}: {e}" for e in chain)
+    host = urlsplit(instance if "://" in instance else f"https://{instance}").hostname or instance
+    lowered = text.lower()
+    if "connection refused" in lowered or "errno 111" in lowered:
+        return (
+            f"nothing answers at {instance} (connection refused):"
+            " is the address right, is the server up?"
+        )
+    if any(
+        marker in lowered
+        for marker in (
+            "name or service not known",
+            "nodename nor servname",
+            "getaddrinfo",
+            "name resolution",
+            "no address associated",
+            "nameresolutionerror",
+        )
+    ):
+        return f"unknown host {host}: check the instance's address"
+    if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
+        return f"TLS failed with {host}: {chain[-1]}"
+    if "timed out" in lowered or "timeout" in lowered:
+        return f"{instance} did not answer in time"
+    if any(isinstance(e, ValueError | IndexError | KeyError) for e in chain) or (
+        "expecting value" in lowered or "json" in lowered
+    ):
+        return (
+            f"not a Mastodon API at {instance}: it answered something else (is this the"
+            " instance's own address?)"
+        )
+    return str(error)
 
 
 def _update_profile(

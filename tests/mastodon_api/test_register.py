@@ -210,7 +210,12 @@ def test_existing_env_file_is_updated_in_place(server: MockServer, tmp_path: Pat
         lines[3].startswith("FILROUGE_ACCESS_TOKEN=")
         and lines[3] != "FILROUGE_ACCESS_TOKEN=old-token"
     )
-    assert lines[4:] == ["", "FILROUGE_HTTP_PORT=9100"]
+    assert lines[4:6] == ["", "FILROUGE_HTTP_PORT=9100"]
+    # the application, appended for the next run
+    assert [line.split("=")[0] for line in lines[6:]] == [
+        "FILROUGE_CLIENT_ID",
+        "FILROUGE_CLIENT_SECRET",
+    ]
     assert stat.S_IMODE(env.stat().st_mode) == 0o600
 
 
@@ -264,7 +269,7 @@ def test_cli_without_anyone_to_answer_keeps_the_profile(
     assert account(server, "bob")["bot"] is False
 
 
-def test_cli_bad_code_fails_cleanly_and_writes_nothing(
+def test_cli_bad_code_fails_cleanly_and_writes_no_token(
     server: MockServer,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -284,7 +289,132 @@ def test_cli_bad_code_fails_cleanly_and_writes_nothing(
     ]
     assert cli.main(argv) == 1
     assert "filrouge register: error:" in capsys.readouterr().err
-    assert not env.exists()
+    written = env.read_text()
+    assert "FILROUGE_ACCESS_TOKEN" not in written
+    # The application is kept for the next run (mode 0600, like the token would be).
+    assert "FILROUGE_CLIENT_ID=" in written
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
+
+
+def env_values(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def test_a_second_run_with_the_code_finishes_the_first(
+    server: MockServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Scripted: the first run prints the URL and stops (nobody to paste the code);
+    the admin authorises in a browser; the second run, with --code, reuses the
+    application the first one saved, instead of creating another."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    env = tmp_path / "bot.env"
+    base = ["register", "--instance", server.base_url, "--env-file", str(env), "--no-bot-flag"]
+    assert cli.main(base) == 1
+    first = capsys.readouterr()
+    assert "run again with --code" in first.err
+    url = re.findall(r"https?://\S+/oauth/authorize\S+", first.out)[-1]
+    saved = env_values(env)
+    assert saved["FILROUGE_CLIENT_ID"] and "FILROUGE_ACCESS_TOKEN" not in saved
+    code = authorise(server.base_url, url, "carol")
+    assert cli.main([*base, "--code", code]) == 0
+    second = capsys.readouterr()
+    assert "Using the application saved" in second.out
+    assert "/oauth/authorize?" in second.out  # the same URL, for the record
+    after = env_values(env)
+    assert after["FILROUGE_CLIENT_ID"] == saved["FILROUGE_CLIENT_ID"]
+    token = after["FILROUGE_ACCESS_TOKEN"]
+    assert token not in second.out + second.err
+    assert server.client(token=token).account_verify_credentials()["acct"] == "carol"
+
+
+def test_revoke_takes_the_token_back_and_forgets_it(
+    server: MockServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mastodon.errors import MastodonAPIError
+
+    monkeypatch.chdir(tmp_path)
+    env = tmp_path / "bot.env"
+    browser = Browser(server.base_url, "carol")
+    register(
+        server.base_url,
+        settings=settings(),
+        env_file=env,
+        ask=browser.ask,
+        say=browser.say,
+        profile=False,
+    )
+    token = env_values(env)["FILROUGE_ACCESS_TOKEN"]
+    env.write_text(env.read_text() + "FILROUGE_LANGUAGE=en\n")
+    assert cli.main(["register", "--env-file", str(env), "--revoke"]) == 0
+    assert "Revoked" in capsys.readouterr().out
+    left = env_values(env)
+    assert "FILROUGE_ACCESS_TOKEN" not in left and "FILROUGE_CLIENT_SECRET" not in left
+    assert left["FILROUGE_LANGUAGE"] == "en"  # the rest of the file is kept
+    with pytest.raises(MastodonAPIError):
+        server.client(token=token).account_verify_credentials()
+    # Nothing left to revoke: a plain error, exit 1.
+    assert cli.main(["register", "--env-file", str(env), "--revoke"]) == 1
+    assert "nothing to revoke" in capsys.readouterr().err
+
+
+@pytest.fixture
+def plain_http_page() -> Iterator[str]:
+    """A loopback web server that is not Mastodon: every path is an HTML page."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Page(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _page(self) -> None:
+            body = b"<html><body>Welcome to my blog</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _page
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_plain_errors_for_what_is_not_a_mastodon_server(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    plain_http_page: str,
+) -> None:
+    import socket
+
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    cases = [
+        (f"http://{plain_http_page}", "not a Mastodon API at"),
+        (f"http://127.0.0.1:{closed}", "nothing answers at"),
+        # https to a server that speaks plain http: the TLS handshake fails
+        (f"https://{plain_http_page}", "TLS failed with 127.0.0.1"),
+    ]
+    for instance, expected in cases:
+        code = cli.main(["register", "--instance", instance, "--code", "x", "--no-bot-flag"])
+        err = capsys.readouterr().err
+        assert code == 1, instance
+        assert expected in err, err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(
