@@ -221,10 +221,16 @@ def containerfile() -> str:
 
 def test_containerfile_promises() -> None:
     text = containerfile()
-    assert re.search(r"^FROM python:3\.11-slim$", text, re.M)
-    assert re.search(r"^RUN pip install \.", text, re.M)
+    # the base is an argument (a local base where the default cannot be pulled)
+    assert re.search(r"^ARG BASE=docker\.io/library/python:3\.11-slim$", text, re.M)
+    assert re.search(r"^FROM \$\{BASE\}$", text, re.M)
+    # installed where the systemd units look
+    assert "/opt/filrouge/venv/bin/pip install ." in text
+    # a fixed uid and gid, not whatever the base assigns
+    assert "groupadd --system --gid 10001 filrouge" in text
+    assert "useradd --system --uid 10001 --gid 10001" in text
     user = re.findall(r"^USER (\S+)$", text, re.M)
-    assert user and not user[-1].startswith(("root", "0"))
+    assert user == ["10001:10001"]
     assert re.search(r"^VOLUME /data$", text, re.M)
     assert "FILROUGE_DB_PATH=/data/filrouge.sqlite3" in text
     assert re.search(r'^ENTRYPOINT \["filrouge"\]$', text, re.M)
@@ -288,7 +294,7 @@ def test_readme_covers_each_way() -> None:
         "systemctl enable --now filrouge",
         "filrouge@",
         "/etc/filrouge/NAME.env",
-        "podman build -f deploy/Containerfile",
+        "podman build --format docker -f deploy/Containerfile",
         "docker compose up",
         "systemctl reload filrouge",
         "/healthz",
