@@ -44,6 +44,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 import tracemalloc
@@ -114,6 +115,9 @@ class Plan:
     e2e_streaming: int
     e2e_polling: int
     poll_interval: float
+    #: The steady load: mentions per second, for how long.
+    load_rate: float = 1.7
+    load_seconds: float = 60.0
 
     @classmethod
     def of(cls, quick: bool) -> Plan:
@@ -128,6 +132,7 @@ class Plan:
                 e2e_streaming=15,
                 e2e_polling=5,
                 poll_interval=0.5,
+                load_seconds=15.0,
             )
         return cls(
             decisions=500,
@@ -942,6 +947,101 @@ def measure_end_to_end(
             bot.stop(timeout=10.0)
 
 
+@dataclass(frozen=True)
+class UnderLoad:
+    """Mention-to-outcome latency under a steady stream of mentions, safety polls included."""
+
+    rate: float
+    seconds: float
+    timings: Timings
+    answered: int
+    asked: int
+    safety_polls: int
+    note: str = ""
+
+
+def measure_under_load(rate: float, seconds: float, words: Words, workdir: Path) -> UnderLoad:
+    """A steady ``rate`` of mentions for ``seconds`` to the streaming bot, with
+    the periodic safety poll brought forward so that several fall inside the
+    window, and pages of 5 notifications so that each safety poll has several
+    pages to read — what 300 s of mentions at 1.7/s gives with the server's 80.
+    A safety poll that read its pages in front of the replies shows as a p99
+    far above the median; one page per worker cycle keeps it near."""
+    import logging
+    import sqlite3
+
+    from bot.app.runner import Bot
+
+    logging.getLogger("bot").setLevel(logging.ERROR)
+    rng = random.Random(SEED + 4)
+    db = workdir / "load.sqlite3"
+    with mock_process(True) as base_url:
+        people = people_on(base_url)
+        settings = bench_settings(
+            instance_url=base_url,
+            access_token=BOT_TOKEN,
+            db_path=db,
+            request_timeout=5.0,
+            poll_interval=5.0,
+            stream_stall_timeout=5.0,
+            resolve_hosts=(),
+            thread_cooldown="0s",
+            account_cooldown="0s",
+            log_level="ERROR",
+        )
+        bot = Bot(settings).start()
+        try:
+            listener = bot.listener
+            assert listener is not None
+            if not bot.run_until(lambda: listener.stream_connected, timeout=10.0):
+                return UnderLoad(rate, seconds, Timings(), 0, 0, 0, "the stream never connected")
+            listener.safety_poll_interval = max(seconds / 4, 2.0)
+            bot.client.page_limit = 5
+            posted: dict[str, float] = {}
+            count = int(rate * seconds)
+            seen: dict[str, float] = {}
+            done = threading.Event()
+
+            def watch() -> None:
+                # Beside the poster: each outcome is timed when it appears.
+                while not done.is_set():
+                    for result in bot.outcomes():
+                        seen.setdefault(result.notification_id, time.perf_counter())
+                    time.sleep(0.001)
+
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
+            started = time.perf_counter()
+            for number in range(count):
+                due = started + number / rate
+                time.sleep(max(0.0, due - time.perf_counter()))
+                person = people[number % len(people)]
+                text = "@filrouge " + text_of(rng, words.fr, 10, 30)
+                at = time.perf_counter()
+                status = person.status_post(text, visibility="public")
+                posted[str(status["id"])] = at
+            deadline = time.perf_counter() + 30.0
+            while len(seen) < count and time.perf_counter() < deadline:
+                time.sleep(0.01)
+            done.set()
+            watcher.join()
+            safety = int(seconds // listener.safety_poll_interval)
+        finally:
+            bot.stop(timeout=10.0)
+    # Which status each notification was (the record knows), for the latency.
+    connection = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        status_of = dict(connection.execute("SELECT notification_id, status_id FROM mentions"))
+    finally:
+        connection.close()
+    timings = Timings()
+    for notification_id, outcome_at in seen.items():
+        posted_at = posted.get(str(status_of.get(notification_id)))
+        if posted_at is not None:
+            timings.samples.append(outcome_at - posted_at)
+    return UnderLoad(rate, seconds, timings, len(timings.samples), count, safety)
+
+
 def _skipped(db: Path, status_id: str) -> bool:
     """Whether the bot recorded a skip for the mention ``status_id`` (it abstains
     on words no quote shares): read-only, beside the running bot."""
@@ -1065,6 +1165,7 @@ def report(
     e2e_error: str | None,
     running: RunningBot | None,
     elapsed: float,
+    load: UnderLoad | None = None,
 ) -> str:
     lines: list[str] = [f"## fil-rouge benchmark ({'quick' if quick else 'full'} run)", ""]
     lines += ["| machine | |", "|---|---|"]
@@ -1155,6 +1256,19 @@ def report(
         )
     if e2e_error is not None:
         lines.append(f"| mention to reply | not measured: {e2e_error} |")
+    if load is not None:
+        t = load.timings
+        label = (
+            f"mention to outcome under load, {load.rate:g}/s for {load.seconds:g} s, streaming,"
+            f" {load.safety_polls} safety polls of 5-notification pages"
+        )
+        if load.note or not t.samples:
+            lines.append(f"| {label} | not measured: {load.note or 'no sample'} |")
+        else:
+            lines.append(
+                f"| {label} ({load.answered}/{load.asked} answered)"
+                f" | p50 {ms(t.p50)} ms, p99 {ms(t.p99)} ms, max {ms(max(t.samples))} ms |"
+            )
 
     target = next(
         (c for c in cells if c.quotes == TARGET_QUOTES and c.thread == TARGET_THREAD), None
@@ -1203,6 +1317,14 @@ def report(
         lines.append(
             f"| mention-to-reply p99 ≤ {TARGET_REPLY_P99_MS:g} ms, streaming, loopback"
             " | not measured | MISS |"
+        )
+    if load is not None and load.timings.samples and not load.note:
+        t = load.timings
+        ok = t.p99 <= 2 * t.p50 and load.answered == load.asked
+        lines.append(
+            f"| under load, mention-to-outcome p99 ≤ 2 × its median (safety polls beside"
+            f" the replies) | p99 {ms(t.p99)} ms, median {ms(t.p50)} ms"
+            f" ({t.p99 / t.p50:.2f}×; {load.answered}/{load.asked} answered) | {verdict(ok)} |"
         )
     lines += ["", f"Benchmark wall time: {elapsed:.0f} s."]
     return "\n".join(lines)
@@ -1260,6 +1382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_bundled = measure_check_config(plan.check_config_runs, None)
         check_large = None if args.quick else measure_check_config(1, large)
         e2e: list[EndToEnd] = []
+        load: UnderLoad | None = None
         e2e_error: str | None = None
         running: RunningBot | None = None
         if args.skip_e2e:
@@ -1282,6 +1405,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 e2e.append(
                     measure_end_to_end(False, plan.e2e_polling, plan.poll_interval, words, workdir)
                 )
+                progress.write(f"[{time.perf_counter() - started:.0f}s] under load…\n")
+                load = measure_under_load(plan.load_rate, plan.load_seconds, words, workdir)
             except Exception as error:  # the table still prints, saying why
                 e2e_error = f"{type(error).__name__}: {error}"
     text = report(
@@ -1295,6 +1420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         e2e_error,
         running,
         time.perf_counter() - started,
+        load,
     )
     print(text)
     if args.output is not None:

@@ -65,7 +65,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mastodon import MastodonError
 
-    from bot.mastodon.register import RegisterError, explain_failure, register, revoke
+    from bot.mastodon.errors import explain_failure
+    from bot.mastodon.register import RegisterError, register, revoke
     from bot.ops.logs import Redactor
     from bot.settings import Settings
 

@@ -108,13 +108,16 @@ class Intake:
         for notification in page:
             if is_newer(notification["id"], cursor) or _recent(notification, not_before):
                 self.take(notification)
-        new = [n for n in page if is_newer(n["id"], cursor)]
-        if not new:
+        if not page:
             self._done()
             return
-        last = id_text(newest(new, lambda n: n["id"])["id"])
-        self.mentions.advance_cursor(last)
-        self._position = self._cursor = last
+        last = id_text(newest(page, lambda n: n["id"])["id"])
+        if is_newer(last, cursor):
+            self.mentions.advance_cursor(last)
+            self._cursor = last
+        # Still inside the window (a page smaller than the window) or past the
+        # cursor: read on until a page comes back empty.
+        self._position = last
 
     def _done(self) -> None:
         self._position = self._cursor = None

@@ -5,6 +5,8 @@ recorded. Its ``MastodonRatelimitError`` is not a ``MastodonAPIError``.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from mastodon.errors import (
     MastodonAPIError,
     MastodonError,
@@ -96,3 +98,49 @@ def translate(
     if isinstance(exc, MastodonError | OSError):
         return TransientError(message, kind="network")
     return TransientError(f"{type(exc).__name__}: {message}", kind="internal")
+
+
+def explain_failure(error: BaseException, instance: str) -> str:
+    """One plain line for what went wrong talking to ``instance``.
+
+    Mastodon.py wraps requests' errors; the cause is found in the chain:
+    nothing listening, a name that does not resolve, TLS, or an answer that
+    is not Mastodon's API (an HTML page, a version string it cannot parse).
+    """
+    chain: list[BaseException] = []
+    seen: BaseException | None = error
+    while seen is not None and len(chain) < 10:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    text = " ".join(f"{type(e).__name__}: {e}" for e in chain)
+    host = urlsplit(instance if "://" in instance else f"https://{instance}").hostname or instance
+    lowered = text.lower()
+    if "connection refused" in lowered or "errno 111" in lowered:
+        return (
+            f"nothing answers at {instance} (connection refused):"
+            " is the address right, is the server up?"
+        )
+    if any(
+        marker in lowered
+        for marker in (
+            "name or service not known",
+            "nodename nor servname",
+            "getaddrinfo",
+            "name resolution",
+            "no address associated",
+            "nameresolutionerror",
+        )
+    ):
+        return f"unknown host {host}: check the instance's address"
+    if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
+        return f"TLS failed with {host}: {chain[-1]}"
+    if "timed out" in lowered or "timeout" in lowered:
+        return f"{instance} did not answer in time"
+    if any(isinstance(e, ValueError | IndexError | KeyError) for e in chain) or (
+        "expecting value" in lowered or "json" in lowered
+    ):
+        return (
+            f"not a Mastodon API at {instance}: it answered something else (is this the"
+            " instance's own address?)"
+        )
+    return str(error)

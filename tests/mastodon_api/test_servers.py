@@ -151,12 +151,14 @@ def test_a_server_that_refuses_a_stream_is_polled(
         listener.stop()
 
 
+@pytest.mark.parametrize("page_limit", [80, 2])
 def test_a_notification_committed_out_of_order_is_not_lost(
-    replay: Callable[[str], ReplayServer], tmp_path: Path
+    replay: Callable[[str], ReplayServer], tmp_path: Path, page_limit: int
 ) -> None:
     """Takahē creates notifications in a background worker: 13 may be listed
     before 12. The catch-up re-reads a window behind the cursor: 12 is taken
-    when it appears, and nothing already recorded is taken twice."""
+    when it appears, and nothing already recorded is taken twice — also when
+    the window is longer than a page (a server that caps pages low)."""
     server = replay("takahe-0.11")
     template = server.notifications[0]
     now = datetime.now(UTC)
@@ -173,6 +175,7 @@ def test_a_notification_committed_out_of_order_is_not_lost(
     server.notifications[:] = [notification(n) for n in (10, 11, 13)]
     client = client_for(server, tmp_path)
     client.connect()
+    client.page_limit = page_limit
     store = open_record(tmp_path / "r.sqlite3")
     metrics = Metrics()
     intake = Intake(
