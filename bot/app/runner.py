@@ -227,6 +227,8 @@ class Bot:
                 health=self.health,
                 clock=self.clock,
                 max_mention_age=settings.max_mention_age,
+                fetcher=self._fetcher(),
+                wake=self.inbox.wake,
             ),
             actor=self.actor,
             backoff=self.backoff,
@@ -242,6 +244,12 @@ class Bot:
         self._worker.start()
         self.listener.start()
         return self
+
+    def _fetcher(self) -> Client:
+        """The catch-up's own client: its pages are fetched beside the worker."""
+        fetcher = Client(self.settings, backoff=self.backoff)
+        fetcher.me, fetcher.instance = self.me, self.instance
+        return fetcher
 
     def _feed_watchdog(self) -> None:
         worker = self._worker
@@ -386,12 +394,6 @@ class Bot:
         """The admin data in use (a reload swaps it)."""
         assert self._config is not None
         return self._config
-
-    def __enter__(self) -> Bot:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until ``stop()`` is called (or ``timeout``); True if stopped."""

@@ -129,7 +129,7 @@ class Worker:
             item = self.inbox.get(timeout=0)
 
     def _cycle(self) -> None:
-        self._drain(0 if self.intake.catching_up else self.idle)
+        self._drain(0 if self.intake.page_ready else self.idle)
         # After the streamed mentions are recorded: a failure here loses none of them.
         self.chores()
         if self.inbox.take_catch_up() and not self.intake.catching_up:

@@ -4,17 +4,19 @@ pages everything after the stored cursor, then moves the cursor on.
 
 Both paths end here, in the worker thread: the stream thread only enqueues.
 
-The catch-up goes one page per worker cycle (``catch_up_step``), so the
-replies due meanwhile are not held behind a long backlog of pages: a safety
-poll runs beside the replies, never in front of them. It starts a few
-mentions behind the cursor (``WINDOW``) and drops what is already recorded,
-so a notification a server commits out of order is not lost.
+The catch-up goes one page at a time, and the page is fetched beside the
+worker (``fetcher``: its own client, in its own thread): the worker records
+a page once it has come, and answers the due mentions meanwhile, so a safety
+poll never holds a reply behind its requests. It starts a few mentions
+behind the cursor (``WINDOW``) and drops what is already recorded, so a
+notification a server commits out of order is not lost.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +32,32 @@ WINDOW = 20
 PAYLOAD_CACHE = 1000
 
 
+class _Fetch:
+    """One page of notifications, fetched in a thread of its own."""
+
+    def __init__(self, fetch: Callable[[], Sequence[Mapping[str, Any]]], done: Callable[[], None]):
+        self.page: Sequence[Mapping[str, Any]] | None = None
+        self.error: BaseException | None = None
+        self.finished = threading.Event()
+
+        def run() -> None:
+            try:
+                self.page = fetch()
+            except BaseException as error:  # handed to the worker, which handles it
+                self.error = error
+            finally:
+                self.finished.set()
+                done()
+
+        threading.Thread(target=run, name="filrouge-catch-up", daemon=True).start()
+
+    def result(self) -> Sequence[Mapping[str, Any]]:
+        if self.error is not None:
+            raise self.error
+        assert self.page is not None
+        return self.page
+
+
 class Intake:
     """Records mentions as they arrive and catches up after any gap."""
 
@@ -42,9 +70,17 @@ class Intake:
         health: Health,
         clock: Callable[[], datetime],
         max_mention_age: timedelta,
+        fetcher: Client | None = None,
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.mentions = mentions
         self.client = client
+        #: Fetches the catch-up's pages (a client of its own: one per thread).
+        #: None: the pages are fetched in the caller's thread (tests, the demo).
+        self.fetcher = fetcher
+        #: Called when a page has come (wakes the worker).
+        self.wake = wake
+        self._fetch: _Fetch | None = None
         self.metrics = metrics
         self.health = health
         self.clock = clock
@@ -80,6 +116,11 @@ class Intake:
         """A catch-up has pages left (the worker takes one per cycle)."""
         return self._position is not None
 
+    @property
+    def page_ready(self) -> bool:
+        """The next step has something to do now (a page came, or one is to ask for)."""
+        return self.catching_up and (self._fetch is None or self._fetch.finished.is_set())
+
     def start_catch_up(self) -> None:
         """Begin a catch-up from the cursor. On a first start (no cursor) the
         walk back to the maximum age is done at once: until it ends there is
@@ -103,7 +144,18 @@ class Intake:
         position, cursor = self._position, self._cursor
         if position is None or cursor is None:
             return
-        page = [n for n in self.client.notifications_after(position) if is_newer(n["id"], position)]
+        if self.fetcher is None:
+            fetched: Sequence[Mapping[str, Any]] = self.client.notifications_after(position)
+        else:
+            if self._fetch is None:
+                fetcher = self.fetcher
+                self._fetch = _Fetch(lambda: fetcher.notifications_after(position), self.wake)
+                return
+            if not self._fetch.finished.is_set():
+                return
+            fetch, self._fetch = self._fetch, None
+            fetched = fetch.result()  # a failure: the worker's; the same page is asked again
+        page = [n for n in fetched if is_newer(n["id"], position)]
         not_before = self.clock() - self.max_mention_age
         for notification in page:
             if is_newer(notification["id"], cursor) or _recent(notification, not_before):
