@@ -195,6 +195,10 @@ def _client(settings: Settings, base_url: str, **credentials: Any) -> Mastodon:
         request_timeout=min(settings.request_timeout, 30),
         user_agent=settings.user_agent,
         version_check_mode="none",
+        # log_in() parses the server's version unless one is given, and dies on
+        # strings it cannot read (Takahē's "takahe/0.11.0"); registration uses
+        # nothing that depends on it.
+        mastodon_version="4.0.0",
         ratelimit_method="throw",
         **credentials,
     )

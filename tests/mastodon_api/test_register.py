@@ -494,3 +494,25 @@ def test_cli_refuses_plain_http_to_a_remote_instance(
     assert cli.main(argv) == 1
     assert "refusing plain http" in capsys.readouterr().err
     assert not (tmp_path / ".env").exists()
+
+
+@pytest.mark.parametrize(
+    "version", ["takahe/0.11.0", "0.17.3+git-8c2d4e1", "2.7.2 (compatible; Akkoma 3.13.2)", "x"]
+)
+def test_register_on_a_server_whose_version_mastodon_py_cannot_parse(
+    version: str, tmp_path: Path
+) -> None:
+    """Mastodon.py's log_in parses the version string and died on Takahē's."""
+    from tests.conftest import mock_config
+
+    with MockServer(config=mock_config(version=version)) as server:
+        browser = Browser(server.base_url, "carol")
+        done = register(
+            server.base_url,
+            settings=settings(),
+            env_file=tmp_path / ".env",
+            ask=browser.ask,
+            say=browser.say,
+            profile=False,
+        )
+    assert done.acct == "carol"
