@@ -135,8 +135,9 @@ StreamReader = Callable[[_Connection], str]
 
 #: HTTP answers to the stream's request that mean "no streaming here", not an
 #: outage: Takahē has no endpoint (404), a proxy may refuse upgrades (400,
-#: 403, 405, 426), a server may not implement it (501).
-UNSUPPORTED = frozenset({400, 403, 404, 405, 410, 426, 501})
+#: 403, 405, 426) or pass a WebSocket request on as plain HTTP (200), a
+#: server may not implement it (501).
+UNSUPPORTED = frozenset({200, 400, 403, 404, 405, 410, 426, 501})
 
 
 class Listener:
@@ -344,10 +345,17 @@ class Listener:
         if self._told_unsupported:
             return
         self._told_unsupported = True
+        hint = (
+            " (answered with a plain page, not a stream: a proxy in the way? the other"
+            " FILROUGE_STREAM_PROTOCOL may pass)"
+            if status == 200
+            else ""
+        )
         log.info(
-            "the server does not stream (HTTP %s); polling every %gs, trying the stream "
+            "the server does not stream (HTTP %s)%s; polling every %gs, trying the stream "
             "again in %s",
             status,
+            hint,
             self.poll_interval,
             _hours(self.unsupported_retry),
             extra={"event": "stream", "state": "unsupported"},

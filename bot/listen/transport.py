@@ -167,7 +167,9 @@ def read_sse(
         httpx.Client(timeout=timeout, follow_redirects=True) as http,
         http.stream("GET", url, headers=headers) as response,
     ):
-        if response.status_code != 200:
+        if response.status_code != 200 or not response.headers.get("content-type", "").startswith(
+            "text/event-stream"
+        ):
             raise StreamRefused(response.status_code)
         sink.opened(response.close)
         name, data = "", list[str]()

@@ -151,6 +151,36 @@ def test_a_server_that_refuses_a_stream_is_polled(
         listener.stop()
 
 
+@pytest.mark.parametrize("protocol", ["websocket", "sse"])
+def test_a_stream_answered_with_a_plain_page_is_polled_and_explained(
+    protocol: str, replay: Callable[[str], ReplayServer], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A proxy that passes the WebSocket request on as plain HTTP, or a page
+    where the SSE stream should be: polling, and a hint at the other protocol."""
+    server = replay("mastodon-4.3")
+    server.routes["GET /api/v1/streaming"] = {"status": 200, "body": {"not": "a stream"}}
+    server.routes["GET /api/v1/streaming/user/notification"] = {"status": 200, "body": {}}
+    caplog.set_level("INFO", logger="bot.listen.stream")
+
+    def reader(sink: Sink) -> str:
+        return READERS[protocol](
+            server.base_url, BOT_TOKEN, sink, stall_timeout=1.0, connect_timeout=2.0, user_agent="t"
+        )
+
+    health = Health()
+    listener = Listener(
+        inbox=Inbox(), reader=reader, health=health, metrics=Metrics(), poll_interval=0.1,
+        stall_timeout=1.0,
+    )  # fmt: skip
+    listener.start()
+    try:
+        eventually(lambda: health.snapshot()["streaming"] == "unsupported")
+        assert listener.attempts == 1
+    finally:
+        listener.stop()
+    assert any("FILROUGE_STREAM_PROTOCOL" in r.getMessage() for r in caplog.records)
+
+
 @pytest.mark.parametrize("page_limit", [80, 2])
 def test_a_notification_committed_out_of_order_is_not_lost(
     replay: Callable[[str], ReplayServer], tmp_path: Path, page_limit: int

@@ -35,7 +35,10 @@ class UlidServer:
     def __init__(self, server: MockServer, settings: Settings) -> None:
         self.server = server
         self.proxy = UlidProxy(server.base_url).start()
-        self.settings = settings.model_copy(update={"instance_url": self.proxy.base_url})
+        # The proxy rewrites the SSE stream's ids (it passes no WebSocket upgrade).
+        self.settings = settings.model_copy(
+            update={"instance_url": self.proxy.base_url, "stream_protocol": "sse"}
+        )
         self.bot: Bot | None = None
         self._clients: dict[str, Any] = {}
         self.me = self.client("filrouge").account_verify_credentials()
@@ -131,7 +134,9 @@ def test_mentions_one_after_another_are_each_answered_once(
     ulid_server: Callable[..., UlidServer], streaming: bool
 ) -> None:
     harness = ulid_server(streaming=streaming)
-    harness.start()
+    bot = harness.start()
+    if streaming:
+        assert bot.run_until(lambda: bot.listener is not None and bot.listener.stream_connected, 10)
     mentions = []
     for number in range(4):
         mention = harness.mention("alice" if number % 2 else "bob", number)
