@@ -259,7 +259,9 @@ class Listener:
                                 delay,
                                 extra={"event": "stream", "state": "down"},
                             )
-                            self.health.update(stream_connected=False, last_error=failed)
+                            self.health.update(
+                                stream_connected=False, streaming="down", last_error=failed
+                            )
                         self.metrics.stream_connected.set(0)
                         # Whatever arrived since the last catch-up may be lost: fetch it.
                         self.inbox.request_catch_up()
