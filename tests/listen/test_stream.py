@@ -219,7 +219,6 @@ def test_a_half_open_websocket_is_dropped_by_the_watchdog(
     drain(inbox)
     eventually(lambda: health.snapshot()["last_error"] is not None, timeout=5)
     assert "no event or heartbeat" in str(health.snapshot()["last_error"])
-    assert health.snapshot()["streaming"] in ("down", "up")  # down, or already back
     assert inbox.take_catch_up()
 
 
