@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     catalog_path: Path = DATA_DIR / "catalog.toml"
     rules_path: Path = DATA_DIR / "rules.toml"
     db_path: Path = Path("filrouge.sqlite3")
+    #: Keep the loaded catalog and rules beside the database (``filrouge-cache/``).
+    config_cache: bool = True
 
     # -- replies --------------------------------------------------------------
     language: str = "fr"

@@ -90,8 +90,25 @@ def load_config(settings: Settings) -> Config:
     """Load catalog and rules as ``run`` uses them and build the ranking index.
 
     Rules are checked even when the catalog is broken (references to it are
-    then skipped), so one run of ``check-config`` shows every problem.
+    then skipped), so one run of ``check-config`` shows every problem. What
+    loaded is kept beside the database and read back while the files are the
+    same (``bot.catalog.cache``).
     """
+    from bot.catalog.cache import cache_dir, cache_key, read_cached, write_cached
+
+    directory = cache_dir(settings)
+    key = cache_key(settings) if directory is not None else None
+    if directory is not None and key is not None:
+        cached = read_cached(directory, key)
+        if cached is not None:
+            return cached
+    config = _load(settings)
+    if directory is not None and key is not None:
+        write_cached(directory, key, config)
+    return config
+
+
+def _load(settings: Settings) -> Config:
     catalog, problems = read_catalog(settings.catalog_path)
     rules, rule_problems = read_rules(
         settings.rules_path,
