@@ -69,6 +69,21 @@ def env_file_problems(path: Path, known: set[str]) -> list[tuple[int, str]]:
     return problems
 
 
+def env_file_lines(path: Path) -> dict[str, int]:
+    """The line each key is set on in an env file (the last one wins, as it
+    does when the file is read)."""
+    found: dict[str, int] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return found
+    for number, line in enumerate(lines, start=1):
+        match = _ENV_LINE.match(line)
+        if match is not None and not line.lstrip().startswith("#"):
+            found[match.group(1).upper()] = number
+    return found
+
+
 def unknown_environment(environ: dict[str, str], known: set[str]) -> list[str]:
     """``FILROUGE_`` variables of the environment that no setting has."""
     keys = sorted(k.upper() for k in environ if k.upper().startswith("FILROUGE_"))

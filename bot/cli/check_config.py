@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.catalog.load import load_config
     from bot.decide.templates import SPECIAL_TEMPLATES
     from bot.errors import ConfigError
-    from bot.settings import Settings, env_file_problems, unknown_environment
+    from bot.settings import Settings, env_file_lines, env_file_problems, unknown_environment
 
     overrides: dict[str, Path] = {}
     if args.catalog is not None:
@@ -66,9 +66,16 @@ def run(args: argparse.Namespace) -> int:
     except ValidationError as error:
         for message in unread:
             print(f"settings: {message}", file=sys.stderr)
+        lines = env_file_lines(env_file)
         for item in error.errors():
             name = "FILROUGE_" + "_".join(str(part) for part in item["loc"]).upper()
-            print(f"settings: {name}: {item['msg']}", file=sys.stderr)
+            # The environment wins over the file: name the file only when it set it.
+            where = (
+                f"environment: {name}"
+                if name in os.environ or name not in lines
+                else f"{env_file}:{lines[name]}: {name}"
+            )
+            print(f"settings: {where}: {item['msg']}", file=sys.stderr)
         return 1
     if unread:
         # A misspelt key is a setting silently left at its default: run would

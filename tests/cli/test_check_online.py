@@ -100,3 +100,19 @@ def test_an_unreachable_server_is_a_plain_line(
     assert main(["check-config", "--env-file", str(path), "--online"]) == 1
     out = capsys.readouterr().out
     assert "server: cannot reach http://127.0.0.1:" in out
+
+
+def test_a_bad_value_is_named_with_its_file_and_line(
+    server: MockServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = env_file(tmp_path, server, FILROUGE_MAX_CHARACTERS="beaucoup")
+    line = path.read_text().splitlines().index("FILROUGE_MAX_CHARACTERS=beaucoup") + 1
+    assert main(["check-config", "--env-file", str(path)]) == 1
+    assert f"{path}:{line}: FILROUGE_MAX_CHARACTERS:" in capsys.readouterr().err
+    # Set in the environment, which wins over the file: the environment is named.
+    monkeypatch.setenv("FILROUGE_MAX_CHARACTERS", "toujours")
+    assert main(["check-config", "--env-file", str(path)]) == 1
+    assert "environment: FILROUGE_MAX_CHARACTERS:" in capsys.readouterr().err
