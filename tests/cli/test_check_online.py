@@ -116,3 +116,33 @@ def test_a_bad_value_is_named_with_its_file_and_line(
     monkeypatch.setenv("FILROUGE_MAX_CHARACTERS", "toujours")
     assert main(["check-config", "--env-file", str(path)]) == 1
     assert "environment: FILROUGE_MAX_CHARACTERS:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("scopes", "good", "said"),
+    [
+        (["read", "write:statuses"], True, "scopes: read write:statuses"),
+        (["read:accounts", "read:statuses", "write:statuses"], False, "missing read:notifications"),
+    ],
+)
+def test_the_token_scopes_are_checked_where_the_server_tells(
+    tmp_path: Path, scopes: list[str], good: bool, said: str
+) -> None:
+    """Mastodon 4.3+ answers apps/verify_credentials with the token's scopes."""
+    from bot.cli.check_online import check_online
+    from tests.conftest import bot_settings
+    from tests.replay_server import ReplayServer
+
+    server = ReplayServer("mastodon-4.3")
+    server.routes["GET /api/v1/apps/verify_credentials"] = {
+        "status": 200,
+        "body": {"name": "fil-rouge", "scopes": scopes},
+    }
+    server.start()
+    try:
+        lines: list[str] = []
+        settings = bot_settings(server, tmp_path / "r.sqlite3")  # type: ignore[arg-type]
+        assert check_online(settings, lines.append) is good
+    finally:
+        server.stop()
+    assert any(said in line for line in lines), lines
