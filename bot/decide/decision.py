@@ -271,7 +271,7 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
         if need and essay is not None and inputs.essay.how in NO_ESSAY_EVIDENCE:
             score, words = strongest(inputs, essay, wanted or policy.default_language)
             if not enough(score, words, need):
-                return _weak(rule, "the essay", score, need, words, steps)
+                return _weak(rule, "the essay", score, need, words, steps, name="essay")
             steps.append(_evidence_step("essay", True, score, need, words))
         fitted = fit_reply(template, base, [(None, {})], None, None, inputs, steps)
         if fitted is None:
@@ -357,10 +357,18 @@ def _evidence_step(what: str, ok: bool, score: float, need: float, words: tuple[
 
 
 def _weak(
-    rule: Rule, what: str, score: float, need: float, words: tuple[str, ...], steps: list[Step]
+    rule: Rule,
+    what: str,
+    score: float,
+    need: float,
+    words: tuple[str, ...],
+    steps: list[Step],
+    *,
+    name: str | None = None,
 ) -> Skip:
-    """Too little evidence for ``rule``: the next rule gets its turn."""
-    steps.append(_evidence_step(what.split()[0], False, score, need, words))
+    """Too little evidence for ``rule``: the next rule gets its turn. The trace
+    step is named after the kind of thing weighed (quote, prompt, essay)."""
+    steps.append(_evidence_step(name or what.split()[0], False, score, need, words))
     shared = ", ".join(words) or "no shared words"
     return Skip(
         SkipReason.WEAK_EVIDENCE,

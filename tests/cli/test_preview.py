@@ -486,3 +486,16 @@ def test_env_file_names_the_settings_file_of_every_command(
     (tmp_path / "bad.env").write_text("FILROUGE_LANGAGE=en\n", encoding="utf-8")
     assert main(["check-config", "--env-file", str(tmp_path / "bad.env")]) == 1
     assert "bad.env:1: unknown setting FILROUGE_LANGAGE" in capsys.readouterr().err
+
+
+def test_explain_names_each_evidence_step_after_what_was_weighed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A mention with little evidence walks quote, prompt and link rules: each
+    evidence step says which (it once said "the" for the essay's link)."""
+    text = "@filrouge mon taf c'est l'enfer, les boss veulent tout automatiser"
+    assert main(["explain", "--json", text]) == 0
+    steps = json.loads(capsys.readouterr().out)["trace"]["steps"]
+    names = [step["name"] for step in steps if step["kind"] == "evidence"]
+    assert names and set(names) <= {"quote", "prompt", "essay"}
+    assert "essay" in names
