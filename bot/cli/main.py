@@ -72,6 +72,12 @@ COMMANDS: tuple[Command, ...] = (
         example="filrouge catalog import https://blog.example/essai/ --out essai.toml",
     ),
     Command(
+        name="catalog coverage",
+        module="bot.cli.catalog_coverage",
+        help="List what the record says the catalog lacks: skips, weak matches, unused quotes.",
+        example="filrouge catalog coverage --since 30d",
+    ),
+    Command(
         name="replay",
         module="bot.cli.replay",
         help="Run the catalog and rules over saved threads (JSON lines); summarise by rule.",

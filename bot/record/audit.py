@@ -88,6 +88,38 @@ class Audit(Repository):
             ).fetchall()
         return [row_dict(row) for row in rows]
 
+    def outcomes_since(self, since: datetime | None) -> list[dict[str, Any]]:
+        """Every final outcome (replied or skipped) whose state changed at or
+        after ``since``: its state, reason, the quote or prompt it posted
+        it chose (posted, or only recorded in observe mode and dry runs), and
+        the steps of its decision trace."""
+        window = "" if since is None else " AND m.updated_at >= :since"
+        params = {} if since is None else {"since": _ts(since)}
+        with self._lock:
+            # ``window`` is one of two constants; values go as parameters.
+            sql = (
+                "SELECT m.state, m.reason, r.quote_id, r.prompt_id, m.trace"  # noqa: S608
+                " FROM mentions m LEFT JOIN replies r USING (notification_id)"
+                f" WHERE m.state IN ('replied', 'skipped'){window}"
+            )
+            rows = self._db.execute(sql, params).fetchall()
+        found = []
+        for state, reason, quote_id, prompt_id, trace in rows:
+            try:
+                steps = json.loads(trace).get("steps", []) if trace else []
+            except (ValueError, AttributeError):
+                steps = []
+            found.append(
+                {
+                    "state": state,
+                    "reason": reason,
+                    "quote": quote_id,
+                    "prompt": prompt_id,
+                    "steps": steps if isinstance(steps, list) else [],
+                }
+            )
+        return found
+
     def counts(self, since: datetime | None = None) -> dict[str, dict[str, int]]:
         """Counts by ``outcome``, replies by ``rule``, skips by ``reason`` and
         failures by ``error`` kind; with ``since``, of the mentions whose state

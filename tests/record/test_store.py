@@ -1060,3 +1060,39 @@ def test_log_follow_prints_each_outcome_as_it_is_recorded(filled: Path) -> None:
     finally:
         follow.send_signal(signal.SIGTERM)
         assert follow.wait(10) == 0
+
+
+def test_catalog_coverage_is_the_curators_to_do_list(
+    filled: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """From the record: what mentions got, the words weak matches rested on,
+    the quotes and prompts never chosen."""
+    now = datetime.now(UTC)
+    with Store(filled) as store:
+        store.mentions.enqueue("6", "s6", "a6", now - timedelta(minutes=2))
+        store.mentions.claim("6", now - timedelta(minutes=2), stale_after=STALE)
+        weak = {"kind": "evidence", "ok": False, "data": {"words": ["boss", "taf"]}}
+        store.mentions.mark_skipped(
+            "6",
+            reason=SkipReason.OFF_TOPIC,
+            detail="nothing in the essay speaks to it",
+            rule="lien-par-defaut",
+            trace={"steps": [{**weak, "name": "quote"}, {**weak, "name": "prompt"}]},
+            now=now - timedelta(minutes=2),
+        )
+    assert main(["catalog", "coverage", "--db", str(filled), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    # 1 (3 days ago), 2, 3 and 6; the failed and the pending ones have no outcome yet
+    assert report["mentions"] == 4
+    assert report["answered"] == {"quote": 1, "other": 1}
+    assert report["skipped"] == {"bot_account": 1, "off_topic": 1}
+    assert report["weak_match_words"] == {"boss": 1, "taf": 1}  # once per mention
+    [essay] = report["essays"]
+    assert "petites-voix" in essay["quotes_never_chosen"]
+    assert report["quotes_most_chosen"] == {"visuels": 1}
+    assert main(["catalog", "coverage", "--db", str(filled), "--since", "1h", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["mentions"] == 3
+    assert main(["catalog", "coverage", "--db", str(filled)]) == 0
+    out = capsys.readouterr().out
+    assert "weak matches rested on: boss (1), taf (1)" in out
+    assert "quotes never chosen: " in out
