@@ -892,6 +892,23 @@ class EndToEnd:
     replied: int = 0
 
 
+def live_settings(base_url: str, db: Path, *, streaming: bool, poll_interval: float) -> Settings:
+    """The settings of a bot timed against the mock: no cooldowns, no link fetching."""
+    return bench_settings(
+        instance_url=base_url,
+        access_token=BOT_TOKEN,
+        db_path=db,
+        request_timeout=5.0,
+        streaming=streaming,
+        poll_interval=poll_interval,
+        stream_stall_timeout=5.0,
+        resolve_hosts=(),
+        thread_cooldown="0s",
+        account_cooldown="0s",
+        log_level="ERROR",
+    )
+
+
 def measure_end_to_end(
     streaming: bool, mentions: int, poll_interval: float, words: Words, workdir: Path
 ) -> EndToEnd:
@@ -907,18 +924,11 @@ def measure_end_to_end(
     rng = random.Random(SEED + (1 if streaming else 2))
     with mock_process(streaming) as base_url:
         people = people_on(base_url)
-        settings = bench_settings(
-            instance_url=base_url,
-            access_token=BOT_TOKEN,
-            db_path=workdir / f"e2e-{'stream' if streaming else 'poll'}.sqlite3",
-            request_timeout=5.0,
+        settings = live_settings(
+            base_url,
+            workdir / f"e2e-{'stream' if streaming else 'poll'}.sqlite3",
             streaming=streaming,
             poll_interval=poll_interval if not streaming else 5.0,
-            stream_stall_timeout=5.0,
-            resolve_hosts=(),
-            thread_cooldown="0s",
-            account_cooldown="0s",
-            log_level="ERROR",
         )
         bot = Bot(settings).start()
         try:
@@ -990,18 +1000,7 @@ def measure_under_load(
     db = workdir / "load.sqlite3"
     with mock_process(True) as base_url:
         people = people_on(base_url)
-        settings = bench_settings(
-            instance_url=base_url,
-            access_token=BOT_TOKEN,
-            db_path=db,
-            request_timeout=5.0,
-            poll_interval=5.0,
-            stream_stall_timeout=5.0,
-            resolve_hosts=(),
-            thread_cooldown="0s",
-            account_cooldown="0s",
-            log_level="ERROR",
-        )
+        settings = live_settings(base_url, db, streaming=True, poll_interval=5.0)
         bot = Bot(settings).start()
         try:
             listener = bot.listener
