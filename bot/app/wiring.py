@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.decide.policy import Policy, handle_key, host_of
 from bot.listen.stream import StreamReader
-from bot.listen.transport import READERS, Sink
+from bot.listen.transport import reader_for
 from bot.settings import Settings
 from bot.text.fold import fold
 
@@ -43,17 +43,11 @@ def policy_from_settings(
 
 def stream_reader(settings: Settings, streaming_url: str) -> StreamReader:
     """The listener's reader of one connection, with the configured protocol."""
-    read = READERS[settings.stream_protocol]
-    token = settings.access_token.get_secret_value()
-
-    def reader(sink: Sink) -> str:
-        return read(
-            streaming_url,
-            token,
-            sink,
-            stall_timeout=settings.stream_stall_timeout,
-            connect_timeout=settings.request_timeout,
-            user_agent=settings.user_agent,
-        )
-
-    return reader
+    return reader_for(
+        settings.stream_protocol,
+        streaming_url,
+        settings.access_token.get_secret_value(),
+        stall_timeout=settings.stream_stall_timeout,
+        connect_timeout=settings.request_timeout,
+        user_agent=settings.user_agent,
+    )

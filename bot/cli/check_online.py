@@ -89,7 +89,7 @@ def _covers(scopes: set[str], needed: str) -> bool:
 
 
 def _stream(settings: Settings, client: Client) -> str:
-    from bot.listen.transport import READERS, StreamRefused
+    from bot.listen.transport import StreamRefused, reader_for
 
     if not settings.streaming:
         return "off (FILROUGE_STREAMING=false): polling every " + f"{settings.poll_interval:g}s"
@@ -115,14 +115,14 @@ def _stream(settings: Settings, client: Client) -> str:
 
     def read() -> None:
         try:
-            READERS[protocol](
+            reader_for(
+                protocol,
                 base,
                 settings.access_token.get_secret_value(),
-                Sink(),
                 stall_timeout=STREAM_WAIT,
                 connect_timeout=STREAM_WAIT,
                 user_agent=settings.user_agent,
-            )
+            )(Sink())
         except StreamRefused as refused:
             outcome.append(
                 f"the server does not stream over {protocol} (HTTP {refused.status}):"

@@ -198,3 +198,28 @@ def read_sse(
 
 
 READERS: dict[str, Callable[..., str]] = {"websocket": read_websocket, "sse": read_sse}
+
+
+def reader_for(
+    protocol: str,
+    streaming_base: str,
+    token: str,
+    *,
+    stall_timeout: float,
+    connect_timeout: float,
+    user_agent: str,
+) -> Callable[[Sink], str]:
+    """The reader of one connection with ``protocol``, bound to its server."""
+    read = READERS[protocol]
+
+    def reader(sink: Sink) -> str:
+        return read(
+            streaming_base,
+            token,
+            sink,
+            stall_timeout=stall_timeout,
+            connect_timeout=connect_timeout,
+            user_agent=user_agent,
+        )
+
+    return reader

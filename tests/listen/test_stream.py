@@ -17,7 +17,7 @@ import pytest
 from mastodon_mock.testing import MockServer
 
 from bot.listen.stream import Inbox, Listener
-from bot.listen.transport import READERS, Sink
+from bot.listen.transport import reader_for
 from bot.mastodon.backoff import Backoff
 from bot.ops.metrics import Health, Metrics
 from bot.settings import Settings
@@ -43,17 +43,14 @@ def make_listener(
         **overrides: Any,
     ) -> Any:
         settings = settings_for(server, **overrides)
-        token = settings.access_token.get_secret_value()
-
-        def reader(sink: Sink) -> str:
-            return READERS[protocol](
-                server.base_url,
-                token,
-                sink,
-                stall_timeout=settings.stream_stall_timeout,
-                connect_timeout=2.0,
-                user_agent="filrouge-test",
-            )
+        reader = reader_for(
+            protocol,
+            server.base_url,
+            settings.access_token.get_secret_value(),
+            stall_timeout=settings.stream_stall_timeout,
+            connect_timeout=2.0,
+            user_agent="filrouge-test",
+        )
 
         inbox, health, metrics = Inbox(), Health(), Metrics()
         listener = Listener(
@@ -213,7 +210,14 @@ def test_a_half_open_websocket_is_dropped_by_the_watchdog(
     listener, inbox, health, _ = make_listener(
         server, protocol="websocket", stream_stall_timeout=0.4
     )
-    listener.reader = _reader_for(silent_websocket)
+    listener.reader = reader_for(
+        "websocket",
+        silent_websocket,
+        "token",
+        stall_timeout=0.4,
+        connect_timeout=2.0,
+        user_agent="t",
+    )
     listener._close_stream()
     eventually(lambda: listener.connections >= 1, timeout=5)
     drain(inbox)
@@ -247,15 +251,6 @@ def test_the_connection_never_raises_on_what_the_server_sends() -> None:
     assert inbox.get(timeout=0) is None
     connection.event("notification", '{"type": "mention", "id": "1", "status": {"id": "2"}}')
     assert inbox.get(timeout=0) == {"type": "mention", "id": "1", "status": {"id": "2"}}
-
-
-def _reader_for(base: str) -> Callable[[Sink], str]:
-    def reader(sink: Sink) -> str:
-        return READERS["websocket"](
-            base, "token", sink, stall_timeout=0.4, connect_timeout=2.0, user_agent="t"
-        )
-
-    return reader
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 
 from bot.listen.intake import Intake
 from bot.listen.stream import Inbox, Listener
-from bot.listen.transport import READERS, Sink
+from bot.listen.transport import reader_for
 from bot.mastodon.backoff import Backoff
 from bot.mastodon.client import Client
 from bot.mastodon.compat import software_of, streaming_base
@@ -119,6 +119,26 @@ def test_software_from_its_version(version: str, software: str) -> None:
     assert software_of(version) == software
 
 
+def polled(server: ReplayServer, protocol: str) -> tuple[Listener, dict[str, object]]:
+    """A listener on ``server``, stopped once it has found that it does not
+    stream; with its health as it was then."""
+    reader = reader_for(
+        protocol, server.base_url, BOT_TOKEN, stall_timeout=1.0, connect_timeout=2.0, user_agent="t"
+    )
+    health = Health()
+    listener = Listener(
+        inbox=Inbox(), reader=reader, health=health, metrics=Metrics(), poll_interval=0.1,
+        stall_timeout=1.0,
+    )  # fmt: skip
+    listener.start()
+    try:
+        eventually(lambda: health.snapshot()["streaming"] == "unsupported")
+        snapshot = health.snapshot()
+    finally:
+        listener.stop()
+    return listener, snapshot
+
+
 @pytest.mark.parametrize("name", ["takahe-0.11", "gotosocial-0.17", "akkoma-3.13"])
 @pytest.mark.parametrize("protocol", ["websocket", "sse"])
 def test_a_server_that_refuses_a_stream_is_polled(
@@ -126,29 +146,9 @@ def test_a_server_that_refuses_a_stream_is_polled(
 ) -> None:
     """Takahē has no stream at all; GoToSocial and Akkoma have no SSE (and here
     no WebSocket either: the replay server speaks plain HTTP)."""
-    server = replay(name)
-
-    def reader(sink: Sink) -> str:
-        return READERS[protocol](
-            server.base_url, BOT_TOKEN, sink, stall_timeout=1.0, connect_timeout=2.0, user_agent="t"
-        )
-
-    health = Health()
-    listener = Listener(
-        inbox=Inbox(),
-        reader=reader,
-        health=health,
-        metrics=Metrics(),
-        poll_interval=0.1,
-        stall_timeout=1.0,
-    )
-    listener.start()
-    try:
-        eventually(lambda: health.snapshot()["streaming"] == "unsupported")
-        assert health.snapshot()["polling"] is True
-        assert listener.attempts == 1
-    finally:
-        listener.stop()
+    listener, health = polled(replay(name), protocol)
+    assert health["polling"] is True
+    assert listener.attempts == 1
 
 
 @pytest.mark.parametrize("protocol", ["websocket", "sse"])
@@ -161,23 +161,8 @@ def test_a_stream_answered_with_a_plain_page_is_polled_and_explained(
     server.routes["GET /api/v1/streaming"] = {"status": 200, "body": {"not": "a stream"}}
     server.routes["GET /api/v1/streaming/user/notification"] = {"status": 200, "body": {}}
     caplog.set_level("INFO", logger="bot.listen.stream")
-
-    def reader(sink: Sink) -> str:
-        return READERS[protocol](
-            server.base_url, BOT_TOKEN, sink, stall_timeout=1.0, connect_timeout=2.0, user_agent="t"
-        )
-
-    health = Health()
-    listener = Listener(
-        inbox=Inbox(), reader=reader, health=health, metrics=Metrics(), poll_interval=0.1,
-        stall_timeout=1.0,
-    )  # fmt: skip
-    listener.start()
-    try:
-        eventually(lambda: health.snapshot()["streaming"] == "unsupported")
-        assert listener.attempts == 1
-    finally:
-        listener.stop()
+    listener, _ = polled(server, protocol)
+    assert listener.attempts == 1
     assert any("FILROUGE_STREAM_PROTOCOL" in r.getMessage() for r in caplog.records)
 
 
