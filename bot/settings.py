@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     db_path: Path = Path("filrouge.sqlite3")
     #: Keep the loaded catalog and rules beside the database (``filrouge-cache/``).
     config_cache: bool = True
+    #: Let query words reach their synonyms and familiar equivalents (``bot.rank.expand``).
+    lexicon: bool = True
 
     # -- replies --------------------------------------------------------------
     language: str = "fr"
@@ -136,7 +138,7 @@ class Settings(BaseSettings):
     essay_threshold: float = Field(default=1.0, ge=0)
     #: Evidence (a relevance score) a quote, a prompt or the essay needs before
     #: a rule without command words posts it; below it the bot says less.
-    min_evidence: float = Field(default=4.0, ge=0)
+    min_evidence: float = Field(default=5.0, ge=0)
     #: A mention in a language the bot does not speak: "skip" it, or "help" in one English line.
     other_language: Literal["skip", "help"] = "skip"
 

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.catalog.config import Config
+from bot.catalog.lexicon import DATA as LEXICON
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -61,8 +62,15 @@ def cache_key(settings: Settings) -> str | None:
     digest = hashlib.sha256(FORMAT)
     for part in (__version__, sys.version, sys.implementation.cache_tag or ""):
         digest.update(part.encode() + b"\0")
-    for value in (settings.max_characters, settings.characters_per_url, settings.language):
+    values = (settings.max_characters, settings.characters_per_url, settings.language)
+    for value in (*values, settings.lexicon):
         digest.update(repr(value).encode() + b"\0")
+    if settings.lexicon:
+        # The lexicon's files ship with the package; their sizes and times
+        # tell an edited copy (a checkout) from the one the cache was made of.
+        for path in sorted(LEXICON.glob("*")):
+            status = path.stat()
+            digest.update(f"{path.name}:{status.st_size}:{status.st_mtime_ns}".encode() + b"\0")
     for path in (settings.catalog_path, settings.rules_path):
         try:
             data = Path(path).read_bytes()

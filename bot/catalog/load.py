@@ -122,4 +122,9 @@ def _load(settings: Settings) -> Config:
         raise ConfigError(problems)
     from bot.rank.index import Index
 
-    return Config(catalog=catalog, rules=rules, index=Index.build(catalog.essays))
+    lexicon = None
+    if settings.lexicon:
+        from bot.catalog.lexicon import load_lexicon
+
+        lexicon = load_lexicon()
+    return Config(catalog=catalog, rules=rules, index=Index.build(catalog.essays, lexicon))

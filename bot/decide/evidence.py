@@ -22,6 +22,7 @@ from bot.decide.candidates import allowed_ids
 from bot.decide.policy import Policy
 from bot.decide.trace import Inputs
 from bot.model.catalog import Action, Essay, Rule
+from bot.rank.expand import is_expanded, is_near
 
 #: How an essay found without any text evidence was chosen: the only essay of
 #: the catalog, or none.
@@ -35,8 +36,19 @@ WORDS = 2
 
 
 def enough(score: float, words: tuple[str, ...], need: float) -> bool:
-    """Whether a candidate with this score and these shared words may be posted."""
-    return need <= 0 or score >= need or (score > 0 and len(set(words)) >= WORDS)
+    """Whether a candidate with this score and these shared words may be posted.
+
+    Synonyms (``bot.rank.expand``) add to the score, never to the count of
+    words: « images » reaching « affiche », « visuel » and « poster » in one
+    quote is one word of the mention, and a thesaurus synonym alone, which
+    may be any sense of the word, is no evidence at all.
+    """
+    if need <= 0:
+        return True
+    if score <= 0 or all(map(is_near, words)):
+        return False
+    plain = {word for word in words if not is_expanded(word)}
+    return score >= need or len(plain) >= WORDS
 
 
 def needed(rule: Rule, policy: Policy) -> float:

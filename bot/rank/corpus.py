@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
+from bot.rank.expand import Lexicon
 from bot.rank.query import Query, Scored
 from bot.rank.space import COUNT, Space, Term, View
 from bot.rank.tuning import SCORE_DIGITS
@@ -42,7 +43,9 @@ WANTED_MEMO = 256
 class Corpus:
     """Documents (by id) spread over per-language spaces."""
 
-    def __init__(self, ids: Sequence[str], views: Sequence[View]) -> None:
+    def __init__(
+        self, ids: Sequence[str], views: Sequence[View], lexicon: Lexicon | None = None
+    ) -> None:
         self.ids = list(ids)
         self.number = {doc_id: n for n, doc_id in enumerate(self.ids)}
         #: Documents in id order, to list zero scores without sorting them.
@@ -51,6 +54,8 @@ class Corpus:
         for view in views:
             by_language[view.language].append(view)
         self.spaces = [Space(lang, by_language[lang]) for lang in sorted(by_language)]
+        for space in self.spaces:
+            space.lexicon = lexicon
         #: The space of each document's first view: its only one, for most.
         self.home: dict[int, int] = {}
         spaces_per_doc: dict[int, int] = defaultdict(int)
@@ -248,11 +253,21 @@ def _score_documents(
             continue
         ranks = space.common(doc, terms, order)
         if ranks:
-            # Summed in query order, as _score_postings does: the same float
-            # whichever path scored it, and in every process.
-            values[doc] = sum(
-                terms[n].weight * cast(float, space.weight(terms[n].stem, doc)) for n in ranks
-            )
+            # Summed in query order, then each group's best in the order of
+            # the groups, as _score_postings does: the same float whichever
+            # path scored it, and in every process.
+            total = 0.0
+            best: dict[int, float] = {}
+            for n in ranks:
+                term = terms[n]
+                value = term.weight * cast(float, space.weight(term.stem, doc))
+                if term.group < 0:
+                    total += value
+                elif value > best.get(term.group, 0.0):
+                    best[term.group] = value
+            for group in sorted(best):
+                total += best[group]
+            values[doc] = total
             masks[doc] = sum(1 << n for n in ranks)
     return values, masks
 
@@ -265,16 +280,30 @@ def _score_postings(
     at ten thousand quotes, and the masks half of the walk)."""
     values: dict[int, float] = {}
     shared: dict[int, int] = {}
+    groups: dict[int, dict[int, float]] = {}
     get, bits = values.get, shared.get
     for n, term in enumerate(terms):
         start, end = space.span(term.stem)
         docs, weights = space.docs[start:end], space.weights[start:end]
         weight, bit = term.weight, 1 << n
-        if masks:
+        if term.group >= 0:
+            # A word and its synonyms: the best of them per document, added
+            # once every plain term is (see _score_documents).
+            best = groups.setdefault(term.group, {})
+            for doc, posting in zip(docs, weights, strict=True):
+                value = weight * posting
+                if value > best.get(doc, 0.0):
+                    best[doc] = value
+                if masks:
+                    shared[doc] = bits(doc, 0) | bit
+        elif masks:
             for doc, posting in zip(docs, weights, strict=True):
                 values[doc] = get(doc, 0.0) + weight * posting
                 shared[doc] = bits(doc, 0) | bit
         else:
             for doc, posting in zip(docs, weights, strict=True):
                 values[doc] = get(doc, 0.0) + weight * posting
+    for group in sorted(groups):
+        for doc, value in groups[group].items():
+            values[doc] = get(doc, 0.0) + value
     return values, shared

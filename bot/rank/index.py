@@ -25,6 +25,7 @@ from collections.abc import Collection, Sequence
 from bot.model.catalog import Essay
 from bot.rank.analysis import stem_language
 from bot.rank.corpus import Corpus
+from bot.rank.expand import Lexicon
 from bot.rank.query import Query, Scored
 from bot.rank.space import View
 from bot.rank.tuning import FIELD_BOOST, TITLE_BOOST
@@ -43,13 +44,14 @@ class Index:
         self._essays = essays
 
     @classmethod
-    def build(cls, essays: Sequence[Essay]) -> Index:
+    def build(cls, essays: Sequence[Essay], lexicon: Lexicon | None = None) -> Index:
         """Index every quote and prompt of ``essays``, and the essays themselves.
 
         A quote is read in its essay's language; a prompt in each language
         it has a text for (its score is its best language's). Tags and
         keywords count :data:`FIELD_BOOST` times. The first of two
-        documents with the same id wins.
+        documents with the same id wins. With ``lexicon``, query words also
+        reach their synonyms (``bot.rank.expand``).
         """
         ids: list[str] = []
         seen: set[str] = set()
@@ -73,7 +75,7 @@ class Index:
                         View(len(ids), stem_language(lang), "prompt", (text,), fields, FIELD_BOOST)
                     )
                 ids.append(prompt.id)
-        return cls(Corpus(ids, views), _essay_corpus(essays))
+        return cls(Corpus(ids, views, lexicon), _essay_corpus(essays, lexicon))
 
     def __len__(self) -> int:
         return len(self._documents.ids)
@@ -114,7 +116,7 @@ class Index:
         return self._essays.ranked(None, query, limit=limit)
 
 
-def _essay_corpus(essays: Sequence[Essay]) -> Corpus:
+def _essay_corpus(essays: Sequence[Essay], lexicon: Lexicon | None) -> Corpus:
     ids: list[str] = []
     seen: set[str] = set()
     views: list[View] = []
@@ -134,7 +136,7 @@ def _essay_corpus(essays: Sequence[Essay]) -> Corpus:
         for lang in sorted(texts):
             views.append(View(len(ids), lang, "essay", tuple(texts[lang]), fields, TITLE_BOOST))
         ids.append(essay.id)
-    return Corpus(ids, views)
+    return Corpus(ids, views, lexicon)
 
 
 def freeze_after_load() -> None:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.rank.analysis import analyze_cached, stems_of, term_pairs
+from bot.rank.expand import Lexicon, source_of
 from bot.rank.query import Query
 from bot.rank.tuning import K1, MAX_QUERY_TERMS, B
 
@@ -36,6 +37,11 @@ class Term:
     stem: str
     weight: float
     word: str
+    #: Terms of one query word (the word and the synonyms it reached) share a
+    #: group number: a document scores the best of them, not their sum, so a
+    #: word is worth one word whatever the number of synonyms a quote lists.
+    #: -1: the only term of its word.
+    group: int = -1
 
 
 class Space:
@@ -120,6 +126,8 @@ class Space:
                 self.postings[stem] = packed + 1
                 self.docs[at] = view.doc
                 self.weights[at] = idf * tf * (K1 + 1.0) / (tf + K1)
+        #: The vocabulary bridge that expands query stems (set by Corpus).
+        self.lexicon: Lexicon | None = None
         #: Documents that also have a view in another space (set by Corpus).
         self.shared: frozenset[int] = frozenset()
         #: The last query and its terms: ``decide`` asks about the same query
@@ -170,6 +178,8 @@ class Space:
         weights: dict[str, float] = {}
         words: dict[str, str] = {}
         postings = self.postings
+        lexicon = self.lexicon
+        reached: dict[str, tuple[float, str]] = {}
         for text, weight in query.sources():
             for stem, word in term_pairs(analyze_cached(text, self.language)):
                 seen = weights.get(stem)
@@ -179,6 +189,26 @@ class Space:
                         words[stem] = word
                 elif weight > seen:
                     weights[stem] = weight
+                if lexicon is None or stem in postings:
+                    # A word the catalog uses is read as it is: its synonyms
+                    # would only spread it to the passages that lack it.
+                    continue
+                for expansion in lexicon.expand(stem, self.language):
+                    if expansion.stem not in postings:
+                        continue
+                    value = weight * expansion.weight
+                    known = reached.get(expansion.stem)
+                    if known is None or value > known[0]:
+                        joined = f"{word}{expansion.joiner}{expansion.word}"
+                        reached[expansion.stem] = (value, joined)
+        # A stem the query used keeps its own weight, unless a synonym of a
+        # heavier source (the mention's « fric » for a thread's « argent »)
+        # brings more.
+        for stem, (value, word) in reached.items():
+            seen = weights.get(stem)
+            if seen is None or value > seen:
+                weights[stem] = value
+                words[stem] = word
         # idf (as ``idf`` computes it) inlined: this runs for every stem a
         # thread shares with the space, hundreds per decision.
         total, log = self.total, math.log
@@ -187,7 +217,21 @@ class Space:
             for stem, weight in weights.items()
             for df in (postings[stem] & COUNT,)
         )
-        return [Term(stem, weights[stem], words[stem]) for _, stem in telling[:MAX_QUERY_TERMS]]
+        kept = [stem for _, stem in telling[:MAX_QUERY_TERMS]]
+        if not reached:
+            return [Term(stem, weights[stem], words[stem]) for stem in kept]
+        sources = [source_of(words[stem]) for stem in kept]
+        counts = Counter(sources)
+        groups: dict[str, int] = {}
+        return [
+            Term(
+                stem,
+                weights[stem],
+                words[stem],
+                groups.setdefault(source, len(groups)) if counts[source] > 1 else -1,
+            )
+            for stem, source in zip(kept, sources, strict=True)
+        ]
 
 
 COUNT = (1 << 32) - 1

@@ -1,0 +1,142 @@
+"""The vocabulary bridge: the words a query did not use but meant.
+
+People write « fric », « le taf », « ils ont viré tout le monde »; the catalog
+says « argent », « travail », « licenciements ». Each query stem is looked up
+in two tables and the words found are scored as query terms at a discount:
+
+- the familiar-register groups (``bot/data/lexicon/familiar.toml``, curated:
+  « fric », « thune », « money », « cash » are one group), in both languages,
+  which is also how an English mention reaches a French quote; weight
+  :data:`FAMILIAR`;
+- the thesaurus (LibreOffice's, derived by ``bot.catalog.thesaurus``), in the
+  space's language; weight :data:`THESAURUS`, low enough that a synonym never
+  beats a direct match: a thesaurus lists every sense of a word, and only one
+  is meant.
+
+Only words the index knows are kept (a space drops the others), a stem the
+query already has keeps its direct weight, and the word of an expanded term
+is written ``source→target``: evidence counts it as its source word, so one
+word of the mention cannot pass for two (``bot.decide.evidence``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Protocol
+
+from bot.rank.analysis import analyze_cached, stem_language, term_pairs
+
+#: Discounts of an expanded term against the word the query used.
+FAMILIAR = 0.5
+THESAURUS = 0.15
+#: Joins an expanded term's source word and the word it reached: through
+#: the familiar groups, through the thesaurus.
+ARROW = "→"
+NEAR = "≈"
+#: Thesaurus synonyms per query stem, after the curated ones.
+PER_STEM = 16
+#: Lookups remembered per language (a thread repeats its words).
+CACHE = 1 << 13
+
+
+class Table(Protocol):
+    """Stem → its synonyms, ``|``-separated (the thesaurus files' lines)."""
+
+    def get(self, stem: str) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    stem: str
+    word: str
+    weight: float
+
+    @property
+    def joiner(self) -> str:
+        return NEAR if self.weight <= THESAURUS else ARROW
+
+
+def source_of(word: str) -> str:
+    """The query word a matched word came from (itself if not expanded)."""
+    return word.partition(ARROW)[0].partition(NEAR)[0]
+
+
+def is_expanded(word: str) -> bool:
+    """Whether a matched word is a synonym of one the query used."""
+    return ARROW in word or NEAR in word
+
+
+def is_near(word: str) -> bool:
+    """Whether a matched word came through the thesaurus only."""
+    return NEAR in word
+
+
+@dataclass(eq=False)
+class Lexicon:
+    """The familiar groups and the thesaurus of each language, ready to expand
+    query stems. Immutable once built; lookups are cached per language."""
+
+    #: Each group's words, in any language (fr and en mixed).
+    groups: tuple[tuple[str, ...], ...] = ()
+    #: Language → its thesaurus table.
+    thesauri: Mapping[str, Table] = field(default_factory=dict)
+    _cached: dict[str, Callable[[str], tuple[Expansion, ...]]] = field(
+        default_factory=dict, repr=False
+    )
+    _group_index: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict, repr=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        # The caches are rebuilt on first use (a pickled configuration).
+        return {"groups": self.groups, "thesauri": self.thesauri}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.groups = state["groups"]  # type: ignore[assignment]
+        self.thesauri = state["thesauri"]  # type: ignore[assignment]
+        self._cached = {}
+        self._group_index = {}
+
+    def expand(self, stem: str, language: str) -> tuple[Expansion, ...]:
+        """What ``stem`` (a query stem read in ``language``) reaches, best first."""
+        cached = self._cached.get(language)
+        if cached is None:
+            # One cache per language; a race builds two, and one is kept.
+            cached = self._cached.setdefault(
+                language, lru_cache(maxsize=CACHE)(lambda s: self._expand(s, language))
+            )
+        return cached(stem)
+
+    def _groups_of(self, language: str) -> dict[str, tuple[int, ...]]:
+        index = self._group_index.get(language)
+        if index is None:
+            found: dict[str, list[int]] = {}
+            for number, words in enumerate(self.groups):
+                for word in words:
+                    # A phrase (« plan social ») is reached, never a key: its
+                    # « plan » alone means something else.
+                    stems = [stem for stem, _ in term_pairs(analyze_cached(word, language))]
+                    if len(stems) == 1 and number not in found.setdefault(stems[0], []):
+                        found[stems[0]].append(number)
+            index = {stem: tuple(numbers) for stem, numbers in found.items()}
+            self._group_index[language] = index
+        return index
+
+    def _expand(self, stem: str, language: str) -> tuple[Expansion, ...]:
+        out: dict[str, Expansion] = {}
+
+        def add(words: Iterable[str], weight: float, limit: int) -> None:
+            for word in words:
+                for target, _ in term_pairs(analyze_cached(word, language)):
+                    if target != stem and target not in out and len(out) < limit:
+                        out[target] = Expansion(target, word, weight)
+
+        # Every word of the curated groups (a stem may be in two: « bosser »
+        # and « boss » share one in French), then the thesaurus's first.
+        for number in self._groups_of(language).get(stem, ()):
+            add(self.groups[number], FAMILIAR, len(out) + len(self.groups[number]))
+        table = self.thesauri.get(stem_language(language))
+        line = table.get(stem) if table is not None else None
+        if line:
+            add(line.split("|"), THESAURUS, len(out) + PER_STEM)
+        return tuple(out.values())
