@@ -89,6 +89,9 @@ TARGET_P99_MS = 5.0
 TARGET_RATIO = 10.0
 TARGET_MEMORY_MB = 100.0
 TARGET_REPLY_P99_MS = 300.0
+#: What the vocabulary bridge may add: to decide's p99 there, and to peak memory.
+TARGET_EXPANSION_MS = 1.0
+TARGET_LEXICON_MB = 15.0
 
 #: Command words of the bundled rules: a synthetic mention must not open with one.
 COMMAND_WORDS = frozenset(
@@ -305,7 +308,7 @@ def bench_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
 
 
-def build_config(catalog: Path) -> Config:
+def build_config(catalog: Path, *, lexicon: bool = True) -> Config:
     """What ``load_config`` returns for ``catalog``, without its fit check.
 
     ``load_config`` checks every template against every quote it may carry,
@@ -314,10 +317,11 @@ def build_config(catalog: Path) -> Config:
     changes nothing ``decide`` reads, so the decide cells skip it: the rules
     are the bundled ones, checked against the bundled catalog (they name no
     quote), and the index is built on the synthetic catalog as ``load_config``
-    builds it.
+    builds it, with the shipped lexicon unless ``lexicon`` is false.
     """
     from bot.catalog.config import Config
     from bot.catalog.essays import load_catalog
+    from bot.catalog.lexicon import load_lexicon
     from bot.catalog.rules import load_rules
     from bot.rank.index import Index
 
@@ -330,7 +334,8 @@ def build_config(catalog: Path) -> Config:
         language=settings.language,
     )
     loaded = load_catalog(catalog)
-    return Config(catalog=loaded, rules=rules, index=Index.build(loaded.essays))
+    bridge = load_lexicon() if lexicon else None
+    return Config(catalog=loaded, rules=rules, index=Index.build(loaded.essays, bridge))
 
 
 # -- mentions and threads ------------------------------------------------------------
@@ -637,6 +642,45 @@ def measure_cells(
     return cells, peak
 
 
+@dataclass(frozen=True)
+class Expansion:
+    """``decide`` at ``TARGET_QUOTES`` quotes and ``TARGET_THREAD``-post threads
+    with the lexicon and without, interleaved: per side, the p99 of each run."""
+
+    with_lexicon: list[Timings]
+    without: list[Timings]
+
+    @staticmethod
+    def median_p99(runs: Sequence[Timings], *, cpu: bool = False) -> float:
+        return statistics.median(t.cpu_p99 if cpu else t.p99 for t in runs)
+
+
+def measure_expansion(plan: Plan, words: Words, catalog: Path, runs: int = 3) -> Expansion:
+    """Both configurations of ``catalog`` decide the same mentions, one call
+    each in turn so that both meet the same load; ``runs`` rounds."""
+    from bot.decide.decision import decide
+    from bot.decide.policy import Policy
+
+    policy = Policy(self_id="bench:self")
+    on, off = build_config(catalog), build_config(catalog, lexicon=False)
+    with_lexicon: list[Timings] = []
+    without: list[Timings] = []
+    for run in range(runs):
+        cases = make_cases(plan.decisions, TARGET_THREAD, words, SEED + 991 + run)
+        first = [inputs_of(case, on, on.catalog.essays[0], policy) for case in cases]
+        second = [inputs_of(case, off, off.catalog.essays[0], policy) for case in cases]
+        for item in (*first[:5], *second[:5]):
+            decide(item)
+        a, b = Timings(), Timings()
+        gc.collect()
+        for x, y in zip(first, second, strict=True):
+            a.time(partial(decide, x))
+            b.time(partial(decide, y))
+        with_lexicon.append(a)
+        without.append(b)
+    return Expansion(with_lexicon, without)
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f}"
 
@@ -652,6 +696,8 @@ class Memory:
     decisions: int
     #: Where the peak was read.
     where: str = "a child process"
+    #: The same child's peak without the lexicon (NaN: not measured).
+    without_lexicon_mb: float = float("nan")
 
 
 def peak_rss_mb() -> float:
@@ -676,7 +722,9 @@ def vm_hwm_mb(pid: str) -> float | None:
     return None
 
 
-def memory_child(catalog: Path, trace: bool, thread_size: int, decisions: int) -> dict[str, float]:
+def memory_child(
+    catalog: Path, trace: bool, thread_size: int, decisions: int, lexicon: bool = True
+) -> dict[str, float]:
     """Load ``catalog``, decide ``decisions`` mentions; report memory as JSON."""
     from bot.decide.decision import decide
     from bot.decide.policy import Policy
@@ -688,7 +736,7 @@ def memory_child(catalog: Path, trace: bool, thread_size: int, decisions: int) -
     before = peak_rss_mb()
     if trace:
         tracemalloc.start()
-    config = build_config(catalog)
+    config = build_config(catalog, lexicon=lexicon)
     essay = config.catalog.essays[0]
     policy = Policy(self_id="bench:self")
     for case in cases:
@@ -700,7 +748,7 @@ def memory_child(catalog: Path, trace: bool, thread_size: int, decisions: int) -
 
 
 def measure_memory(catalog: Path, decisions: int, trace: bool) -> Memory:
-    def child(trace: bool) -> dict[str, float]:
+    def child(trace: bool, lexicon: bool = True) -> dict[str, float]:
         command = [
             sys.executable,
             str(Path(__file__).resolve()),
@@ -711,18 +759,22 @@ def measure_memory(catalog: Path, decisions: int, trace: bool) -> Memory:
         ]
         if trace:
             command.append("--tracemalloc")
+        if not lexicon:
+            command.append("--no-lexicon")
         done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
         result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
         return result
 
     # Two children: tracemalloc's own bookkeeping would inflate the RSS figure.
     plain = child(trace=False)
+    bare = child(trace=False, lexicon=False)
     traced = child(trace=True) if trace else None
     return Memory(
         maxrss_mb=plain["maxrss_mb"],
         tracemalloc_peak_mb=traced["tracemalloc_peak_mb"] if traced else float("nan"),
         baseline_rss_mb=plain["baseline_rss_mb"],
         decisions=decisions,
+        without_lexicon_mb=bare["maxrss_mb"],
     )
 
 
@@ -1187,6 +1239,7 @@ def report(
     load: UnderLoad | None = None,
     quiet: UnderLoad | None = None,
     check_cached: Startup | None = None,
+    expansion: Expansion | None = None,
 ) -> str:
     lines: list[str] = [f"## fil-rouge benchmark ({'quick' if quick else 'full'} run)", ""]
     lines += ["| machine | |", "|---|---|"]
@@ -1323,6 +1376,26 @@ def report(
             f" (vs cached token sets: {target.cached_ratio:.1f}×)"
             f" | {verdict(target.ratio >= TARGET_RATIO)} |",
         ]
+    if expansion is not None:
+        on = Expansion.median_p99(expansion.with_lexicon, cpu=True)
+        off = Expansion.median_p99(expansion.without, cpu=True)
+        lines.append(
+            f"| decide p99 with the lexicon ≤ {TARGET_EXPANSION_MS:g} ms above without,"
+            f" {TARGET_QUOTES:,} quotes, {TARGET_THREAD}-post threads (CPU, median of"
+            f" {len(expansion.without)} interleaved run{'s' if len(expansion.without) > 1 else ''})"
+            f" | {ms(on)} ms vs {ms(off)} ms (+{ms(on - off)} ms; wall"
+            f" {ms(Expansion.median_p99(expansion.with_lexicon))} vs"
+            f" {ms(Expansion.median_p99(expansion.without))} ms)"
+            f" | {verdict((on - off) * 1000 <= TARGET_EXPANSION_MS)} |"
+        )
+    if memory is not None and memory.without_lexicon_mb == memory.without_lexicon_mb:
+        grown = memory.maxrss_mb - memory.without_lexicon_mb
+        lines.append(
+            f"| peak RSS with the lexicon ≤ {TARGET_LEXICON_MB:g} MB above without"
+            f" ({TARGET_QUOTES:,} quotes, a child each) | {memory.maxrss_mb:.1f} MB vs"
+            f" {memory.without_lexicon_mb:.1f} MB (+{grown:.1f} MB)"
+            f" | {verdict(grown <= TARGET_LEXICON_MB)} |"
+        )
     if memory is not None:
         # The whole bot when it was measured, and the larger of the two.
         peaks = [memory.maxrss_mb]
@@ -1377,6 +1450,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="bench/run.py", description="Benchmark fil-rouge and print a markdown report."
     )
     parser.add_argument("--quick", action="store_true", help="finish in under a minute")
+    parser.add_argument("--no-lexicon", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--skip-e2e", action="store_true", help="do not run the bot against mastodon-mock"
     )
@@ -1395,7 +1469,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.serve_mock:
         return serve_mock(streaming=not args.no_streaming)
     if args.memory_child is not None:
-        result = memory_child(args.memory_child, args.tracemalloc, TARGET_THREAD, args.decisions)
+        result = memory_child(
+            args.memory_child,
+            args.tracemalloc,
+            TARGET_THREAD,
+            args.decisions,
+            lexicon=not args.no_lexicon,
+        )
         print(json.dumps(result))
         return 0
 
@@ -1410,6 +1490,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         cells, in_process = measure_cells(plan, words, workdir, progress)
         large = workdir / f"catalog-{TARGET_QUOTES}.toml"
+        progress.write(
+            f"[{time.perf_counter() - started:.0f}s] decide with the lexicon and without…\n"
+        )
+        expansion = measure_expansion(plan, words, large, runs=1 if args.quick else 3)
         if args.quick:
             # No child to load the large catalog again: the bench's own peak,
             # an upper bound of what the bot needs.
@@ -1467,6 +1551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         load,
         quiet,
         check_cached,
+        expansion,
     )
     print(text)
     if args.output is not None:

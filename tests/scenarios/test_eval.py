@@ -33,6 +33,10 @@ was ranked first on too little evidence, wrong quotes 0.067 (3/45). The floor
 is re-based to 0.84 (one more mention may go) and wrong quotes may not pass
 0.10: a change that posts more wrong quotes to gain hits fails here too. Run
 with ``-s`` to see the table of misses.
+
+With the vocabulary bridge (``bot.rank.expand``) and ``FILROUGE_MIN_EVIDENCE``
+5.0: top-1 0.889 (40/45), wrong quotes 0.044 (2/45). The floor is raised to
+0.86 and the ceiling lowered to 0.07.
 """
 
 from __future__ import annotations
@@ -58,9 +62,9 @@ from tests.scenarios.chatter import inputs_for
 EVAL_FILE = Path(__file__).parents[1] / "data" / "eval" / "mentions.toml"
 
 #: Top-1 accuracy the ranker must keep on the whole set (see the module docstring).
-FLOOR = 0.84
+FLOOR = 0.86
 #: Share of the set that may get a quote that is not acceptable.
-WRONG_CEILING = 0.10
+WRONG_CEILING = 0.07
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SELF_ID = "eval:filrouge"
