@@ -52,10 +52,8 @@ class Expansion:
     stem: str
     word: str
     weight: float
-
-    @property
-    def joiner(self) -> str:
-        return NEAR if self.weight <= THESAURUS else ARROW
+    #: :data:`ARROW` (a familiar group) or :data:`NEAR` (the thesaurus).
+    joiner: str = ARROW
 
 
 def source_of(word: str) -> str:
@@ -125,18 +123,18 @@ class Lexicon:
     def _expand(self, stem: str, language: str) -> tuple[Expansion, ...]:
         out: dict[str, Expansion] = {}
 
-        def add(words: Iterable[str], weight: float, limit: int) -> None:
+        def add(words: Iterable[str], weight: float, joiner: str, limit: int) -> None:
             for word in words:
                 for target, _ in term_pairs(analyze_cached(word, language)):
                     if target != stem and target not in out and len(out) < limit:
-                        out[target] = Expansion(target, word, weight)
+                        out[target] = Expansion(target, word, weight, joiner)
 
         # Every word of the curated groups (a stem may be in two: « bosser »
         # and « boss » share one in French), then the thesaurus's first.
         for number in self._groups_of(language).get(stem, ()):
-            add(self.groups[number], FAMILIAR, len(out) + len(self.groups[number]))
+            add(self.groups[number], FAMILIAR, ARROW, len(out) + len(self.groups[number]))
         table = self.thesauri.get(stem_language(language))
         line = table.get(stem) if table is not None else None
         if line:
-            add(line.split("|"), THESAURUS, len(out) + PER_STEM)
+            add(line.split("|"), THESAURUS, NEAR, len(out) + PER_STEM)
         return tuple(out.values())
