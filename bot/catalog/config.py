@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.model.catalog import Essay, Prompt, Quote, Rule
+from bot.model.catalog import Concept, Essay, Prompt, Quote, Rule
 from bot.text.fold import fold
 from bot.text.render import (
     Template,
@@ -32,6 +32,8 @@ class Catalog:
 
     essays: tuple[Essay, ...]
     path: Path
+    #: The concepts quotes and prompts name (``[[concepts]]``), by id.
+    concepts: Mapping[str, Concept] = field(default_factory=dict)
     _essays: dict[str, Essay] = field(init=False, repr=False, compare=False)
     _quotes: dict[str, Quote] = field(init=False, repr=False, compare=False)
     _prompts: dict[str, Prompt] = field(init=False, repr=False, compare=False)

@@ -17,10 +17,11 @@ from bot.catalog.checks import (
     kind_of,
     read_toml,
 )
+from bot.catalog.concepts import check_references, read_concepts
 from bot.catalog.config import Catalog
 from bot.catalog.lines import TablePath
 from bot.errors import ConfigError, Problem
-from bot.model.catalog import Essay, Prompt, Quote
+from bot.model.catalog import Concept, Essay, Prompt, Quote
 from bot.text.fold import fold
 
 if TYPE_CHECKING:
@@ -40,8 +41,8 @@ _ESSAY_KEYS = (
     "quotes",
     "prompts",
 )
-_QUOTE_KEYS = ("id", "text", "tags", "keywords", "anchor_url")
-_PROMPT_KEYS = ("id", "text", "tags", "keywords")
+_QUOTE_KEYS = ("id", "text", "tags", "keywords", "concepts", "context", "anchor_url")
+_PROMPT_KEYS = ("id", "text", "tags", "keywords", "concepts")
 
 
 class _Shared:
@@ -82,7 +83,8 @@ def read_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
         return None, problems
     data, lines = read
     check = Checker(path, lines)
-    check.table(data, (), "catalog", ("essays",))
+    check.table(data, (), "catalog", ("essays", "concepts"))
+    concepts = read_concepts(check, data)
     raw_essays = check.tables(data, "essays", (), "catalog")
     if not raw_essays and "essays" not in data:
         check.add((), None, "catalog", "no essays", "add an [[essays]] table")
@@ -163,8 +165,8 @@ def read_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
                 )
             hashtag_owner.setdefault(key, str(label))
 
-        quotes = _load_quotes(check, raw, at, essay_id or "", item_lines, shared)
-        prompts = _load_prompts(check, raw, at, essay_id or "", item_lines, shared)
+        quotes = _load_quotes(check, raw, at, essay_id or "", item_lines, shared, concepts)
+        prompts = _load_prompts(check, raw, at, essay_id or "", item_lines, shared, concepts)
         if not quotes and not prompts and "quotes" not in raw and "prompts" not in raw:
             check.add(
                 at,
@@ -189,7 +191,8 @@ def read_catalog(path: Path) -> tuple[Catalog | None, list[Problem]]:
                     line=line,
                 )
             )
-    return Catalog(essays=tuple(essays), path=path), check.sorted_problems()
+    catalog = Catalog(essays=tuple(essays), path=path, concepts=concepts)
+    return catalog, check.sorted_problems()
 
 
 def _consume(tables: list[Any]) -> Iterator[tuple[int, Any]]:
@@ -238,6 +241,7 @@ class _Item:
     id: str
     tags: tuple[str, ...]
     keywords: tuple[str, ...]
+    concepts: tuple[str, ...]
 
 
 _T = TypeVar("_T", Quote, Prompt)
@@ -250,6 +254,7 @@ def _load_items(
     essay_id: str,
     item_lines: dict[str, tuple[str, int]],
     shared: _Shared,
+    concepts: Mapping[str, Concept],
     kind: str,
     keys: tuple[str, ...],
     build: Callable[[_Item], _T | None],
@@ -267,7 +272,8 @@ def _load_items(
         item_id = check.string(raw, "id", at, where, pattern=ID_PATTERN, hint=ID_HINT)
         tags = shared.strings(check.strings(raw, "tags", at, where))
         keywords = shared.strings(check.strings(raw, "keywords", at, where))
-        item = build(_Item(raw, at, where, item_id or "", tags, keywords))
+        named = shared.strings(check_references(check, raw, at, where, concepts))
+        item = build(_Item(raw, at, where, item_id or "", tags, keywords, named))
         if item_id is not None:
             _claim_id(check, at, where, item_id, kind, item_lines)
         if item_id and item is not None:
@@ -282,6 +288,7 @@ def _load_quotes(
     essay_id: str,
     item_lines: dict[str, tuple[str, int]],
     shared: _Shared,
+    concepts: Mapping[str, Concept],
 ) -> tuple[Quote, ...]:
     def build(item: _Item) -> Quote | None:
         raw, at, where = item.raw, item.at, item.where
@@ -295,6 +302,14 @@ def _load_quotes(
             pattern=URL_PATTERN,
             hint="a http(s) link to the passage",
         )
+        context = check.string(
+            raw,
+            "context",
+            at,
+            where,
+            required=False,
+            hint="the paragraph around the quote, verbatim from the essay",
+        )
         if not text:
             return None
         return Quote(
@@ -305,10 +320,21 @@ def _load_quotes(
             keywords=item.keywords,
             anchor_url=anchor_url,
             line=check.lines.line(at),
+            concepts=item.concepts,
+            context=context or None,
         )
 
     return _load_items(
-        check, raw_essay, essay_at, essay_id, item_lines, shared, "quote", _QUOTE_KEYS, build
+        check,
+        raw_essay,
+        essay_at,
+        essay_id,
+        item_lines,
+        shared,
+        concepts,
+        "quote",
+        _QUOTE_KEYS,
+        build,
     )
 
 
@@ -319,6 +345,7 @@ def _load_prompts(
     essay_id: str,
     item_lines: dict[str, tuple[str, int]],
     shared: _Shared,
+    concepts: Mapping[str, Concept],
 ) -> tuple[Prompt, ...]:
     def build(item: _Item) -> Prompt | None:
         texts = language_table(check, item.raw, "text", item.at, item.where, "essays.prompts.text")
@@ -331,10 +358,20 @@ def _load_prompts(
             tags=item.tags,
             keywords=item.keywords,
             line=check.lines.line(item.at),
+            concepts=item.concepts,
         )
 
     return _load_items(
-        check, raw_essay, essay_at, essay_id, item_lines, shared, "prompt", _PROMPT_KEYS, build
+        check,
+        raw_essay,
+        essay_at,
+        essay_id,
+        item_lines,
+        shared,
+        concepts,
+        "prompt",
+        _PROMPT_KEYS,
+        build,
     )
 
 

@@ -127,4 +127,5 @@ def _load(settings: Settings) -> Config:
         from bot.catalog.lexicon import load_lexicon
 
         lexicon = load_lexicon()
-    return Config(catalog=catalog, rules=rules, index=Index.build(catalog.essays, lexicon))
+    index = Index.build(catalog.essays, lexicon, catalog.concepts)
+    return Config(catalog=catalog, rules=rules, index=index)

@@ -26,6 +26,24 @@ class Quote:
     anchor_url: str | None = None
     #: Where the quote is defined, for error messages.
     line: int = 0
+    #: Ids of the catalog's concepts it is about.
+    concepts: tuple[str, ...] = ()
+    #: The passage around it in the essay, indexed at a lower weight.
+    context: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """A vocabulary the curator writes once (``[[concepts]]``) and quotes and
+    prompts name: its terms count as keywords of each of them."""
+
+    id: str
+    #: Terms per language code.
+    terms: Mapping[str, tuple[str, ...]]
+    line: int = 0
+
+    def all_terms(self) -> tuple[str, ...]:
+        return tuple(term for terms in self.terms.values() for term in terms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +57,7 @@ class Prompt:
     tags: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     line: int = 0
+    concepts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

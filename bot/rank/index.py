@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
-from bot.model.catalog import Essay
+from bot.model.catalog import Concept, Essay
 from bot.rank.analysis import stem_language
 from bot.rank.corpus import Corpus
 from bot.rank.expand import Lexicon
@@ -44,14 +44,21 @@ class Index:
         self._essays = essays
 
     @classmethod
-    def build(cls, essays: Sequence[Essay], lexicon: Lexicon | None = None) -> Index:
+    def build(
+        cls,
+        essays: Sequence[Essay],
+        lexicon: Lexicon | None = None,
+        concepts: Mapping[str, Concept] | None = None,
+    ) -> Index:
         """Index every quote and prompt of ``essays``, and the essays themselves.
 
         A quote is read in its essay's language; a prompt in each language
         it has a text for (its score is its best language's). Tags and
         keywords count :data:`FIELD_BOOST` times. The first of two
         documents with the same id wins. With ``lexicon``, query words also
-        reach their synonyms (``bot.rank.expand``).
+        reach their synonyms (``bot.rank.expand``). The terms of the
+        ``concepts`` a quote or prompt names count as its keywords; a quote's
+        ``context`` counts :data:`CONTEXT_WEIGHT` a word.
         """
         ids: list[str] = []
         seen: set[str] = set()
@@ -62,20 +69,23 @@ class Index:
                 if quote.id in seen:
                     continue
                 seen.add(quote.id)
-                fields = (*quote.tags, *quote.keywords)
-                views.append(View(len(ids), language, "quote", (quote.text,), fields, FIELD_BOOST))
+                fields = (*quote.tags, *quote.keywords, *_terms(quote.concepts, concepts))
+                around = (quote.context,) if quote.context else ()
+                views.append(
+                    View(len(ids), language, "quote", (quote.text,), fields, FIELD_BOOST, around)
+                )
                 ids.append(quote.id)
             for prompt in essay.prompts:
                 if prompt.id in seen:
                     continue
                 seen.add(prompt.id)
-                fields = (*prompt.tags, *prompt.keywords)
+                fields = (*prompt.tags, *prompt.keywords, *_terms(prompt.concepts, concepts))
                 for lang, text in sorted(prompt.texts.items()):
                     views.append(
                         View(len(ids), stem_language(lang), "prompt", (text,), fields, FIELD_BOOST)
                     )
                 ids.append(prompt.id)
-        return cls(Corpus(ids, views, lexicon), _essay_corpus(essays, lexicon))
+        return cls(Corpus(ids, views, lexicon), _essay_corpus(essays, lexicon, concepts))
 
     def __len__(self) -> int:
         return len(self._documents.ids)
@@ -116,7 +126,17 @@ class Index:
         return self._essays.ranked(None, query, limit=limit)
 
 
-def _essay_corpus(essays: Sequence[Essay], lexicon: Lexicon | None) -> Corpus:
+def _terms(named: Sequence[str], concepts: Mapping[str, Concept] | None) -> tuple[str, ...]:
+    """The terms of the concepts ``named`` (unknown ones: none; the loader
+    reports them)."""
+    if not named or not concepts:
+        return ()
+    return tuple(term for name in named if name in concepts for term in concepts[name].all_terms())
+
+
+def _essay_corpus(
+    essays: Sequence[Essay], lexicon: Lexicon | None, concepts: Mapping[str, Concept] | None
+) -> Corpus:
     ids: list[str] = []
     seen: set[str] = set()
     views: list[View] = []
@@ -128,9 +148,13 @@ def _essay_corpus(essays: Sequence[Essay], lexicon: Lexicon | None) -> Corpus:
         texts: dict[str, list[str]] = defaultdict(list)
         for quote in essay.quotes:
             texts[language].extend((quote.text, *quote.tags, *quote.keywords))
+            texts[language].extend(_terms(quote.concepts, concepts))
+            if quote.context:
+                texts[language].append(quote.context)
         for prompt in essay.prompts:
             for lang, text in prompt.texts.items():
                 texts[stem_language(lang)].extend((text, *prompt.tags, *prompt.keywords))
+                texts[stem_language(lang)].extend(_terms(prompt.concepts, concepts))
         texts.setdefault(language, [])
         fields = (essay.title, *essay.hashtags)
         for lang in sorted(texts):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from bot.rank.analysis import analyze_cached, stems_of, term_pairs
 from bot.rank.expand import Lexicon, source_of
 from bot.rank.query import Query
-from bot.rank.tuning import K1, MAX_QUERY_TERMS, B
+from bot.rank.tuning import CONTEXT_WEIGHT, K1, MAX_QUERY_TERMS, B
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,9 @@ class View:
     #: Tags, keywords, a title: counted ``boost`` times each, not length-normalised.
     fields: tuple[str, ...]
     boost: float
+    #: The passage around a quote: counted :data:`CONTEXT_WEIGHT` times each,
+    #: not in the length (a long paragraph must not make its quote short).
+    context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class Space:
         # per view: ten thousand views' worth of small objects is megabytes.
         body_counts: array[int] = array("I")
         field_counts: array[int] = array("I")
+        context_counts: array[int] = array("I")
         view_lengths: array[int] = array("I")
         document_frequency: dict[str, int] = defaultdict(int)
         lengths: dict[str, list[int]] = defaultdict(list)
@@ -76,9 +80,14 @@ class Space:
             for text in view.fields:
                 for stem in stems_of(text, language):
                     fields[stem] += 1
-            stems = tuple(sorted(body.keys() | fields.keys()))
+            around: dict[str, int] = defaultdict(int)
+            for text in view.context:
+                for stem in stems_of(text, language):
+                    around[stem] += 1
+            stems = tuple(sorted(body.keys() | fields.keys() | around.keys()))
             body_counts.extend(body.get(stem, 0) for stem in stems)
             field_counts.extend(fields.get(stem, 0) for stem in stems)
+            context_counts.extend(around.get(stem, 0) for stem in stems)
             view_lengths.append(length)
             lengths[view.kind].append(length)
             for stem in stems:
@@ -107,16 +116,16 @@ class Space:
         # The idf of each document frequency met: a few hundred values, where
         # a table per stem would be tens of thousands.
         idf_of_df: dict[int, float] = {}
-        bodies, boosted = iter(body_counts), iter(field_counts)
+        bodies, boosted, nearby = iter(body_counts), iter(field_counts), iter(context_counts)
         for view, length in zip(views, view_lengths, strict=True):
             # Body counts are length-normalised; field counts are not (tags
             # are a few words, their length says nothing).
             norm = 1.0 - B + B * length / average[view.kind]
             # ``stems`` first: zip stops there, before taking the next view's counts.
-            for stem, body_count, field_count in zip(
-                self.stems[view.doc], bodies, boosted, strict=False
+            for stem, body_count, field_count, context_count in zip(
+                self.stems[view.doc], bodies, boosted, nearby, strict=False
             ):
-                tf = body_count / norm + field_count * view.boost
+                tf = body_count / norm + field_count * view.boost + context_count * CONTEXT_WEIGHT
                 df = document_frequency[stem]
                 idf = idf_of_df.get(df)
                 if idf is None:

@@ -14,6 +14,9 @@ B = 0.75
 FIELD_BOOST = 2.5
 #: Same, for an essay's title and hashtags when choosing an essay.
 TITLE_BOOST = 2.0
+#: How much a word of the passage around a quote (its ``context``) counts:
+#: a hint of what the quote is about, well below its own words.
+CONTEXT_WEIGHT = 0.3
 #: Query weights: the mention is what the bot was asked about; the post it
 #: answers counts half as much, and each older post 0.8 times the next one.
 MENTION_WEIGHT = 1.0
