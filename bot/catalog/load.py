@@ -24,11 +24,18 @@ Catalog format (``catalog.toml``), tested by ``tests/catalog/test_load.py``::
     aliases = ["https://app.flus.fr/links/1853382202557961738"]    # optional
     hashtags = ["iaprobleme"]          # optional, without "#"
 
+    [[concepts]]                       # optional: a vocabulary written once
+    id = "argent"
+    fr = ["argent", "salaire", "moyens"]
+    en = ["money", "pay"]
+
     [[essays.quotes]]
     id = "petites-voix"                # unique across quotes AND prompts
     text = "Au milieu, des petites voix demandaient : « On est censé faire quoi ? »"
     tags = ["visuels"]                 # optional: rules can select by tag
     keywords = ["affiche", "poster"]   # optional: weigh more than the text
+    concepts = ["argent"]              # optional: its terms count as keywords
+    context = "Le paragraphe de l'essai autour de la phrase."  # optional, weighs less
     anchor_url = "https://mail.paulineharmange.fr/archive/ia-probleme/#:~:text=petites%20voix"
 
     [[essays.prompts]]
