@@ -172,6 +172,9 @@ class Settings(BaseSettings):
     #: How moderators are told about a heated thread: "off", "dm" or "report".
     notify_moderators: Literal["off", "dm", "report"] = "off"
     rules_url: str = ""
+    #: Look-ups a minute of the mentions of recent replies, to take back a
+    #: reply whose mention was deleted (0: only the stream's delete events).
+    deletion_checks: int = Field(default=20, ge=0, le=200)
 
     # -- link resolution ------------------------------------------------------
     resolve_hosts: CsvList = ("app.flus.fr",)

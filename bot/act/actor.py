@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from bot.act.admin.desk import Admin
 from bot.act.notify import Notifier
 from bot.act.poster import Poster, Result, log_extra
+from bot.act.take_back import Schedule, TakeBack
 from bot.catalog.config import Config
 from bot.decide.decision import decide
 from bot.decide.policy import Policy
@@ -76,6 +77,7 @@ class Actor:
         resolve_links: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
         admin: Admin | None = None,
         notifier: Notifier | None = None,
+        deletion_schedule: Schedule | None = None,
     ) -> None:
         self.client = client
         self.store = store
@@ -91,6 +93,16 @@ class Actor:
         self.backoff = backoff
         self.clock = clock
         self.resolve_links = resolve_links
+        #: Deletes the bot's replies (``bot.act.take_back``).
+        self.taking_back = TakeBack(
+            client=client,
+            store=store,
+            metrics=metrics,
+            clock=clock,
+            budget=settings.deletion_checks,
+            dry_run=settings.dry_run,
+            schedule=deletion_schedule or Schedule(),
+        )
 
     @property
     def self_id(self) -> str:
@@ -157,6 +169,16 @@ class Actor:
             handled = self.admin.command(mention)
             if handled is not None:
                 return handled
+        answered = self.store.mentions.answered_elsewhere(post.id, notification_id)
+        if answered is not None:
+            # A server that notifies again when a mention is edited: one answer a post.
+            return self._skip(
+                notification_id,
+                SkipReason.DUPLICATE,
+                f"post {post.id} was answered as notification {answered}",
+                None,
+                {},
+            )
         context = self.client.status_context(post.id)
         try:
             thread = thread_from_context(context)
@@ -211,6 +233,15 @@ class Actor:
             )
             return Result(notification_id, "replied", "recovered", reply_id=reply_id)
 
+        if decision.takes_back is not None:
+            # Deleted before anything is confirmed: a confirmation that cannot be
+            # posted must never leave the reply up.
+            self.taking_back.take_back(
+                decision.takes_back,
+                by=post.account.id,
+                how="request",
+                notification_id=notification_id,
+            )
         if isinstance(decision, Skip):
             # A stop or start held by a pause or a mute takes effect all the same.
             self._consent(decision.consent, post, now)

@@ -36,6 +36,7 @@ from bot.act.actor import Actor
 from bot.act.admin.desk import Admin
 from bot.act.notify import Notifier
 from bot.act.poster import Poster, Result
+from bot.act.take_back import Schedule
 from bot.app.wiring import policy_from_settings, stream_reader
 from bot.app.worker import Worker
 from bot.catalog.config import Config
@@ -76,10 +77,13 @@ class Bot:
         config: Config | None = None,
         after_load: Callable[[], None] | None = None,
         watchdog: Callable[[], None] | None = None,
+        deletion_schedule: Schedule | None = None,
     ) -> None:
         self.settings = settings
         #: Fed by the listening loop while the worker thread lives (systemd's watchdog).
         self._watchdog = watchdog
+        #: When recent mentions are looked up (``bot.act.take_back``; tests shorten it).
+        self._deletion_schedule = deletion_schedule
         #: Called after the configuration is loaded or reloaded; ``filrouge run``
         #: passes ``bot.rank.index.freeze_after_load`` to keep full garbage collections
         #: off a large index (tests leave it off: freezing leaks a test process's garbage).
@@ -204,6 +208,7 @@ class Bot:
             backoff=self.backoff,
             clock=self.clock,
             resolve_links=resolve_links,
+            deletion_schedule=self._deletion_schedule,
         )
         self.listener = Listener(
             inbox=self.inbox,

@@ -122,6 +122,24 @@ class Worker:
         self.health.update(last_error=str(error))
         self.inbox.request_catch_up()
 
+    def _deletions(self) -> None:
+        """Take back the replies to mentions their authors deleted (streamed, or
+        found by the budgeted sweep), and record streamed edits."""
+        taking_back = self.actor.taking_back
+        for status_id in self.inbox.take_edited():
+            if self.actor.store.mentions.edited(status_id, self.clock()):
+                log.info("mention %s was edited (recorded, not answered again)", status_id)
+        deleted = self.inbox.take_deleted()
+        for position, status_id in enumerate(deleted):
+            try:
+                taking_back.mention_gone(status_id)
+            except FilRougeError:
+                # The server cannot be asked now: they wait for the next cycle.
+                log.info("could not take back the replies to %s now", status_id)
+                self.inbox.requeue_deleted(deleted[position:])
+                raise
+        taking_back.sweep()
+
     def _drain(self, timeout: float) -> None:
         item = self.inbox.get(timeout=timeout)
         while item is not None:
@@ -132,6 +150,7 @@ class Worker:
         self._drain(0 if self.intake.page_ready else self.idle)
         # After the streamed mentions are recorded: a failure here loses none of them.
         self.chores()
+        self._deletions()
         if self.inbox.take_catch_up() and not self.intake.catching_up:
             self.intake.start_catch_up()
         if self.intake.catching_up:

@@ -5,7 +5,8 @@ For the mentions of a window (``--since``, default 30 days):
 - what they got: a quote, a prompt, a link or help, or a recorded skip, by reason;
 - the weak matches: the words on which a quote, prompt or link fell short of
   the evidence it needed, most frequent first (what the catalog half knows);
-- the quotes and prompts never chosen, essay by essay, then the most chosen.
+- the quotes and prompts never chosen, essay by essay, then the most chosen;
+- the quotes and prompts whose replies people asked to have taken back.
 
 The record keeps no mention's text (only outcomes and decision traces), so
 the words the catalog did not know at all are not listed here.
@@ -45,7 +46,12 @@ def coverage(catalog: Catalog, outcomes: Sequence[Mapping[str, Any]]) -> dict[st
     weak_words: Counter[str] = Counter()
     quotes: Counter[str] = Counter()
     prompts: Counter[str] = Counter()
+    taken_back: Counter[str] = Counter()
     for outcome in outcomes:
+        if outcome.get("taken_back") == "request" and (outcome["quote"] or outcome["prompt"]):
+            # Asked to be removed by the people it concerned: the curator's to
+            # read first (a reply to a deleted mention says nothing about it).
+            taken_back[str(outcome["quote"] or outcome["prompt"])] += 1
         if outcome["state"] == "skipped":
             skipped[str(outcome["reason"])] += 1
         elif outcome["quote"]:
@@ -80,6 +86,7 @@ def coverage(catalog: Catalog, outcomes: Sequence[Mapping[str, Any]]) -> dict[st
         "essays": essays,
         "quotes_most_chosen": _ranked(quotes, 10),
         "prompts_most_chosen": _ranked(prompts, 10),
+        "taken_back": _ranked(taken_back),
     }
 
 
@@ -116,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
         print("  prompts never chosen: " + (", ".join(essay["prompts_never_chosen"]) or "none"))
     if report["quotes_most_chosen"]:
         print("quotes most chosen: " + _counts(report["quotes_most_chosen"]))
+    if report["taken_back"]:
+        print("taken back on request: " + _counts(report["taken_back"]))
     return 0
 
 

@@ -156,7 +156,8 @@ def warnings(settings: Settings, config: Config) -> list[str]:
 def missing_fallbacks(config: Config) -> list[str]:
     """What a rules file written before the bot learnt to abstain lacks: a rule
     for a mention that says nothing, and a fallback after the quote rules
-    (without them a mention with no evidence gets no reply at all)."""
+    (without them a mention with no evidence gets no reply at all); and one
+    written before it took replies back, a ``take_back`` rule."""
     from bot.model.catalog import Action
 
     rules = [r for r in config.rules.rules if r.mode.value != "off"]
@@ -176,6 +177,11 @@ def missing_fallbacks(config: Config) -> list[str]:
             "a quote rule without command words has no prompt or link rule after it: a"
             " mention whose words no quote shares gets no reply (see bot/data/rules.toml,"
             ' "question-par-defaut" and "lien-par-defaut")'
+        )
+    if not any(r.action is Action.TAKE_BACK and r.conditions.commands for r in rules):
+        found.append(
+            "no rule takes back a reply: nobody can have one of the bot's posts removed"
+            ' by answering it with "supprime" / "delete" (see bot/data/rules.toml, "supprime")'
         )
     return found
 

@@ -116,6 +116,9 @@ def _reason(row: dict[str, Any]) -> str:
     if outcome == "pending":
         return str(row["state"])
     if row["posted"]:
+        if row.get("taken_back_at"):
+            how = str(row["taken_back_how"] or "").replace("_", " ")
+            return f"taken back ({how})"
         return ""
     # Decided but deliberately not posted: a rule in observe mode, or a dry run.
     return "observe" if row["mode"] == "observe" else "dry-run"

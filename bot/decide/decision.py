@@ -18,8 +18,10 @@ The order, and why:
    the bot's handle in the leading block of mentions (the first request of a
    thread is never held to this, nor a mention that names the bot after its
    first words, nor a reply to a post that did not mention it); the
-   thread's reply limit and cooldown; the account's cooldown. ``stop`` and
-   ``start`` skip the limit and cooldowns: consent must always work.
+   thread's reply limit and cooldown; the account's cooldown. ``stop``,
+   ``start`` and taking back a reply (``supprime``, ``bot.decide.take_back``)
+   skip the limit, the cooldowns, the age and an opt-out: consent and the
+   right to have a reply removed must always work.
    ``help`` and ``why`` do not, they are requests like any other.
 2. **Rules** in file order; ``off`` rules are skipped (and traced); the first
    whose conditions all hold answers. A command word counts only as the first
@@ -59,9 +61,10 @@ from bot.decide.fit import (
     fit_reply,
     make_reply,
 )
-from bot.decide.guards import check_guards
+from bot.decide.guards import ALWAYS_HEARD, check_guards, held
 from bot.decide.heat import Heat, heat
 from bot.decide.rules import Facts, command_rule, match_rule
+from bot.decide.take_back import take_back_reply
 from bot.decide.templates import (
     FALL_THROUGH,
     SPECIAL_TEMPLATES,
@@ -73,7 +76,7 @@ from bot.decide.templates import (
 from bot.decide.trace import Inputs, Outcome, Step, Trace
 from bot.decide.why import why_reply
 from bot.model.catalog import Action, Conditions, Mode, Rule
-from bot.model.decision import Decision, Moderation, Reply, Skip, SkipReason
+from bot.model.decision import Decision, Reply, Skip, SkipReason
 from bot.text.fold import fold
 from bot.text.language import language_code
 from bot.text.render import (
@@ -111,31 +114,6 @@ def decide(inputs: Inputs) -> Outcome:
     return Outcome(decision=decision, trace=Trace(steps), heat=temperature)
 
 
-def held(decision: Decision, moderation: Moderation, steps: list[Step]) -> Decision:
-    """A reply held back by the admins: the bot is paused, or the thread muted.
-
-    Decided in full first, so the trace says what the bot would have done;
-    a ``stop`` or ``start`` still takes effect (``Skip.consent``), unconfirmed."""
-    if not isinstance(decision, Reply) or (moderation.paused is None and moderation.muted is None):
-        return decision
-    would = f"would have replied by rule {decision.rule!r}"
-    consent = decision.action if decision.action in (Action.STOP, Action.START) else None
-    if moderation.paused is not None:
-        since = moderation.paused.since.strftime("%Y-%m-%d %H:%M UTC")
-        skip = Skip(
-            SkipReason.PAUSED, f"paused by an admin since {since}; {would}", decision.rule, consent
-        )
-    else:
-        skip = Skip(
-            SkipReason.MUTED,
-            f"thread muted by an admin ({moderation.muted}); {would}",
-            decision.rule,
-            consent,
-        )
-    steps.append(Step("guard", skip.reason.value, False, skip.detail))
-    return skip
-
-
 def _decide(inputs: Inputs, temperature: Heat, steps: list[Step]) -> Decision:
     post = inputs.mention.post
     policy = inputs.policy
@@ -146,7 +124,7 @@ def _decide(inputs: Inputs, temperature: Heat, steps: list[Step]) -> Decision:
     skip = check_guards(inputs, command, steps)
     if skip is not None:
         return skip
-    if command is None or command.action not in (Action.STOP, Action.START):
+    if command is None or command.action not in ALWAYS_HEARD:
         # Consent always works; anything else is first asked whether it is a
         # request about the essay at all.
         abstained = _abstain(inputs, text_body, steps)
@@ -204,7 +182,11 @@ def _decide(inputs: Inputs, temperature: Heat, steps: list[Step]) -> Decision:
         if not matched:
             continue
         decision = _answer(inputs, rule, temperature, steps)
-        if isinstance(decision, Skip) and decision.reason in FALL_THROUGH:
+        if (
+            isinstance(decision, Skip)
+            and decision.reason in FALL_THROUGH
+            and decision.takes_back is None
+        ):
             # A rule with nothing left to post (every quote already in this
             # thread, nothing fits) lets the next rule answer: the rules file
             # lists its fallbacks (quote, then prompt, then link) in order.
@@ -249,6 +231,8 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
 
     if rule.action == Action.WHY:
         return why_reply(inputs, rule, language, template, base, steps)
+    if rule.action == Action.TAKE_BACK:
+        return take_back_reply(inputs, rule, language, template, base, steps)
 
     needs_essay = rule.action in (Action.QUOTE, Action.PROMPT, Action.LINK, Action.DEESCALATE)
     needs_essay = needs_essay or bool(

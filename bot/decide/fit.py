@@ -232,9 +232,9 @@ def make_reply(
     post = inputs.mention.post
     action = action or rule.action
     visibility = narrowest(post.visibility, inputs.policy.default_visibility)
-    if action in (Action.STOP, Action.START):
-        # Consent is between the person and the bot: confirmed by a direct
-        # message whatever the mention's visibility (never wider than it).
+    if action in (Action.STOP, Action.START, Action.TAKE_BACK):
+        # Consent and taking back are between the person and the bot: confirmed
+        # by a direct message whatever the mention's visibility (never wider).
         visibility = "direct"
     return Reply(
         text=text,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bot.decide.policy import Policy, account_keys, listed_keys
 from bot.decide.trace import Inputs, Step
 from bot.model.catalog import Action, Rule
-from bot.model.decision import Skip, SkipReason
+from bot.model.decision import Decision, Moderation, Reply, Skip, SkipReason
 from bot.model.post import Account
 from bot.text.fold import fold
 from bot.understand.request import LEADING_MENTIONS
@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 
 # -- guards -------------------------------------------------------------------
+
+
+#: Commands no limit, cooldown or pause holds back: consent, and taking back
+#: a reply. They are also never asked whether they are about the essay.
+ALWAYS_HEARD = frozenset({Action.STOP, Action.START, Action.TAKE_BACK})
 
 
 def _nobot_tag(account: Account, tags: Sequence[str]) -> str | None:
@@ -132,7 +137,7 @@ def check_guards(inputs: Inputs, command: Rule | None, steps: list[Step]) -> Ski
     policy = inputs.policy
     history = inputs.history
     action = command.action if command else None
-    consent = action in (Action.STOP, Action.START)
+    consent = action in ALWAYS_HEARD
 
     def check(name: str, failed: str | None, reason: SkipReason, ok_detail: str) -> Skip | None:
         steps.append(Step("guard", name, failed is None, failed or ok_detail))
@@ -165,7 +170,9 @@ def check_guards(inputs: Inputs, command: Rule | None, steps: list[Step]) -> Ski
         ),
         (
             "opted_out",
-            f"@{account.acct} opted out" if history.opted_out and action != Action.START else None,
+            f"@{account.acct} opted out"
+            if history.opted_out and action not in (Action.START, Action.TAKE_BACK)
+            else None,
             SkipReason.OPTED_OUT,
             "opting back in" if history.opted_out else "not opted out",
         ),
@@ -178,7 +185,7 @@ def check_guards(inputs: Inputs, command: Rule | None, steps: list[Step]) -> Ski
         (
             "age",
             f"posted {_duration(age)} ago, more than {_duration(policy.max_mention_age)}"
-            if age > policy.max_mention_age
+            if age > policy.max_mention_age and action is not Action.TAKE_BACK
             else None,
             SkipReason.TOO_OLD,
             f"posted {_duration(age)} ago",
@@ -238,3 +245,35 @@ def _duration(delta: timedelta) -> str:
     if abs(seconds) < 7200:
         return f"{seconds // 60}m"
     return f"{seconds // 3600}h"
+
+
+def held(decision: Decision, moderation: Moderation, steps: list[Step]) -> Decision:
+    """A reply held back by the admins: the bot is paused, or the thread muted.
+
+    Decided in full first, so the trace says what the bot would have done;
+    a ``stop`` or ``start`` still takes effect (``Skip.consent``), unconfirmed."""
+    if not isinstance(decision, Reply) or (moderation.paused is None and moderation.muted is None):
+        return decision
+    would = f"would have replied by rule {decision.rule!r}"
+    consent = decision.action if decision.action in (Action.STOP, Action.START) else None
+    # A take-back held the same way still deletes: only its confirmation waits.
+    kept = {"takes_back": decision.takes_back, "taken_back_for": decision.taken_back_for}
+    if moderation.paused is not None:
+        since = moderation.paused.since.strftime("%Y-%m-%d %H:%M UTC")
+        skip = Skip(
+            SkipReason.PAUSED,
+            f"paused by an admin since {since}; {would}",
+            decision.rule,
+            consent,
+            **kept,
+        )
+    else:
+        skip = Skip(
+            SkipReason.MUTED,
+            f"thread muted by an admin ({moderation.muted}); {would}",
+            decision.rule,
+            consent,
+            **kept,
+        )
+    steps.append(Step("guard", skip.reason.value, False, skip.detail))
+    return skip

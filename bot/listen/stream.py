@@ -29,6 +29,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -46,9 +47,32 @@ class Inbox:
     def __init__(self) -> None:
         self._queue: queue.Queue[Mapping[str, Any] | None] = queue.Queue()
         self._catch_up = threading.Event()
+        #: Status ids the stream said were deleted, and edited (``status.update``).
+        self._deleted: deque[str] = deque(maxlen=10_000)
+        self._edited: deque[str] = deque(maxlen=10_000)
 
     def put(self, notification: Mapping[str, Any]) -> None:
         self._queue.put(notification)
+
+    def deleted(self, status_id: str) -> None:
+        self._deleted.append(status_id)
+        self._queue.put(None)
+
+    def edited(self, status_id: str) -> None:
+        self._edited.append(status_id)
+        self._queue.put(None)
+
+    def take_deleted(self) -> list[str]:
+        """The status ids deleted since the last call, oldest first."""
+        return _take_all(self._deleted)
+
+    def requeue_deleted(self, status_ids: list[str]) -> None:
+        """Put back, in front, deletions that could not be handled now."""
+        self._deleted.extendleft(reversed(status_ids))
+
+    def take_edited(self) -> list[str]:
+        """The status ids edited since the last call, oldest first."""
+        return _take_all(self._edited)
 
     def request_catch_up(self) -> None:
         """Ask for a REST catch-up; many requests before the worker gets to it make one."""
@@ -71,6 +95,15 @@ class Inbox:
 
     def wake(self) -> None:
         self._queue.put(None)
+
+
+def _take_all(items: deque[str]) -> list[str]:
+    taken: list[str] = []
+    while True:
+        try:
+            taken.append(items.popleft())
+        except IndexError:
+            return taken
 
 
 class _Connection:
@@ -106,6 +139,21 @@ class _Connection:
         self.last_activity = self.clock()
 
     def event(self, name: str, payload: str) -> None:
+        if name == "delete":
+            # The payload is the bare id (Mastodon sends it as a JSON number on
+            # some versions, a string on others).
+            status_id = payload.strip().strip('"')
+            if status_id:
+                self.inbox.deleted(status_id)
+            return
+        if name in ("status.update", "status_update"):  # Mastodon's name, and a variant
+            try:
+                status = json.loads(payload)
+                if isinstance(status, dict) and status.get("id") is not None:
+                    self.inbox.edited(str(status["id"]))
+            except Exception:
+                log.warning("could not read a streamed edit", exc_info=True)
+            return
         if name != "notification":
             return
         try:

@@ -299,6 +299,11 @@ class Client:
         )
         return result
 
+    def delete_status(self, status_id: str) -> None:
+        """Delete one of the bot's statuses (``Gone``: it already is). Retried
+        like a read: deleting twice deletes once."""
+        self.read(lambda: self.api.status_delete(status_id), what="delete")
+
     def notification_policy(self) -> Mapping[str, Any] | None:
         """The account's notification policy (Mastodon 4.3+), None where there is none."""
         try:

@@ -23,6 +23,10 @@ class MastodonPort(Protocol):
         """``{"ancestors": [...], "descendants": [...]}`` of a status."""
         ...
 
+    def delete_status(self, status_id: str) -> None:
+        """Delete one of the bot's own statuses; ``Gone`` if it is no longer there."""
+        ...
+
     def post_reply(self, reply: Reply, *, idempotency_key: str) -> Mapping[str, Any]:
         """Post ``reply``; the new status. Never retried inside: an ambiguous
         failure must go through the record first."""

@@ -98,6 +98,8 @@ class Action(StrEnum):
     START = "start"
     WHY = "why"
     DEESCALATE = "deescalate"
+    #: Delete one of the bot's replies, asked in answer to it (``supprime``).
+    TAKE_BACK = "take_back"
 
 
 class Mode(StrEnum):

@@ -28,6 +28,12 @@ class Explained:
     quote_id: str | None
     prompt_id: str | None
     summary: str
+    #: The account the reply answered (who asked), and the mention it answered.
+    account_id: str = ""
+    in_reply_to_id: str = ""
+    #: When it was deleted (taken back), and by which mention's request.
+    taken_back_at: datetime | None = None
+    taken_back_notification: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +116,9 @@ class SkipReason(StrEnum):
     SPAM = "spam"
     #: Written in a language the bot does not speak.
     OTHER_LANGUAGE = "other_language"
+    #: A request to take back a reply that is not the bot's, is already taken
+    #: back, or comes from someone with no say over it.
+    TAKE_BACK_REFUSED = "take_back_refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +135,10 @@ class Reply:
     prompt_id: str | None = None
     mode: Mode = Mode.LIVE
     notify_moderators: bool = False
+    #: The bot's post this answer deletes first (a ``take_back``), and on
+    #: whose behalf: ``requester``, ``author`` (of the post answered) or ``admin``.
+    takes_back: str | None = None
+    taken_back_for: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +149,9 @@ class Skip:
     #: A ``stop`` or ``start`` that takes effect though nothing is posted (the
     #: bot is paused, the thread muted): consent always holds.
     consent: Action | None = None
+    #: Likewise a ``take_back``: the bot's post deleted, unconfirmed.
+    takes_back: str | None = None
+    taken_back_for: str | None = None
 
 
 Decision = Reply | Skip

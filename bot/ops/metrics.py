@@ -57,6 +57,18 @@ class Metrics:
             ["how", "outcome"],
             registry=self.registry,
         )
+        self.taken_back = Counter(
+            "filrouge_taken_back_total",
+            "Replies the bot deleted, by how (request: someone with a say asked;"
+            " mention_deleted: the mention it answered is gone).",
+            ["how"],
+            registry=self.registry,
+        )
+        self.deletion_checks = Counter(
+            "filrouge_deletion_checks_total",
+            "Mentions looked up to see whether their author deleted them.",
+            registry=self.registry,
+        )
         self.paused = Gauge(
             "filrouge_paused", "1 while an admin has paused the bot.", registry=self.registry
         )

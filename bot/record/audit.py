@@ -27,7 +27,8 @@ ROW_COLUMNS = """
     m.received_at, m.updated_at, m.retry_at, m.posting_at, m.reason, m.detail,
     m.rule, m.error_kind, m.error_message, m.reply_id,
     r.thread_id, r.in_reply_to_id, r.action, r.mode, r.essay_id, r.quote_id,
-    r.prompt_id, r.visibility, r.language, r.spoiler_text, r.text
+    r.prompt_id, r.visibility, r.language, r.spoiler_text, r.text,
+    r.taken_back_at, r.taken_back_by, r.taken_back_how, m.edited_at
 """
 
 
@@ -91,20 +92,21 @@ class Audit(Repository):
     def outcomes_since(self, since: datetime | None) -> list[dict[str, Any]]:
         """Every final outcome (replied or skipped) whose state changed at or
         after ``since``: its state, reason, the quote or prompt it posted
-        it chose (posted, or only recorded in observe mode and dry runs), and
-        the steps of its decision trace."""
+        it chose (posted, or only recorded in observe mode and dry runs), how
+        the reply was taken back if it was, and the steps of its decision trace."""
         window = "" if since is None else " AND m.updated_at >= :since"
         params = {} if since is None else {"since": _ts(since)}
         with self._lock:
             # ``window`` is one of two constants; values go as parameters.
             sql = (
-                "SELECT m.state, m.reason, r.quote_id, r.prompt_id, m.trace"  # noqa: S608
+                "SELECT m.state, m.reason, r.quote_id, r.prompt_id, m.trace,"  # noqa: S608
+                " r.taken_back_how"
                 " FROM mentions m LEFT JOIN replies r USING (notification_id)"
                 f" WHERE m.state IN ('replied', 'skipped'){window}"
             )
             rows = self._db.execute(sql, params).fetchall()
         found = []
-        for state, reason, quote_id, prompt_id, trace in rows:
+        for state, reason, quote_id, prompt_id, trace, taken_back in rows:
             try:
                 steps = json.loads(trace).get("steps", []) if trace else []
             except (ValueError, AttributeError):
@@ -115,6 +117,7 @@ class Audit(Repository):
                     "reason": reason,
                     "quote": quote_id,
                     "prompt": prompt_id,
+                    "taken_back": taken_back,
                     "steps": steps if isinstance(steps, list) else [],
                 }
             )

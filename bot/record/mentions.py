@@ -126,6 +126,27 @@ class Mentions(Repository):
             )
             return cursor.rowcount == 1
 
+    def edited(self, status_id: str, now: datetime) -> int:
+        """Record that the author edited the mention ``status_id``: how many
+        notifications of it the record has (0: not a mention it knows)."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE mentions SET edited_at = ? WHERE status_id = ?", (_ts(now), status_id)
+            )
+            return cursor.rowcount
+
+    def answered_elsewhere(self, status_id: str, notification_id: str) -> str | None:
+        """Another notification of the same post that was answered or is being
+        posted (a server that notifies again when a mention is edited): its id."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT notification_id FROM mentions WHERE status_id = ?"
+                " AND notification_id != ? AND state IN ('replied', 'posting')"
+                " ORDER BY rowid LIMIT 1",
+                (status_id, notification_id),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
     def claim(
         self,
         notification_id: str,

@@ -6,7 +6,8 @@ own said (``why``).
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from bot.model.decision import Explained, History
 from bot.record.consent import opted_out
@@ -81,7 +82,8 @@ class Replies(Repository):
     @staticmethod
     def _explained(db: sqlite3.Connection, status_id: str) -> Explained | None:
         row = db.execute(
-            "SELECT reply_id, rule, action, essay_id, quote_id, prompt_id, summary"
+            "SELECT reply_id, rule, action, essay_id, quote_id, prompt_id, summary,"
+            " account_id, in_reply_to_id, taken_back_at, taken_back_notification"
             " FROM replies WHERE reply_id = ?",
             (status_id,),
         ).fetchone()
@@ -95,4 +97,88 @@ class Replies(Repository):
             quote_id=row["quote_id"],
             prompt_id=row["prompt_id"],
             summary=row["summary"],
+            account_id=row["account_id"],
+            in_reply_to_id=row["in_reply_to_id"],
+            taken_back_at=_dt(row["taken_back_at"]) if row["taken_back_at"] else None,
+            taken_back_notification=row["taken_back_notification"],
         )
+
+    # -- taking back ------------------------------------------------------------------
+
+    def take_back(
+        self,
+        reply_id: str,
+        *,
+        by: str,
+        how: str,
+        now: datetime,
+        notification_id: str | None = None,
+    ) -> bool:
+        """Record that the bot deleted its post ``reply_id``; True the first time
+        (a retry after a crash records nothing twice)."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE replies SET taken_back_at = ?, taken_back_by = ?, taken_back_how = ?,"
+                " taken_back_notification = ? WHERE reply_id = ? AND taken_back_at IS NULL",
+                (_ts(now), by, how, notification_id, reply_id),
+            )
+            return cursor.rowcount == 1
+
+    def answering(self, status_id: str) -> list[tuple[str, str]]:
+        """The bot's posts still up that answer the mention ``status_id``, with
+        the account that asked: ``(reply_id, account_id)``."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT reply_id, account_id FROM replies WHERE in_reply_to_id = ?"
+                " AND reply_id IS NOT NULL AND taken_back_at IS NULL",
+                (status_id,),
+            ).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+    def to_check(
+        self, now: datetime, *, tiers: Sequence[tuple[timedelta, timedelta]], limit: int
+    ) -> list[tuple[str, str, str]]:
+        """Replies still up whose mention is due a check that it still exists,
+        ``(reply_id, mention status id, account_id)``, never checked first, then
+        the longest unchecked. ``tiers`` are ``(age, every)``: a reply younger
+        than ``age`` is checked every ``every`` (the first tier that holds)."""
+        if limit <= 0 or not tiers:
+            return []
+        tiers = sorted(tiers)  # the youngest tier first: CASE takes the first that holds
+        oldest = tiers[-1][0]
+        cases = " ".join(f"WHEN posted_at >= :since{n} THEN :due{n}" for n in range(len(tiers)))
+        params: dict[str, object] = {"oldest": _ts(now - oldest), "limit": limit}
+        for n, (age, every) in enumerate(tiers):
+            params[f"since{n}"] = _ts(now - age)
+            params[f"due{n}"] = _ts(now - every)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT reply_id, in_reply_to_id, account_id FROM replies"  # noqa: S608 - constant
+                " WHERE reply_id IS NOT NULL AND taken_back_at IS NULL"
+                " AND posted_at >= :oldest"
+                f" AND (checked_at IS NULL OR checked_at < (CASE {cases} END))"
+                " ORDER BY checked_at IS NOT NULL, checked_at, posted_at DESC LIMIT :limit",
+                params,
+            ).fetchall()
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    def checked(self, reply_ids: Sequence[str], now: datetime) -> None:
+        """The mentions of ``reply_ids`` were found still there at ``now``."""
+        if not reply_ids:
+            return
+        with self._write() as db:
+            db.executemany(
+                "UPDATE replies SET checked_at = ? WHERE reply_id = ?",
+                [(_ts(now), reply_id) for reply_id in reply_ids],
+            )
+
+    def taken_back_since(self, since: datetime | None) -> list[dict[str, str | None]]:
+        """The replies taken back since ``since`` (None: ever), newest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT reply_id, notification_id, quote_id, prompt_id, rule, taken_back_at,"
+                " taken_back_by, taken_back_how FROM replies WHERE taken_back_at IS NOT NULL"
+                " AND taken_back_at >= ? ORDER BY taken_back_at DESC",
+                ("" if since is None else _ts(since),),
+            ).fetchall()
+        return [dict(row) for row in rows]

@@ -126,6 +126,26 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         );
         """,
     ),
+    Migration(
+        "0004_take_back",
+        """
+        -- A reply the bot deleted: when, on whose request (an account id) and
+        -- how (``request``: someone with a say asked; ``mention_deleted``: the
+        -- mention it answered is gone), and which mention asked.
+        ALTER TABLE replies ADD COLUMN taken_back_at TEXT;
+        ALTER TABLE replies ADD COLUMN taken_back_by TEXT;
+        ALTER TABLE replies ADD COLUMN taken_back_how TEXT;
+        ALTER TABLE replies ADD COLUMN taken_back_notification TEXT;
+        -- When the mention a reply answered was last found still there.
+        ALTER TABLE replies ADD COLUMN checked_at TEXT;
+        CREATE INDEX replies_live ON replies (posted_at)
+            WHERE reply_id IS NOT NULL AND taken_back_at IS NULL;
+        CREATE INDEX replies_answered ON replies (in_reply_to_id);
+        -- The last time the author edited a mention (``status.update``).
+        ALTER TABLE mentions ADD COLUMN edited_at TEXT;
+        CREATE INDEX mentions_status ON mentions (status_id);
+        """,
+    ),
 )
 
 

@@ -24,6 +24,7 @@ class FakeServer:
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
     posted: list[dict[str, Any]] = field(default_factory=list)
     reports: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
     #: Raised by the next POSTs, in order, after the status was created (a
     #: timeout the server did not see as one).
     fail_after_post: list[Exception] = field(default_factory=list)
@@ -88,6 +89,12 @@ class FakeServer:
             descendants += children
             frontier += [c["id"] for c in children]
         return {"ancestors": ancestors, "descendants": descendants}
+
+    def delete_status(self, status_id: str) -> None:
+        if status_id not in self.statuses:
+            raise Gone(f"status {status_id} not found")
+        del self.statuses[status_id]
+        self.deleted.append(status_id)
 
     def post_reply(self, reply: Reply, *, idempotency_key: str) -> Mapping[str, Any]:
         return self._post(

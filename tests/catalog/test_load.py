@@ -367,6 +367,7 @@ def test_bundled_rules_order(catalog: Catalog) -> None:
     assert names == [
         "stop",
         "start",
+        "supprime",
         "aide",
         "pourquoi",
         "source",

@@ -356,7 +356,8 @@ fr = "{requester} {quote} {quote_url}"
 def test_check_config_names_the_fallbacks_an_older_rules_file_lacks(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """Upgrading: a rules file written before the bot abstained on weak evidence."""
+    """Upgrading: a rules file written before the bot abstained on weak evidence
+    and took replies back."""
     rules = tmp_path / "rules.toml"
     rules.write_text(ONLY_A_QUOTE, encoding="utf-8")
     assert (
@@ -365,7 +366,8 @@ def test_check_config_names_the_fallbacks_an_older_rules_file_lacks(
     out = capsys.readouterr().out
     assert "warning: no rule answers a mention that says nothing" in out
     assert "warning: a quote rule without command words has no prompt or link rule after it" in out
-    # the bundled rules have both
+    assert "warning: no rule takes back a reply" in out
+    # the bundled rules have all three
     assert main(["check-config"]) == 0
     assert "warning" not in capsys.readouterr().out
 

@@ -617,6 +617,8 @@ def test_history_explains_the_bots_own_post(store: Store) -> None:
         quote_id="visuels",
         prompt_id=None,
         summary="because 1",
+        account_id="a1",
+        in_reply_to_id="s1",
     )
     assert store.replies.explained("r1") == expected
     history = store.replies.history(thread_id="t1", account_id="a9", parent_status_id="r1")
@@ -1080,8 +1082,16 @@ def test_catalog_coverage_is_the_curators_to_do_list(
             trace={"steps": [{**weak, "name": "quote"}, {**weak, "name": "prompt"}]},
             now=now - timedelta(minutes=2),
         )
+        [visuels] = [
+            row
+            for row in store.audit.recent(since=None, outcome="replied", limit=50)
+            if row["quote_id"] == "visuels"
+        ]
+        assert store.replies.take_back(visuels["reply_id"], by="a1", how="request", now=now)
+        assert not store.replies.take_back(visuels["reply_id"], by="a1", how="request", now=now)
     assert main(["catalog", "coverage", "--db", str(filled), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
+    assert report["taken_back"] == {"visuels": 1}
     # 1 (3 days ago), 2, 3 and 6; the failed and the pending ones have no outcome yet
     assert report["mentions"] == 4
     assert report["answered"] == {"quote": 1, "other": 1}
@@ -1096,3 +1106,6 @@ def test_catalog_coverage_is_the_curators_to_do_list(
     out = capsys.readouterr().out
     assert "weak matches rested on: boss (1), taf (1)" in out
     assert "quotes never chosen: " in out
+    assert "taken back on request: visuels (1)" in out
+    assert main(["log", "--db", str(filled)]) == 0
+    assert "taken back (request)" in capsys.readouterr().out
