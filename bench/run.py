@@ -65,6 +65,10 @@ from bot.settings import DATA_DIR, Settings  # noqa: E402
 from bot.text.fold import fold  # noqa: E402
 from bot.text.plain import plain_to_text  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from console_pages import ConsoleBench, measure_console  # noqa: E402
+from console_pages import rows as console_rows  # noqa: E402
+
 if TYPE_CHECKING:
     from mastodon import Mastodon
 
@@ -1240,6 +1244,7 @@ def report(
     quiet: UnderLoad | None = None,
     check_cached: Startup | None = None,
     expansion: Expansion | None = None,
+    console: ConsoleBench | None = None,
 ) -> str:
     lines: list[str] = [f"## fil-rouge benchmark ({'quick' if quick else 'full'} run)", ""]
     lines += ["| machine | |", "|---|---|"]
@@ -1438,6 +1443,13 @@ def report(
             f" the replies) | p99 {ms(t.p99)} ms, median {ms(t.p50)} ms"
             f" ({t.p99 / t.p50:.2f}×; {load.answered}/{load.asked} answered) | {verdict(ok)} |"
         )
+    if console is not None:
+        slowest = max(slow for _, _, slow in console.pages)
+        lines.append(
+            f"| the console, {console.mentions:,} mentions recorded: every page < 300 ms"
+            f" | slowest {slowest:.0f} ms | {verdict(slowest < 300)} |"
+        )
+        lines += ["", "### the console", "", *console_rows(console)]
     lines += ["", f"Benchmark wall time: {elapsed:.0f} s."]
     return "\n".join(lines)
 
@@ -1505,6 +1517,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_bundled = measure_check_config(plan.check_config_runs, None)
         check_large = None if args.quick else measure_check_config(1, large)
         check_cached = measure_check_config(3, large, cached=True)
+        progress.write(f"[{time.perf_counter() - started:.0f}s] the console's pages…\n")
+        console = measure_console(workdir, runs=3 if args.quick else 5)
         e2e: list[EndToEnd] = []
         load: UnderLoad | None = None
         quiet: UnderLoad | None = None
@@ -1552,6 +1566,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         quiet,
         check_cached,
         expansion,
+        console,
     )
     print(text)
     if args.output is not None:

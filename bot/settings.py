@@ -185,6 +185,14 @@ class Settings(BaseSettings):
     # -- operations -----------------------------------------------------------
     http_host: str = "127.0.0.1"
     http_port: int | None = None
+    #: The moderators' read-only console under ``/console`` on the ops server.
+    console: bool = False
+    #: Required when ``http_host`` is not a loopback address (and then always asked).
+    console_token: SecretStr = SecretStr("")
+    #: Show (and keep) the text of mentions sent by direct message.
+    console_show_direct: bool = False
+    #: Days the record keeps a mention's text and its author's handle (0: never).
+    record_text_days: int = Field(default=30, ge=0)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

@@ -164,6 +164,7 @@ class Actor:
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             return self._skip(notification_id, SkipReason.UNREADABLE, f"mention: {error}", None, {})
         mention = Mention(notification_id=notification_id, post=post)
+        self._keep_text(notification_id, post)
         if self.admin is not None:
             # An admin's command by direct message is answered, not decided.
             handled = self.admin.command(mention)
@@ -319,9 +320,31 @@ class Actor:
                 log.warning("could not notify the moderators", exc_info=True)
         return Result(notification_id, "replied", "live", reply_id=reply_id)
 
+    def _keep_text(self, notification_id: str, post: Post) -> None:
+        """Keep the mention's words for the moderators, if the admins allow it
+        (``bot.record.texts``): never a direct message's, unless they said so."""
+        settings = self.settings
+        self.store.mentions.seen_as(notification_id, post.visibility)
+        if settings.record_text_days <= 0:
+            return
+        if post.visibility == "direct" and not settings.console_show_direct:
+            return
+        self.store.texts.keep(
+            notification_id,
+            status_id=post.id,
+            account_id=post.account.id,
+            acct=post.account.acct,
+            text=post.text,
+            url=post.url or "",
+            visibility=post.visibility,
+            now=self.clock(),
+        )
+
     def _consent(self, action: Action | None, post: Post, now: datetime) -> None:
         if action is Action.STOP:
             self.store.consent.opt_out(post.account.id, now)
+            # Who asks to be left alone has their words forgotten too.
+            self.store.texts.forget_account(post.account.id)
         elif action is Action.START:
             self.store.consent.opt_in(post.account.id)
 

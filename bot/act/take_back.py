@@ -102,7 +102,9 @@ class TakeBack:
         return recorded
 
     def mention_gone(self, status_id: str) -> int:
-        """The mention ``status_id`` was deleted: take back what answered it."""
+        """The mention ``status_id`` was deleted: take back what answered it,
+        and forget its words."""
+        self.store.texts.forget_status(status_id)
         count = 0
         for reply_id, account_id in self.store.replies.answering(status_id):
             count += self.take_back(reply_id, by=account_id, how="mention_deleted")
@@ -124,6 +126,7 @@ class TakeBack:
             try:
                 self.client.status(mention_id)
             except Gone:
+                self.store.texts.forget_status(mention_id)
                 taken += self.take_back(reply_id, by=account_id, how="mention_deleted")
                 continue
             except FilRougeError as error:

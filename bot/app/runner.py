@@ -183,7 +183,7 @@ class Bot:
             wall_clock=time.time,
             max_characters=policy.max_characters,
             url_length=policy.url_length,
-            config=self._current_config,
+            config=self.current_config,
             reload=self.reload_problems,
         )
         notifier = Notifier(
@@ -395,7 +395,7 @@ class Bot:
         )
         return ()
 
-    def _current_config(self) -> Config:
+    def current_config(self) -> Config:
         """The admin data in use (a reload swaps it)."""
         assert self._config is not None
         return self._config

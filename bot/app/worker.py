@@ -60,6 +60,7 @@ class Worker:
         self.started_at = clock()
         self._pause_until = 0.0
         self._failures = 0
+        self._next_purge = 0.0
 
     def stale_after(self) -> timedelta:
         # One worker per record: a row claimed before this process started
@@ -122,6 +123,19 @@ class Worker:
         self.health.update(last_error=str(error))
         self.inbox.request_catch_up()
 
+    def _forget_old_texts(self) -> None:
+        """Once an hour (and at start), forget the mentions' texts older than
+        ``FILROUGE_RECORD_TEXT_DAYS`` (all of them when it is 0)."""
+        if time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + 3600
+        now = self.clock()
+        purged = self.actor.store.texts.purge(
+            now - timedelta(days=self.actor.settings.record_text_days)
+        )
+        if purged:
+            log.info("forgot the text of %d mentions past their keeping time", purged)
+
     def _deletions(self) -> None:
         """Take back the replies to mentions their authors deleted (streamed, or
         found by the budgeted sweep), and record streamed edits."""
@@ -151,6 +165,7 @@ class Worker:
         # After the streamed mentions are recorded: a failure here loses none of them.
         self.chores()
         self._deletions()
+        self._forget_old_texts()
         if self.inbox.take_catch_up() and not self.intake.catching_up:
             self.intake.start_catch_up()
         if self.intake.catching_up:

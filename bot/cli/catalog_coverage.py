@@ -1,30 +1,17 @@
-"""``filrouge catalog coverage``: the curator's to-do list, from the record.
-
-For the mentions of a window (``--since``, default 30 days):
-
-- what they got: a quote, a prompt, a link or help, or a recorded skip, by reason;
-- the weak matches: the words on which a quote, prompt or link fell short of
-  the evidence it needed, most frequent first (what the catalog half knows);
-- the quotes and prompts never chosen, essay by essay, then the most chosen;
-- the quotes and prompts whose replies people asked to have taken back.
-
-The record keeps no mention's text (only outcomes and decision traces), so
-the words the catalog did not know at all are not listed here.
+"""``filrouge catalog coverage``: the curator's to-do list, from the record,
+for the mentions of a window (``--since``, default 30 days); the report is
+``bot.catalog.coverage``'s. The unmatched words come from the texts the
+record keeps (``FILROUGE_RECORD_TEXT_DAYS``): none are listed when it keeps none.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
 
 from bot.cli.log import add_db_option, duration, read_record
-
-if TYPE_CHECKING:
-    from bot.catalog.config import Catalog
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -39,65 +26,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_db_option(parser)
 
 
-def coverage(catalog: Catalog, outcomes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The report, from the catalog and ``Audit.outcomes_since``; pure."""
-    got: Counter[str] = Counter()
-    skipped: Counter[str] = Counter()
-    weak_words: Counter[str] = Counter()
-    quotes: Counter[str] = Counter()
-    prompts: Counter[str] = Counter()
-    taken_back: Counter[str] = Counter()
-    for outcome in outcomes:
-        if outcome.get("taken_back") == "request" and (outcome["quote"] or outcome["prompt"]):
-            # Asked to be removed by the people it concerned: the curator's to
-            # read first (a reply to a deleted mention says nothing about it).
-            taken_back[str(outcome["quote"] or outcome["prompt"])] += 1
-        if outcome["state"] == "skipped":
-            skipped[str(outcome["reason"])] += 1
-        elif outcome["quote"]:
-            got["quote"] += 1
-            quotes[str(outcome["quote"])] += 1
-        elif outcome["prompt"]:
-            got["prompt"] += 1
-            prompts[str(outcome["prompt"])] += 1
-        else:
-            got["other"] += 1
-        fell_short: set[str] = set()  # counted once per mention
-        for step in outcome["steps"]:
-            if isinstance(step, Mapping) and step.get("kind") == "evidence" and not step.get("ok"):
-                data = step.get("data")
-                words = data.get("words", []) if isinstance(data, Mapping) else []
-                fell_short.update(str(word) for word in words)
-        weak_words.update(fell_short)
-    essays = []
-    for essay in catalog.essays:
-        essays.append(
-            {
-                "essay": essay.id,
-                "quotes_never_chosen": [q.id for q in essay.quotes if q.id not in quotes],
-                "prompts_never_chosen": [p.id for p in essay.prompts if p.id not in prompts],
-            }
-        )
-    return {
-        "mentions": len(outcomes),
-        "answered": _ranked(got),
-        "skipped": _ranked(skipped),
-        "weak_match_words": _ranked(weak_words, 30),
-        "essays": essays,
-        "quotes_most_chosen": _ranked(quotes, 10),
-        "prompts_most_chosen": _ranked(prompts, 10),
-        "taken_back": _ranked(taken_back),
-    }
-
-
 def run(args: argparse.Namespace) -> int:
-    from bot.catalog.essays import read_catalog
+    from bot.catalog.coverage import coverage
+    from bot.catalog.load import load_config
+    from bot.errors import ConfigError
     from bot.settings import Settings
 
     settings = Settings.read(args.env_file)
-    catalog, problems = read_catalog(settings.catalog_path)
-    if catalog is None or problems:
-        for problem in problems:
+    try:
+        config = load_config(settings)
+    except ConfigError as error:
+        for problem in error.problems:
             print(problem)
         print("the catalog does not load: run `filrouge check-config`")
         return 1
@@ -106,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     with store:
         outcomes = store.audit.outcomes_since(datetime.now(UTC) - args.since)
-    report = coverage(catalog, outcomes)
+    report = coverage(config.catalog, outcomes, config.index)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, sort_keys=True))
         return 0
@@ -117,6 +56,11 @@ def run(args: argparse.Namespace) -> int:
     if report["weak_match_words"]:
         print("weak matches rested on: " + _counts(report["weak_match_words"]))
         print("  (words some passage shares, not enough to post it: add keywords or a prompt)")
+    if report["unmatched_words"]:
+        print("words no passage knows: " + _counts(report["unmatched_words"]))
+        print("  (from mentions that got no quote: a concept or keywords to add?)")
+    elif not report["texts_kept"]:
+        print("words no passage knows: the record keeps no texts (FILROUGE_RECORD_TEXT_DAYS)")
     for essay in report["essays"]:
         print(f"essay {essay['essay']}:")
         print("  quotes never chosen: " + (", ".join(essay["quotes_never_chosen"]) or "none"))
@@ -126,12 +70,6 @@ def run(args: argparse.Namespace) -> int:
     if report["taken_back"]:
         print("taken back on request: " + _counts(report["taken_back"]))
     return 0
-
-
-def _ranked(counts: Counter[str], limit: int | None = None) -> dict[str, int]:
-    """Most frequent first, ties in alphabetical order (the same report twice)."""
-    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return dict(ordered[:limit])
 
 
 def _counts(counts: Mapping[str, int]) -> str:

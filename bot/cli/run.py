@@ -21,6 +21,12 @@ import sys
 import threading
 import time
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.app.runner import Bot
+    from bot.ops.server import Pages
+    from bot.settings import Settings
 
 log = logging.getLogger("bot.run")
 
@@ -113,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         health=bot.health,
         metrics=bot.metrics,
         db_check=sqlite_write_check(settings.db_path),
+        pages=console_pages(settings, bot),
     )
     if ops is not None:
         ops.start()
@@ -131,3 +138,34 @@ def run(args: argparse.Namespace) -> int:
         if ops is not None:
             ops.stop()
     return 0
+
+
+def console_pages(settings: Settings, bot: Bot) -> dict[str, Pages]:
+    """The console's pages for the ops server, when ``FILROUGE_CONSOLE`` is on."""
+    if not settings.console:
+        return {}
+    if settings.http_port is None:
+        log.warning(
+            "FILROUGE_CONSOLE is on but FILROUGE_HTTP_PORT is empty: no console",
+            extra={"event": "console"},
+        )
+        return {}
+    from bot.console.access import is_loopback
+    from bot.console.app import PREFIX, Console
+
+    if not is_loopback(settings.http_host) and not settings.console_token.get_secret_value():
+        log.warning(
+            "the console listens on %s without FILROUGE_CONSOLE_TOKEN: it answers 401 to all",
+            settings.http_host,
+            extra={"event": "console"},
+        )
+    try:
+        console = Console(
+            settings=settings,
+            config=bot.current_config,
+            self_id=lambda: bot.me.id if bot.me is not None else "",
+        )
+    except RuntimeError as error:  # Jinja2 missing: the bot runs on, without a console
+        log.error("no console: %s", error, extra={"event": "console"})
+        return {}
+    return {PREFIX: console}

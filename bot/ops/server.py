@@ -1,4 +1,5 @@
-"""``/healthz`` and ``/metrics`` over HTTP, for a supervisor and for Prometheus.
+"""``/healthz`` and ``/metrics`` over HTTP, for a supervisor and for Prometheus,
+and the pages of the moderators' console (``bot.console``) when it is on.
 
 A stdlib ``ThreadingHTTPServer`` in a daemon thread: two read-only endpoints do
 not justify a web framework. It listens on ``FILROUGE_HTTP_HOST:FILROUGE_HTTP_PORT``
@@ -16,13 +17,14 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -35,6 +37,34 @@ log = logging.getLogger(__name__)
 #: Health check of the database: True when a write succeeds. May raise.
 DbCheck = Callable[[], bool]
 Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request as a page handler sees it (``/console``)."""
+
+    method: str
+    #: The path without the query string, and the query, parsed.
+    path: str
+    query: Mapping[str, Sequence[str]]
+    #: Header names in lower case.
+    headers: Mapping[str, str]
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    content_type: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+#: Answers the requests under a path prefix (the console); never raises.
+Pages = Callable[[Request], Response]
+
+#: The most a request body may carry (a preview form, a login).
+MAX_BODY = 64 * 1024
 
 
 def sqlite_write_check(path: Path | str, *, timeout: float = 2.0) -> DbCheck:
@@ -135,8 +165,11 @@ class OpsServer:
         db_check: DbCheck,
         max_age: float,
         clock: Clock = time.time,
+        pages: Mapping[str, Pages] | None = None,
     ) -> None:
         self._address = (host, port)
+        #: Handlers by path prefix (``/console``), besides the two endpoints.
+        self.pages = dict(pages or {})
         self.health = health
         self.metrics = metrics
         self.db_check = db_check
@@ -154,6 +187,7 @@ class OpsServer:
         metrics: Metrics,
         db_check: DbCheck,
         clock: Clock = time.time,
+        pages: Mapping[str, Pages] | None = None,
     ) -> OpsServer | None:
         """The server the settings ask for, or None when ``http_port`` is unset."""
         if settings.http_port is None:
@@ -166,6 +200,7 @@ class OpsServer:
             db_check=db_check,
             max_age=staleness_bound(settings),
             clock=clock,
+            pages=pages,
         )
 
     @property
@@ -239,6 +274,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
+        if self._paged(path):
+            return
         if path == "/healthz":
             verdict = self.server_ops.verdict()
             status = HTTPStatus.OK if verdict.healthy else HTTPStatus.SERVICE_UNAVAILABLE
@@ -255,11 +292,57 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self.do_GET()
 
-    def _send(self, status: HTTPStatus, content_type: str, body: bytes) -> None:
+    def do_POST(self) -> None:
+        if not self._paged(self.path.split("?", 1)[0]):
+            self._send(HTTPStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", b"no\n")
+
+    def _paged(self, path: str) -> bool:
+        """Hand the request to the pages of its prefix, if any: True if handled."""
+        pages = next(
+            (
+                handler
+                for prefix, handler in self.server_ops.pages.items()
+                if path == prefix or path.startswith(prefix + "/")
+            ),
+            None,
+        )
+        if pages is None:
+            return False
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "text/plain; charset=utf-8", b"")
+            return True
+        query = parse_qs(self.path.partition("?")[2], keep_blank_values=True)
+        request = Request(
+            method=self.command,
+            path=path,
+            query=query,
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=self.rfile.read(length) if length > 0 else b"",
+        )
+        try:
+            response = pages(request)
+        except Exception:
+            log.exception("page %s failed", path, extra={"event": "console"})
+            response = Response(500, "text/plain; charset=utf-8", b"internal error\n")
+        self._send(
+            HTTPStatus(response.status), response.content_type, response.body, response.headers
+        )
+        return True
+
+    def _send(
+        self,
+        status: HTTPStatus,
+        content_type: str,
+        body: bytes,
+        headers: Sequence[tuple[str, str]] = (),
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        for name, value in headers:
+            self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)

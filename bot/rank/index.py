@@ -93,6 +93,14 @@ class Index:
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._documents.number
 
+    def knows(self, stem: str) -> bool:
+        """Whether some quote or prompt, in any language, has ``stem``."""
+        return any(stem in space.postings for space in self._documents.spaces)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(space.language for space in self._documents.spaces)
+
     def score(
         self,
         ids: Sequence[str],

@@ -93,35 +93,70 @@ class Audit(Repository):
         """Every final outcome (replied or skipped) whose state changed at or
         after ``since``: its state, reason, the quote or prompt it posted
         it chose (posted, or only recorded in observe mode and dry runs), how
-        the reply was taken back if it was, and the steps of its decision trace."""
+        the reply was taken back if it was, the text the record keeps when it
+        got no quote, and the words on which its evidence fell short
+        (``weak``), from its trace."""
         window = "" if since is None else " AND m.updated_at >= :since"
         params = {} if since is None else {"since": _ts(since)}
         with self._lock:
             # ``window`` is one of two constants; values go as parameters.
             sql = (
-                "SELECT m.state, m.reason, r.quote_id, r.prompt_id, m.trace,"  # noqa: S608
-                " r.taken_back_how"
+                "SELECT m.notification_id, m.state, m.reason, r.quote_id,"  # noqa: S608
+                " r.prompt_id, r.taken_back_how,"
+                # the text only where it can tell what the catalog lacks
+                " CASE WHEN r.quote_id IS NULL THEN t.text END"
                 " FROM mentions m LEFT JOIN replies r USING (notification_id)"
+                " LEFT JOIN mention_texts t USING (notification_id)"
                 f" WHERE m.state IN ('replied', 'skipped'){window}"
             )
             rows = self._db.execute(sql, params).fetchall()
-        found = []
-        for state, reason, quote_id, prompt_id, trace, taken_back in rows:
+            weak = self._weak_words(window, params)
+        return [
+            {
+                "state": state,
+                "reason": reason,
+                "quote": quote_id,
+                "prompt": prompt_id,
+                "taken_back": taken_back,
+                "text": text,
+                "weak": weak.get(notification_id, []),
+            }
+            for notification_id, state, reason, quote_id, prompt_id, taken_back, text in rows
+        ]
+
+    def _weak_words(self, window: str, params: dict[str, str]) -> dict[str, list[str]]:
+        """The words of each trace's evidence steps that fell short: read by
+        SQLite's JSON functions (ten thousand traces in tens of milliseconds),
+        or by Python where they fail (a trace that is not JSON)."""
+        words: dict[str, list[str]] = {}
+        try:
+            for notification_id, word in self._db.execute(
+                "SELECT m.notification_id, w.value FROM mentions m,"  # noqa: S608 - constant
+                " json_each(m.trace, '$.steps') s, json_each(s.value, '$.data.words') w"
+                f" WHERE m.state IN ('replied', 'skipped'){window} AND m.trace IS NOT NULL"
+                " AND json_extract(s.value, '$.kind') = 'evidence'"
+                " AND json_extract(s.value, '$.ok') = 0",
+                params,
+            ):
+                words.setdefault(notification_id, []).append(str(word))
+            return words
+        except sqlite3.OperationalError:
+            words.clear()
+        for notification_id, trace in self._db.execute(
+            "SELECT m.notification_id, m.trace FROM mentions m"  # noqa: S608 - constant
+            f" WHERE m.state IN ('replied', 'skipped'){window} AND m.trace IS NOT NULL",
+            params,
+        ):
             try:
-                steps = json.loads(trace).get("steps", []) if trace else []
+                steps = json.loads(trace).get("steps", [])
             except (ValueError, AttributeError):
-                steps = []
-            found.append(
-                {
-                    "state": state,
-                    "reason": reason,
-                    "quote": quote_id,
-                    "prompt": prompt_id,
-                    "taken_back": taken_back,
-                    "steps": steps if isinstance(steps, list) else [],
-                }
-            )
-        return found
+                continue
+            for step in steps if isinstance(steps, list) else ():
+                if isinstance(step, dict) and step.get("kind") == "evidence" and not step.get("ok"):
+                    data = step.get("data")
+                    found = data.get("words", []) if isinstance(data, dict) else []
+                    words.setdefault(notification_id, []).extend(str(w) for w in found)
+        return words
 
     def counts(self, since: datetime | None = None) -> dict[str, dict[str, int]]:
         """Counts by ``outcome``, replies by ``rule``, skips by ``reason`` and

@@ -146,6 +146,28 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         CREATE INDEX mentions_status ON mentions (status_id);
         """,
     ),
+    Migration(
+        "0005_mention_texts",
+        """
+        -- People's words, kept only under FILROUGE_RECORD_TEXT_DAYS (bot.record.texts).
+        CREATE TABLE mention_texts (
+            notification_id TEXT PRIMARY KEY REFERENCES mentions (notification_id),
+            status_id       TEXT NOT NULL,
+            account_id      TEXT NOT NULL,
+            acct            TEXT NOT NULL,
+            text            TEXT NOT NULL,
+            url             TEXT NOT NULL,
+            visibility      TEXT NOT NULL,
+            kept_at         TEXT NOT NULL
+        );
+        CREATE INDEX mention_texts_kept ON mention_texts (kept_at);
+        CREATE INDEX mention_texts_account ON mention_texts (account_id);
+        CREATE INDEX mention_texts_status ON mention_texts (status_id);
+        -- The mention's visibility, kept whatever the retention: the console
+        -- hides what a direct message said, its trace included.
+        ALTER TABLE mentions ADD COLUMN visibility TEXT;
+        """,
+    ),
 )
 
 

@@ -5,7 +5,8 @@ listen ──▶ understand ──▶ decide ──▶ act ──▶ **record**
 One connection (``db``), one schema (``schema``), and a repository per kind
 of fact, each a small class over the connection: ``mentions`` (the cursor
 and each mention's lifecycle), ``replies`` (history), ``consent``,
-``moderation``, ``links`` and ``audit``. One row per mention notification
+``moderation``, ``links``, ``audit`` and ``texts`` (people's words, kept
+only as long as the admins allow). One row per mention notification
 moves through
 
     pending ──▶ claimed ──▶ posting ──▶ replied
@@ -43,6 +44,7 @@ from bot.record.mentions import Mentions
 from bot.record.moderation import ModerationState
 from bot.record.replies import Replies
 from bot.record.schema import migrate
+from bot.record.texts import Texts
 
 
 class Store:
@@ -83,6 +85,7 @@ class Store:
         self.moderation = ModerationState(database)
         self.links = LinkCache(database)
         self.audit = Audit(database)
+        self.texts = Texts(database)
 
     def close(self) -> None:
         """Checkpoint the WAL into the main file and close. Idempotent."""

@@ -1082,6 +1082,16 @@ def test_catalog_coverage_is_the_curators_to_do_list(
             trace={"steps": [{**weak, "name": "quote"}, {**weak, "name": "prompt"}]},
             now=now - timedelta(minutes=2),
         )
+        store.texts.keep(
+            "6",
+            status_id="s6",
+            account_id="a6",
+            acct="a6",
+            text="@filrouge la trottinette de mon voisin, https://example.org/trottinette",
+            url="",
+            visibility="public",
+            now=now,
+        )
         [visuels] = [
             row
             for row in store.audit.recent(since=None, outcome="replied", limit=50)
@@ -1092,6 +1102,11 @@ def test_catalog_coverage_is_the_curators_to_do_list(
     assert main(["catalog", "coverage", "--db", str(filled), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["taken_back"] == {"visuels": 1}
+    # the words of a mention that got no quote which no passage uses (counted
+    # once; the handle and the link are not words)
+    assert report["unmatched_words"]["trottinette"] == 1
+    assert "filrouge" not in report["unmatched_words"] and "org" not in report["unmatched_words"]
+    assert "voisin" in report["unmatched_words"] and "mon" not in report["unmatched_words"]
     # 1 (3 days ago), 2, 3 and 6; the failed and the pending ones have no outcome yet
     assert report["mentions"] == 4
     assert report["answered"] == {"quote": 1, "other": 1}
@@ -1107,5 +1122,6 @@ def test_catalog_coverage_is_the_curators_to_do_list(
     assert "weak matches rested on: boss (1), taf (1)" in out
     assert "quotes never chosen: " in out
     assert "taken back on request: visuels (1)" in out
+    assert "words no passage knows: " in out and "trottinette (1)" in out
     assert main(["log", "--db", str(filled)]) == 0
     assert "taken back (request)" in capsys.readouterr().out

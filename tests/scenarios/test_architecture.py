@@ -63,6 +63,18 @@ ALLOWED: dict[str, set[str]] = {
         "settings",
         "errors",
     },
+    "console": {
+        "ops",
+        "record",
+        "decide",
+        "understand",
+        "catalog",
+        "app",
+        "model",
+        "text",
+        "settings",
+        "errors",
+    },
     "cli": {"*"},
     "__main__": {"cli"},
 }

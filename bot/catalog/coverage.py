@@ -1,0 +1,118 @@
+"""The curator's to-do list, from what the record says the mentions got
+(``filrouge catalog coverage`` and the console's catalog page); pure.
+
+- what they got: a quote, a prompt, a link or help, or a skip by reason;
+- the weak matches: the words on which a quote, prompt or link fell short of
+  the evidence it needed, most frequent first (what the catalog half knows);
+- the unmatched words: content words of mentions that got no quote which no
+  passage uses at all (what the catalog does not know), from the texts the
+  record keeps under ``FILROUGE_RECORD_TEXT_DAYS``;
+- the quotes and prompts never chosen, essay by essay, then the most chosen;
+- the quotes and prompts whose replies people asked to have taken back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from bot.rank.analysis import stems_of
+from bot.text.fold import fold
+
+if TYPE_CHECKING:
+    from bot.catalog.config import Catalog
+    from bot.rank.index import Index
+
+#: Links and @-handles, left out of a kept text before its words are read.
+_NOT_WORDS = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+|@[\w.-]+(?:@[\w.-]+)?")
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def unmatched(text: str, index: Index, seen: dict[str, bool] | None = None) -> set[str]:
+    """The content words of ``text`` that no quote or prompt uses, in any of
+    the index's languages (folded; each once). ``seen`` remembers the verdict
+    on each word across texts."""
+    verdicts = {} if seen is None else seen
+    found: set[str] = set()
+    for word in set(_WORD.findall(_NOT_WORDS.sub(" ", fold(text)))):
+        verdict = verdicts.get(word)
+        if verdict is None:
+            stems = [stems_of(word, language) for language in index.languages]
+            # A stop word in one of the languages tells nothing.
+            verdict = all(stems) and not any(
+                index.knows(stem) for language_stems in stems for stem in language_stems
+            )
+            verdicts[word] = verdict
+        if verdict:
+            found.add(word)
+    return found
+
+
+def coverage(
+    catalog: Catalog, outcomes: Sequence[Mapping[str, Any]], index: Index | None = None
+) -> dict[str, Any]:
+    """The report, from the catalog and ``Audit.outcomes_since``; with an
+    ``index``, the unmatched words of the kept texts too."""
+    got: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
+    weak_words: Counter[str] = Counter()
+    missing: Counter[str] = Counter()
+    quotes: Counter[str] = Counter()
+    prompts: Counter[str] = Counter()
+    taken_back: Counter[str] = Counter()
+    verdicts: dict[str, bool] = {}
+    for outcome in outcomes:
+        if outcome.get("taken_back") == "request" and (outcome["quote"] or outcome["prompt"]):
+            # Asked to be removed by the people it concerned: the curator's to
+            # read first (a reply to a deleted mention says nothing about it).
+            taken_back[str(outcome["quote"] or outcome["prompt"])] += 1
+        if outcome["state"] == "skipped":
+            skipped[str(outcome["reason"])] += 1
+        elif outcome["quote"]:
+            got["quote"] += 1
+            quotes[str(outcome["quote"])] += 1
+        elif outcome["prompt"]:
+            got["prompt"] += 1
+            prompts[str(outcome["prompt"])] += 1
+        else:
+            got["other"] += 1
+        weak_words.update(set(outcome["weak"]))  # counted once per mention
+        text = outcome.get("text")
+        if index is not None and text and not outcome["quote"]:
+            missing.update(unmatched(str(text), index, verdicts))
+    essays = []
+    for essay in catalog.essays:
+        essays.append(
+            {
+                "essay": essay.id,
+                "quotes_never_chosen": [q.id for q in essay.quotes if q.id not in quotes],
+                "prompts_never_chosen": [p.id for p in essay.prompts if p.id not in prompts],
+                "chosen": {
+                    item_id: quotes[item_id] + prompts[item_id]
+                    for item_id in (
+                        *(q.id for q in essay.quotes),
+                        *(p.id for p in essay.prompts),
+                    )
+                },
+            }
+        )
+    return {
+        "mentions": len(outcomes),
+        "answered": ranked(got),
+        "skipped": ranked(skipped),
+        "weak_match_words": ranked(weak_words, 30),
+        "unmatched_words": ranked(missing, 30),
+        "texts_kept": sum(1 for outcome in outcomes if outcome.get("text")),
+        "essays": essays,
+        "quotes_most_chosen": ranked(quotes, 10),
+        "prompts_most_chosen": ranked(prompts, 10),
+        "taken_back": ranked(taken_back),
+    }
+
+
+def ranked(counts: Counter[str], limit: int | None = None) -> dict[str, int]:
+    """Most frequent first, ties in alphabetical order (the same report twice)."""
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return dict(ordered[:limit])

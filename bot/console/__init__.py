@@ -1,0 +1,1 @@
+"""The moderators' read-only console (``FILROUGE_CONSOLE``): ``bot.console.app``."""
