@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.rank.analysis import stems_of
@@ -51,60 +51,55 @@ def unmatched(text: str, index: Index, seen: dict[str, bool] | None = None) -> s
 
 
 def coverage(
-    catalog: Catalog, outcomes: Sequence[Mapping[str, Any]], index: Index | None = None
+    catalog: Catalog, data: Mapping[str, Any], index: Index | None = None
 ) -> dict[str, Any]:
-    """The report, from the catalog and ``Audit.outcomes_since``; with an
+    """The report, from the catalog and ``Audit.coverage_since``; with an
     ``index``, the unmatched words of the kept texts too."""
     got: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
-    weak_words: Counter[str] = Counter()
-    missing: Counter[str] = Counter()
     quotes: Counter[str] = Counter()
     prompts: Counter[str] = Counter()
     taken_back: Counter[str] = Counter()
-    verdicts: dict[str, bool] = {}
-    for outcome in outcomes:
-        if outcome.get("taken_back") == "request" and (outcome["quote"] or outcome["prompt"]):
+    for outcome in data["outcomes"]:
+        count = int(outcome["count"])
+        item = outcome["quote"] or outcome["prompt"]
+        if outcome["taken_back"] == "request" and item:
             # Asked to be removed by the people it concerned: the curator's to
             # read first (a reply to a deleted mention says nothing about it).
-            taken_back[str(outcome["quote"] or outcome["prompt"])] += 1
+            taken_back[str(item)] += count
         if outcome["state"] == "skipped":
-            skipped[str(outcome["reason"])] += 1
+            skipped[str(outcome["reason"])] += count
         elif outcome["quote"]:
-            got["quote"] += 1
-            quotes[str(outcome["quote"])] += 1
+            got["quote"] += count
+            quotes[str(outcome["quote"])] += count
         elif outcome["prompt"]:
-            got["prompt"] += 1
-            prompts[str(outcome["prompt"])] += 1
+            got["prompt"] += count
+            prompts[str(outcome["prompt"])] += count
         else:
-            got["other"] += 1
-        weak_words.update(set(outcome["weak"]))  # counted once per mention
-        text = outcome.get("text")
-        if index is not None and text and not outcome["quote"]:
+            got["other"] += count
+    missing: Counter[str] = Counter()
+    if index is not None:
+        verdicts: dict[str, bool] = {}
+        for text in data["texts"]:
             missing.update(unmatched(str(text), index, verdicts))
     essays = []
     for essay in catalog.essays:
+        ids = (*(q.id for q in essay.quotes), *(p.id for p in essay.prompts))
         essays.append(
             {
                 "essay": essay.id,
                 "quotes_never_chosen": [q.id for q in essay.quotes if q.id not in quotes],
                 "prompts_never_chosen": [p.id for p in essay.prompts if p.id not in prompts],
-                "chosen": {
-                    item_id: quotes[item_id] + prompts[item_id]
-                    for item_id in (
-                        *(q.id for q in essay.quotes),
-                        *(p.id for p in essay.prompts),
-                    )
-                },
+                "chosen": {item_id: quotes[item_id] + prompts[item_id] for item_id in ids},
             }
         )
     return {
-        "mentions": len(outcomes),
+        "mentions": int(data["mentions"]),
         "answered": ranked(got),
         "skipped": ranked(skipped),
-        "weak_match_words": ranked(weak_words, 30),
+        "weak_match_words": ranked(Counter(data["weak"]), 30),
         "unmatched_words": ranked(missing, 30),
-        "texts_kept": sum(1 for outcome in outcomes if outcome.get("text")),
+        "texts_kept": len(data["texts"]),
         "essays": essays,
         "quotes_most_chosen": ranked(quotes, 10),
         "prompts_most_chosen": ranked(prompts, 10),

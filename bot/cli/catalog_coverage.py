@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     if store is None:
         return 1
     with store:
-        outcomes = store.audit.outcomes_since(datetime.now(UTC) - args.since)
-    report = coverage(config.catalog, outcomes, config.index)
+        data = store.audit.coverage_since(datetime.now(UTC) - args.since)
+    report = coverage(config.catalog, data, config.index)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, sort_keys=True))
         return 0

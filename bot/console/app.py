@@ -240,8 +240,8 @@ class Console:
 
         config = self.config()
         with views.read_only(self.db_path) as db:
-            outcomes = views.outcomes(db, now - timedelta(days=30))
-        report = coverage(config.catalog, outcomes, config.index)
+            data = views.coverage_data(db, now - timedelta(days=30))
+        report = coverage(config.catalog, data, config.index)
         essays = []
         for essay, counts in zip(config.catalog.essays, report["essays"], strict=True):
             chosen = counts["chosen"]

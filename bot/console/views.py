@@ -206,6 +206,6 @@ def _bucket(seconds: float) -> str:
     return "> 2 min"
 
 
-def outcomes(db: sqlite3.Connection, since: datetime | None) -> list[dict[str, Any]]:
-    """``Audit.outcomes_since`` over the read-only connection (the coverage)."""
-    return Audit(Database(db)).outcomes_since(since)
+def coverage_data(db: sqlite3.Connection, since: datetime | None) -> dict[str, Any]:
+    """``Audit.coverage_since`` over the read-only connection."""
+    return Audit(Database(db)).coverage_since(since)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from datetime import datetime
 from typing import Any, Final, Literal, cast
 
@@ -20,6 +21,10 @@ OUTCOMES: Final[tuple[Outcome, ...]] = ("replied", "skipped", "failed", "pending
 
 
 OPEN_STATES = ("pending", "claimed", "posting")
+
+#: The kept texts a coverage report reads words from: the latest ones, so the
+#: report costs the same on a record of any size.
+COVERAGE_TEXTS: Final = 2000
 
 
 ROW_COLUMNS = """
@@ -89,74 +94,91 @@ class Audit(Repository):
             ).fetchall()
         return [row_dict(row) for row in rows]
 
-    def outcomes_since(self, since: datetime | None) -> list[dict[str, Any]]:
-        """Every final outcome (replied or skipped) whose state changed at or
-        after ``since``: its state, reason, the quote or prompt it posted
-        it chose (posted, or only recorded in observe mode and dry runs), how
-        the reply was taken back if it was, the text the record keeps when it
-        got no quote, and the words on which its evidence fell short
-        (``weak``), from its trace."""
+    def coverage_since(self, since: datetime | None) -> dict[str, Any]:
+        """What ``bot.catalog.coverage`` reports on, for the final outcomes
+        (replied or skipped) whose state changed at or after ``since``, counted
+        by SQLite: ``mentions``; ``outcomes``, one row per kind of outcome
+        (state, reason, quote, prompt, how it was taken back) with its count;
+        ``weak``, each word on which some evidence step fell short, with the
+        number of mentions it fell short in; ``texts``, the texts the record
+        keeps of the latest ``COVERAGE_TEXTS`` mentions that got no quote."""
         window = "" if since is None else " AND m.updated_at >= :since"
         params = {} if since is None else {"since": _ts(since)}
-        with self._lock:
-            # ``window`` is one of two constants; values go as parameters.
-            sql = (
-                "SELECT m.notification_id, m.state, m.reason, r.quote_id,"  # noqa: S608
-                " r.prompt_id, r.taken_back_how,"
-                # the text only where it can tell what the catalog lacks
-                " CASE WHEN r.quote_id IS NULL THEN t.text END"
-                " FROM mentions m LEFT JOIN replies r USING (notification_id)"
-                " LEFT JOIN mention_texts t USING (notification_id)"
-                f" WHERE m.state IN ('replied', 'skipped'){window}"
-            )
-            rows = self._db.execute(sql, params).fetchall()
-            weak = self._weak_words(window, params)
-        return [
-            {
-                "state": state,
-                "reason": reason,
-                "quote": quote_id,
-                "prompt": prompt_id,
-                "taken_back": taken_back,
-                "text": text,
-                "weak": weak.get(notification_id, []),
-            }
-            for notification_id, state, reason, quote_id, prompt_id, taken_back, text in rows
-        ]
-
-    def _weak_words(self, window: str, params: dict[str, str]) -> dict[str, list[str]]:
-        """The words of each trace's evidence steps that fell short: read by
-        SQLite's JSON functions (ten thousand traces in tens of milliseconds),
-        or by Python where they fail (a trace that is not JSON)."""
-        words: dict[str, list[str]] = {}
-        try:
-            for notification_id, word in self._db.execute(
-                "SELECT m.notification_id, w.value FROM mentions m,"  # noqa: S608 - constant
-                " json_each(m.trace, '$.steps') s, json_each(s.value, '$.data.words') w"
-                f" WHERE m.state IN ('replied', 'skipped'){window} AND m.trace IS NOT NULL"
-                " AND json_extract(s.value, '$.kind') = 'evidence'"
-                " AND json_extract(s.value, '$.ok') = 0",
+        final = f"m.state IN ('replied', 'skipped'){window}"
+        with self._read() as db:
+            # ``final`` is built of constants; values go as parameters.
+            outcomes = db.execute(
+                "SELECT m.state, m.reason, r.quote_id, r.prompt_id, r.taken_back_how,"  # noqa: S608
+                " count(*) FROM mentions m LEFT JOIN replies r USING (notification_id)"
+                f" WHERE {final} GROUP BY 1, 2, 3, 4, 5",
                 params,
-            ):
-                words.setdefault(notification_id, []).append(str(word))
-            return words
+            ).fetchall()
+            texts = [
+                str(row[0])
+                for row in db.execute(
+                    "SELECT t.text FROM mentions m"  # noqa: S608 - constant
+                    " JOIN mention_texts t USING (notification_id)"
+                    " LEFT JOIN replies r USING (notification_id)"
+                    f" WHERE {final} AND r.quote_id IS NULL"
+                    " ORDER BY m.updated_at DESC LIMIT :texts",
+                    {**params, "texts": COVERAGE_TEXTS},
+                )
+            ]
+            weak = self._weak_words(db, final, params)
+        return {
+            "mentions": sum(row[5] for row in outcomes),
+            "outcomes": [
+                {
+                    "state": state,
+                    "reason": reason,
+                    "quote": quote_id,
+                    "prompt": prompt_id,
+                    "taken_back": taken_back,
+                    "count": count,
+                }
+                for state, reason, quote_id, prompt_id, taken_back, count in outcomes
+            ],
+            "weak": weak,
+            "texts": texts,
+        }
+
+    @staticmethod
+    def _weak_words(db: sqlite3.Connection, final: str, params: dict[str, str]) -> dict[str, int]:
+        """Each word of the traces' evidence steps that fell short, with how
+        many mentions it fell short in: read by SQLite's JSON functions (ten
+        thousand traces in tens of milliseconds), or by Python where they
+        fail (a trace that is not JSON)."""
+        try:
+            return {
+                str(word): int(count)
+                for word, count in db.execute(
+                    "SELECT w.value, count(DISTINCT m.notification_id) FROM mentions m,"  # noqa: S608
+                    " json_each(m.trace, '$.steps') s, json_each(s.value, '$.data.words') w"
+                    f" WHERE {final} AND m.trace IS NOT NULL"
+                    " AND json_extract(s.value, '$.kind') = 'evidence'"
+                    " AND json_extract(s.value, '$.ok') = 0 GROUP BY w.value",
+                    params,
+                )
+            }
         except sqlite3.OperationalError:
-            words.clear()
-        for notification_id, trace in self._db.execute(
-            "SELECT m.notification_id, m.trace FROM mentions m"  # noqa: S608 - constant
-            f" WHERE m.state IN ('replied', 'skipped'){window} AND m.trace IS NOT NULL",
+            pass
+        counts: Counter[str] = Counter()
+        for (trace,) in db.execute(
+            f"SELECT m.trace FROM mentions m WHERE {final} AND m.trace IS NOT NULL",  # noqa: S608
             params,
         ):
             try:
                 steps = json.loads(trace).get("steps", [])
             except (ValueError, AttributeError):
                 continue
+            words: set[str] = set()
             for step in steps if isinstance(steps, list) else ():
                 if isinstance(step, dict) and step.get("kind") == "evidence" and not step.get("ok"):
                     data = step.get("data")
                     found = data.get("words", []) if isinstance(data, dict) else []
-                    words.setdefault(notification_id, []).extend(str(w) for w in found)
-        return words
+                    words.update(str(w) for w in found)
+            counts.update(words)
+        return dict(counts)
 
     def counts(self, since: datetime | None = None) -> dict[str, dict[str, int]]:
         """Counts by ``outcome``, replies by ``rule``, skips by ``reason`` and
