@@ -120,6 +120,8 @@ class Settings(BaseSettings):
     # -- admin data -----------------------------------------------------------
     catalog_path: Path = DATA_DIR / "catalog.toml"
     rules_path: Path = DATA_DIR / "rules.toml"
+    #: Keywords learnt from corrections (``filrouge catalog learned --apply``), reviewed.
+    catalog_overlay: Path | None = None
     db_path: Path = Path("filrouge.sqlite3")
     #: Keep the loaded catalog and rules beside the database (``filrouge-cache/``).
     config_cache: bool = True
@@ -196,7 +198,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
-    @field_validator("http_port", mode="before")
+    @field_validator("http_port", "catalog_overlay", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

@@ -71,7 +71,8 @@ def cache_key(settings: Settings) -> str | None:
         for path in sorted(LEXICON.glob("*")):
             status = path.stat()
             digest.update(f"{path.name}:{status.st_size}:{status.st_mtime_ns}".encode() + b"\0")
-    for path in (settings.catalog_path, settings.rules_path):
+    overlay = () if settings.catalog_overlay is None else (settings.catalog_overlay,)
+    for path in (settings.catalog_path, settings.rules_path, *overlay):
         try:
             data = Path(path).read_bytes()
         except OSError:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.rank.analysis import stems_of
@@ -28,6 +28,17 @@ if TYPE_CHECKING:
 #: Links and @-handles, left out of a kept text before its words are read.
 _NOT_WORDS = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+|@[\w.-]+(?:@[\w.-]+)?")
 _WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def content_words(text: str, languages: Sequence[str]) -> set[str]:
+    """The words of ``text`` (folded, links and handles left out) that are
+    content words in every one of ``languages``: a stop word in one of them
+    tells nothing."""
+    return {
+        word
+        for word in _WORD.findall(_NOT_WORDS.sub(" ", fold(text)))
+        if all(stems_of(word, language) for language in languages)
+    }
 
 
 def unmatched(text: str, index: Index, seen: dict[str, bool] | None = None) -> set[str]:

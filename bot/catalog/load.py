@@ -117,6 +117,10 @@ def load_config(settings: Settings) -> Config:
 
 def _load(settings: Settings) -> Config:
     catalog, problems = read_catalog(settings.catalog_path)
+    if catalog is not None and not problems and settings.catalog_overlay is not None:
+        from bot.catalog.overlay import apply_overlay
+
+        catalog, problems = apply_overlay(catalog, settings.catalog_overlay)
     rules, rule_problems = read_rules(
         settings.rules_path,
         catalog if not problems else None,

@@ -78,6 +78,12 @@ COMMANDS: tuple[Command, ...] = (
         example="filrouge catalog coverage --since 30d",
     ),
     Command(
+        name="catalog learned",
+        module="bot.cli.catalog_learned",
+        help="List the keywords moderators' corrections suggest; --apply writes them for review.",
+        example="filrouge catalog learned --apply learned.toml",
+    ),
+    Command(
         name="replay",
         module="bot.cli.replay",
         help="Run the catalog and rules over saved threads (JSON lines); summarise by rule.",

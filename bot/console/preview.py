@@ -54,7 +54,7 @@ def preview(
     settings: Settings,
     self_id: str,
     now: datetime,
-    db: sqlite3.Connection,
+    db: sqlite3.Connection | None = None,
 ) -> dict[str, Any]:
     """What the bot would answer to ``form["text"]``, and why."""
     text = form.get("text", "").strip()
@@ -65,7 +65,7 @@ def preview(
         visibility = "public"
     url = form.get("thread", "").strip()
     ancestors: tuple[Post, ...] = ()
-    if url:
+    if url and db is not None:
         parent = _recorded_post(db, url, now)
         if parent is None:
             return {"error": "that URL is not a mention the record kept"}

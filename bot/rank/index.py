@@ -97,6 +97,15 @@ class Index:
         """Whether some quote or prompt, in any language, has ``stem``."""
         return any(stem in space.postings for space in self._documents.spaces)
 
+    def stems(self, doc_id: str) -> frozenset[str]:
+        """Every stem a quote or prompt is indexed with, in all its languages."""
+        number = self._documents.number.get(doc_id)
+        if number is None:
+            return frozenset()
+        return frozenset(
+            stem for space in self._documents.spaces for stem in space.stems.get(number, ())
+        )
+
     @property
     def languages(self) -> tuple[str, ...]:
         return tuple(space.language for space in self._documents.spaces)

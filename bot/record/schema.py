@@ -168,6 +168,20 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         ALTER TABLE mentions ADD COLUMN visibility TEXT;
         """,
     ),
+    Migration(
+        "0006_corrections",
+        """
+        -- A moderator's correction of one of the bot's replies: the quote or
+        -- prompt that would have fitted (NULL: none did). bot.record.corrections
+        CREATE TABLE corrections (
+            reply_id   TEXT NOT NULL,
+            item_id    TEXT,
+            by_account TEXT NOT NULL,
+            at         TEXT NOT NULL,
+            PRIMARY KEY (reply_id, by_account)
+        );
+        """,
+    ),
 )
 
 

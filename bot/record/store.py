@@ -38,6 +38,7 @@ from bot.errors import RecordUnavailable
 from bot.model.decision import Moderation
 from bot.record.audit import Audit
 from bot.record.consent import Consent
+from bot.record.corrections import Corrections
 from bot.record.db import Database
 from bot.record.links import LinkCache
 from bot.record.mentions import Mentions
@@ -86,6 +87,7 @@ class Store:
         self.links = LinkCache(database)
         self.audit = Audit(database)
         self.texts = Texts(database)
+        self.corrections = Corrections(database)
 
     def close(self) -> None:
         """Checkpoint the WAL into the main file and close. Idempotent."""

@@ -248,7 +248,38 @@ class Admin:
             return self._mute(command.argument, post, language, now)
         if verb is Verb.UNMUTE:
             return self._unmute(command.argument, language)
+        if verb in (Verb.BETTER, Verb.NONE):
+            return self._correct(command, post, language, now)
         return self._optout(command.argument, post, language, now)
+
+    def _correct(self, command: Command, post: Post, language: str, now: datetime) -> _Answer:
+        """``mieux <id>`` / ``aucune`` in reply to one of the bot's posts: recorded
+        for ``filrouge catalog learned``, with the mention's text while the
+        record keeps it (``bot.record.texts``)."""
+        explained = self.store.replies.explained(post.in_reply_to_id or "")
+        if explained is None:
+            return _Answer((say(language, "not_a_reply"),), "error")
+        item = command.argument if command.verb is Verb.BETTER else None
+        catalog = self.config().catalog
+        if item is not None and catalog.quote(item) is None and catalog.prompt(item) is None:
+            return _Answer((say(language, "unknown_item", item=item),), "error")
+        self.store.corrections.add(
+            reply_id=explained.status_id,
+            item_id=item,
+            by=post.account.id,
+            now=now,
+        )
+        log.info(
+            "correction of %s by @%s: %s",
+            explained.status_id,
+            post.account.acct,
+            item or "none fitted",
+            extra={"event": "admin", "command": command.verb.value},
+        )
+        if item is None:
+            return _Answer((say(language, "corrected_none"),))
+        chosen = explained.quote_id or explained.prompt_id or explained.rule
+        return _Answer((say(language, "corrected", item=item, chosen=chosen),))
 
     def _status(self, language: str) -> tuple[str, ...]:
         store = self.store

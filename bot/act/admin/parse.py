@@ -25,6 +25,10 @@ class Verb(StrEnum):
     MUTE = "mute"
     UNMUTE = "unmute"
     OPTOUT = "optout"
+    #: In reply to one of the bot's posts: which passage would have been
+    #: better (``mieux <id>``), or that none fitted (``aucune``).
+    BETTER = "better"
+    NONE = "none"
 
 
 #: Command words, folded (accents and case removed), to the command.
@@ -43,10 +47,15 @@ WORDS: Mapping[str, Verb] = {
     "unmute": Verb.UNMUTE,
     "optout": Verb.OPTOUT,
     "opt-out": Verb.OPTOUT,
+    "mieux": Verb.BETTER,
+    "better": Verb.BETTER,
+    "aucune": Verb.NONE,
+    "aucun": Verb.NONE,
+    "none": Verb.NONE,
 }
 
 #: Commands that take exactly one argument; the others take none.
-WITH_ARGUMENT = frozenset({Verb.MUTE, Verb.UNMUTE, Verb.OPTOUT})
+WITH_ARGUMENT = frozenset({Verb.MUTE, Verb.UNMUTE, Verb.OPTOUT, Verb.BETTER})
 
 _PUNCTUATION = ".,;:!?…"
 
@@ -78,7 +87,9 @@ def parse(text: str) -> Command | None:
     arguments = [w.rstrip(_PUNCTUATION) if not is_url(w) else w for w in words[1:]]
     if verb in WITH_ARGUMENT:
         if len(arguments) != 1:
-            what = "an account" if verb is Verb.OPTOUT else "a status URL or id"
+            what = {Verb.OPTOUT: "an account", Verb.BETTER: "a quote or prompt id"}.get(
+                verb, "a status URL or id"
+            )
             return Command(verb, problem=f"{verb} takes {what}")
         return Command(verb, arguments[0])
     if arguments:

@@ -51,7 +51,14 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "no_status": "Message introuvable : {target} ({error}).",
         "no_account": "Compte introuvable : {target} ({error}).",
         "usage": "Je n’ai pas compris ({problem}). Commandes : pause, resume, status, reload, "
-        "mute <lien ou id d’un message>, unmute <…>, optout <compte user@domaine>.",
+        "mute <lien ou id d’un message>, unmute <…>, optout <compte user@domaine> ; en "
+        "réponse à l’un de mes messages : mieux <id>, aucune.",
+        "corrected": "Noté : pour cette mention, « {item} » aurait mieux convenu que "
+        "« {chosen} ». « filrouge catalog learned » liste ce que suggèrent les corrections.",
+        "corrected_none": "Noté : aucun passage ne convenait à cette mention. "
+        "« filrouge catalog learned » liste ce que suggèrent les corrections.",
+        "not_a_reply": "Répondez à l’un de mes messages pour le corriger.",
+        "unknown_item": "Je ne connais pas « {item} » : ni citation ni question du catalogue.",
     },
     "en": {
         "paused": "Paused: I no longer answer mentions. They are still recorded (skipped, "
@@ -86,7 +93,14 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "no_status": "Status not found: {target} ({error}).",
         "no_account": "Account not found: {target} ({error}).",
         "usage": "I did not understand ({problem}). Commands: pause, resume, status, reload, "
-        "mute <status URL or id>, unmute <…>, optout <account user@domain>.",
+        "mute <status URL or id>, unmute <…>, optout <account user@domain>; in reply to one "
+        "of my posts: better <id>, none.",
+        "corrected": "Noted: for that mention, “{item}” would have fitted better than "
+        "“{chosen}”. “filrouge catalog learned” lists what the corrections suggest.",
+        "corrected_none": "Noted: no passage fitted that mention. “filrouge catalog learned” "
+        "lists what the corrections suggest.",
+        "not_a_reply": "Reply to one of my posts to correct it.",
+        "unknown_item": "I do not know “{item}”: neither a quote nor a prompt of the catalog.",
     },
 }
 
