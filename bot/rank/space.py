@@ -210,14 +210,16 @@ class Space:
                     if known is None or value > known[0]:
                         joined = f"{word}{expansion.joiner}{expansion.word}"
                         reached[expansion.stem] = (value, joined)
-        # A stem the query used keeps its own weight, unless a synonym of a
-        # heavier source (the mention's « fric » for a thread's « argent »)
-        # brings more.
+        # A stem the query used stays that word (a plain word of the thread,
+        # evidence of its own); a synonym from a heavier source (the mention's
+        # « fric » for a thread's « argent ») only raises its weight.
         for stem, (value, word) in reached.items():
             seen = weights.get(stem)
-            if seen is None or value > seen:
+            if seen is None:
                 weights[stem] = value
                 words[stem] = word
+            elif value > seen:
+                weights[stem] = value
         # idf (as ``idf`` computes it) inlined: this runs for every stem a
         # thread shares with the space, hundreds per decision.
         total, log = self.total, math.log

@@ -100,6 +100,20 @@ def test_a_synonym_never_beats_a_direct_match() -> None:
     assert scored["q1"].matched == ("pognon→argent",)
 
 
+def test_a_thread_word_reached_by_a_mention_synonym_stays_a_word_of_its_own() -> None:
+    """« argent » three posts up and « fric » in the mention: the quote is
+    matched by the thread's own word, weighed as the mention's synonym."""
+    index = Index.build(
+        [_essay("fr", ("q1", "L'argent de la boîte"), ("q2", "Le salaire de la boîte"))],
+        lexicon=Lexicon(groups=(("fric", "argent"),)),
+    )
+    thread = ("Tout est une question d'argent", "Bof", "Bof")
+    far = index.score(("q1",), Query("bof", thread=thread, language="fr"))[0]
+    both = index.score(("q1",), Query("le fric", thread=thread, language="fr"))[0]
+    assert both.matched == ("argent",)  # the plain word, not "fric→argent"
+    assert both.score > far.score  # weighed as the mention's synonym
+
+
 def test_a_word_the_catalog_uses_is_not_expanded() -> None:
     index = Index.build(
         [_essay("fr", ("q1", "Le fric et rien d'autre"), ("q2", "L'argent et rien d'autre"))],
