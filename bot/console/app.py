@@ -232,6 +232,10 @@ class Console:
                 ),
             ),
             ("Time from mention to reply", svg.bars("answer latency", data["latency"])),
+            (
+                "Time the decision took (the pure decide)",
+                svg.bars("decide latency", data["decide"]),
+            ),
         ]
         return self._page("plots.html", 200, figures=figures, data=data)
 

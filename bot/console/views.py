@@ -26,6 +26,8 @@ OUTCOMES: Final = ("replied", "skipped", "failed", "pending")
 ABSTAINED: Final = frozenset({"off_topic", "hostile", "spam", "other_language"})
 #: Answer latency buckets, in seconds (upper bounds).
 LATENCY: Final = ((1.0, "< 1 s"), (5.0, "1–5 s"), (30.0, "5–30 s"), (120.0, "30 s–2 min"))
+#: Decide time buckets, in ms (upper bounds).
+DECIDE_MS: Final = ((1.0, "< 1 ms"), (5.0, "1–5 ms"), (20.0, "5–20 ms"), (50.0, "20–50 ms"))
 
 
 @contextmanager
@@ -187,6 +189,13 @@ def plots(db: sqlite3.Connection, now: datetime, *, days: int = 30) -> dict[str,
         (since,),
     ):
         latency[_bucket(float(seconds or 0.0))] += 1
+    decide: Counter[str] = Counter()
+    for (took,) in db.execute(
+        "SELECT json_extract(trace, '$.decide_ms') FROM mentions WHERE updated_at >= ?"
+        " AND json_valid(trace) AND json_extract(trace, '$.decide_ms') IS NOT NULL",
+        (since,),
+    ):
+        decide[_ms_bucket(float(took))] += 1
     return {
         "days": days_list,
         "by_day": {o: [by_day[d][o] for d in days_list] for o in OUTCOMES},
@@ -196,7 +205,15 @@ def plots(db: sqlite3.Connection, now: datetime, *, days: int = 30) -> dict[str,
         "rules": dict(rules),
         "abstained": abstained,
         "latency": {label: latency[label] for _, label in (*LATENCY, (0, "> 2 min"))},
+        "decide": {label: decide[label] for _, label in (*DECIDE_MS, (0, "≥ 50 ms"))},
     }
+
+
+def _ms_bucket(took: float) -> str:
+    for bound, label in DECIDE_MS:
+        if took < bound:
+            return label
+    return "≥ 50 ms"
 
 
 def _bucket(seconds: float) -> str:

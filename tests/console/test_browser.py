@@ -110,7 +110,7 @@ def test_moderators_read_filter_trace_plot_and_preview_in_a_browser(
 
         # a plot
         get(f"{server.url}/console/plots")
-        assert len(finds(By.CSS_SELECTOR, "figure svg")) == 6
+        assert len(finds(By.CSS_SELECTOR, "figure svg")) == 7
         assert finds(By.CSS_SELECTOR, "figure svg rect")
 
         # the preview

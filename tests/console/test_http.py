@@ -260,7 +260,7 @@ def test_filters_plots_and_catalog(served: Served) -> None:
     assert replied.count('<tr class="replied">') == 2 and '<tr class="skipped">' not in replied
     assert "usern1" in replied
     plots = call(server, "/console/plots")[2]
-    assert plots.count("<svg") == 6 and "<title>skips by reason</title>" in plots
+    assert plots.count("<svg") == 7 and "<title>skips by reason</title>" in plots
     catalog = call(server, "/console/catalog")[2]
     assert "petites-voix" in catalog and 'class="never"' in catalog
     assert call(server, "/console/nowhere")[0] == 404
