@@ -10,8 +10,14 @@ import argparse
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.cli.log import add_db_option, duration, read_record
+
+if TYPE_CHECKING:
+    from bot.catalog.config import Config
+    from bot.record.store import Store
+    from bot.settings import Settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -26,8 +32,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_db_option(parser)
 
 
-def run(args: argparse.Namespace) -> int:
-    from bot.catalog.coverage import coverage
+def loaded(args: argparse.Namespace) -> tuple[Settings, Config, Store] | None:
+    """The settings, the admin data and the record a catalog report reads, or
+    None once what stops it is printed (broken files, no record)."""
     from bot.catalog.load import load_config
     from bot.errors import ConfigError
     from bot.settings import Settings
@@ -39,10 +46,20 @@ def run(args: argparse.Namespace) -> int:
         for problem in error.problems:
             print(problem)
         print("the catalog does not load: run `filrouge check-config`")
-        return 1
+        return None
     store = read_record(args)
     if store is None:
+        return None
+    return settings, config, store
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.catalog.coverage import coverage
+
+    opened = loaded(args)
+    if opened is None:
         return 1
+    _, config, store = opened
     with store:
         data = store.audit.coverage_since(datetime.now(UTC) - args.since)
     report = coverage(config.catalog, data, config.index)

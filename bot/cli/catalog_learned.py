@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.log import add_db_option, positive, read_record
+from bot.cli.log import add_db_option, positive
 
 if TYPE_CHECKING:
     from bot.catalog.config import Config
@@ -90,20 +90,12 @@ def report(
 def run(args: argparse.Namespace) -> int:
     from bot.catalog.load import load_config
     from bot.catalog.overlay import write_overlay
-    from bot.errors import ConfigError
-    from bot.settings import Settings
+    from bot.cli.catalog_coverage import loaded
 
-    settings = Settings.read(args.env_file)
-    try:
-        config = load_config(settings)
-    except ConfigError as error:
-        for problem in error.problems:
-            print(problem)
-        print("the catalog does not load: run `filrouge check-config`")
+    opened = loaded(args)
+    if opened is None:
         return 1
-    store = read_record(args)
-    if store is None:
-        return 1
+    settings, config, store = opened
     with store:
         corrections = store.corrections.all()
     from bot.catalog.learned import suggestions
