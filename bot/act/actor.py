@@ -323,14 +323,13 @@ class Actor:
         return Result(notification_id, "replied", "live", reply_id=reply_id)
 
     def _keep_text(self, notification_id: str, post: Post) -> None:
-        """Keep the mention's words for the moderators, if the admins allow it
-        (``bot.record.texts``): never a direct message's, unless they said so."""
+        """Record the mention's visibility and keep its words for the
+        moderators, if the admins allow it (``bot.record.texts``): never a
+        direct message's, unless they said so."""
         settings = self.settings
-        self.store.mentions.seen_as(notification_id, post.visibility)
-        if settings.record_text_days <= 0:
-            return
-        if post.visibility == "direct" and not settings.console_show_direct:
-            return
+        words = settings.record_text_days > 0 and (
+            post.visibility != "direct" or settings.console_show_direct
+        )
         self.store.texts.keep(
             notification_id,
             status_id=post.id,
@@ -340,6 +339,7 @@ class Actor:
             url=post.url or "",
             visibility=post.visibility,
             now=self.clock(),
+            words=words,
         )
 
     def _consent(self, action: Action | None, post: Post, now: datetime) -> None:

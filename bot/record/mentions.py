@@ -126,14 +126,6 @@ class Mentions(Repository):
             )
             return cursor.rowcount == 1
 
-    def seen_as(self, notification_id: str, visibility: str) -> None:
-        """Record the mention's visibility, once its post is read."""
-        with self._write() as db:
-            db.execute(
-                "UPDATE mentions SET visibility = ? WHERE notification_id = ?",
-                (visibility, notification_id),
-            )
-
     def edited(self, status_id: str, now: datetime) -> int:
         """Record that the author edited the mention ``status_id``: how many
         notifications of it the record has (0: not a mention it knows)."""

@@ -37,8 +37,17 @@ class Texts(Repository):
         url: str,
         visibility: str,
         now: datetime,
+        words: bool = True,
     ) -> None:
+        """Record the mention's visibility and, with ``words``, keep its text,
+        handle and address: one transaction."""
         with self._write() as db:
+            db.execute(
+                "UPDATE mentions SET visibility = ? WHERE notification_id = ?",
+                (visibility, notification_id),
+            )
+            if not words:
+                return
             db.execute(
                 "INSERT INTO mention_texts (notification_id, status_id, account_id, acct,"
                 " text, url, visibility, kept_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"

@@ -49,7 +49,6 @@ def record(path: Path) -> None:
         ):
             store.mentions.enqueue(nid, f"s{nid}", f"a{nid}", NOW)
             store.mentions.claim(nid, NOW, stale_after=timedelta(0))
-            store.mentions.seen_as(nid, visibility)
             store.texts.keep(
                 nid,
                 status_id=f"s{nid}",
