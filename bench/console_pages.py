@@ -19,6 +19,7 @@ from pathlib import Path
 from bot.catalog.load import load_config
 from bot.console.app import Console
 from bot.ops.server import Request
+from bot.record.audit import trace_facts
 from bot.record.store import Store
 from bot.settings import Settings
 
@@ -46,21 +47,11 @@ def fill(path: Path, count: int, seed: int = 7) -> None:
     Store(path).close()  # the schema
     rng = random.Random(seed)
     now = datetime.now(UTC)
-    trace = json.dumps(
-        {
-            "steps": [
-                {"kind": "guard", "name": "self", "ok": True, "detail": "not the bot's own post"},
-                {
-                    "kind": "evidence",
-                    "name": "quote",
-                    "ok": True,
-                    "detail": "score 7.2",
-                    "data": {"words": ["affiche", "graphiste"]},
-                },
-                {"kind": "fit", "name": "length", "ok": True, "detail": "312/500 characters"},
-            ]
-        }
-    )
+    # Real traces: one that posted, one that fell short of its evidence.
+    found = real_traces()
+    traces = [json.dumps(trace, ensure_ascii=False) for trace in found]
+    # What the record keeps beside each trace, as mark_replied/mark_skipped write it.
+    facts = [trace_facts(trace) for trace in found]
     mentions, replies, texts = [], [], []
     for n in range(count):
         at = (now - timedelta(seconds=rng.uniform(0, 30 * 86400))).isoformat(
@@ -81,8 +72,10 @@ def fill(path: Path, count: int, seed: int = 7) -> None:
                 reason,
                 f"r{n}" if replied else None,
                 rule if replied else None,
-                trace,
+                traces[0] if replied else traces[1],
                 "public",
+                facts[0 if replied else 1]["weak"],
+                facts[0 if replied else 1]["took"],
             )
         )
         if replied:
@@ -122,8 +115,8 @@ def fill(path: Path, count: int, seed: int = 7) -> None:
     with sqlite3.connect(path) as db:
         db.executemany(
             "INSERT INTO mentions (notification_id, status_id, account_id, state, received_at,"
-            " updated_at, reason, reply_id, rule, trace, visibility)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " updated_at, reason, reply_id, rule, trace, visibility, weak_words, decide_ms)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             mentions,
         )
         db.executemany(
@@ -138,6 +131,54 @@ def fill(path: Path, count: int, seed: int = 7) -> None:
             " url, visibility, kept_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             texts,
         )
+
+
+def real_traces() -> list[dict[str, object]]:
+    """Whole decision traces, as the bot records them (guards, heat, rules,
+    evidence, candidates and their scores, fit): two mentions decided by the
+    bundled catalog and rules, one answered with a quote, one whose evidence
+    falls short."""
+    from bot.app.wiring import policy_from_settings
+    from bot.decide.decision import decide
+    from bot.decide.trace import Inputs
+    from bot.model.decision import History
+    from bot.model.post import Account, Mention, Post, Thread
+    from bot.text.plain import plain_to_text
+    from bot.understand.thread import find_essay
+
+    settings = Settings(_env_file=None, config_cache=False)  # type: ignore[call-arg]
+    config = load_config(settings)
+    now = datetime.now(UTC)
+    traces = []
+    for text in (
+        "@filrouge on n'a pas de budget pour une graphiste, l'affiche du concert on la fait"
+        " comment ? #iaprobleme",
+        "@filrouge bof, le patron a encore parlé de ça ce matin #iaprobleme",
+    ):
+        post = Post(
+            id="m",
+            account=Account(id="a", acct="lecteur", username="lecteur"),
+            content=plain_to_text(text),
+            created_at=now,
+            language="fr",
+        )
+        mention = Mention(notification_id="m", post=post)
+        essay = find_essay(
+            mention, Thread(), config, resolved={}, threshold=settings.essay_threshold
+        )
+        outcome = decide(
+            Inputs(
+                mention=mention,
+                thread=Thread(),
+                essay=essay,
+                config=config,
+                history=History(),
+                policy=policy_from_settings(settings, self_id="1"),
+                now=now,
+            )
+        )
+        traces.append({**outcome.trace.to_json(), "decide_ms": 3.2})
+    return traces
 
 
 def _median_ms(run: Callable[[], object], runs: int) -> tuple[float, float]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final, Literal, cast
 
@@ -35,6 +36,26 @@ ROW_COLUMNS = """
     r.prompt_id, r.visibility, r.language, r.spoiler_text, r.text,
     r.taken_back_at, r.taken_back_by, r.taken_back_how, m.edited_at
 """
+
+
+def weak_words_of(steps: Any) -> list[str]:
+    """The words of a trace's evidence steps that fell short, each once."""
+    words: dict[str, None] = {}
+    for step in steps if isinstance(steps, list) else ():
+        if isinstance(step, Mapping) and step.get("kind") == "evidence" and not step.get("ok"):
+            data = step.get("data")
+            found = data.get("words", []) if isinstance(data, Mapping) else []
+            words.update(dict.fromkeys(str(word) for word in found))
+    return list(words)
+
+
+def trace_facts(trace: Mapping[str, Any]) -> dict[str, Any]:
+    """What the record keeps of a trace beside it (``weak``, ``took``)."""
+    took = trace.get("decide_ms")
+    return {
+        "weak": json.dumps(weak_words_of(trace.get("steps")), ensure_ascii=False),
+        "took": float(took) if isinstance(took, int | float) else None,
+    }
 
 
 def outcome_of(state: str) -> Outcome:
@@ -144,40 +165,25 @@ class Audit(Repository):
 
     @staticmethod
     def _weak_words(db: sqlite3.Connection, final: str, params: dict[str, str]) -> dict[str, int]:
-        """Each word of the traces' evidence steps that fell short, with how
-        many mentions it fell short in: read by SQLite's JSON functions (ten
-        thousand traces in tens of milliseconds), or by Python where they
-        fail (a trace that is not JSON)."""
-        try:
-            return {
-                str(word): int(count)
-                for word, count in db.execute(
-                    "SELECT w.value, count(DISTINCT m.notification_id) FROM mentions m,"  # noqa: S608
-                    " json_each(m.trace, '$.steps') s, json_each(s.value, '$.data.words') w"
-                    f" WHERE {final} AND m.trace IS NOT NULL"
-                    " AND json_extract(s.value, '$.kind') = 'evidence'"
-                    " AND json_extract(s.value, '$.ok') = 0 GROUP BY w.value",
-                    params,
-                )
-            }
-        except sqlite3.OperationalError:
-            pass
+        """Each word on which some evidence step fell short, with how many
+        mentions it fell short in: from the ``weak_words`` the record keeps
+        beside each outcome, and, for outcomes recorded before it did, from
+        their traces."""
         counts: Counter[str] = Counter()
-        for (trace,) in db.execute(
-            f"SELECT m.trace FROM mentions m WHERE {final} AND m.trace IS NOT NULL",  # noqa: S608
+        for weak, trace in db.execute(
+            "SELECT m.weak_words, CASE WHEN m.weak_words IS NULL THEN m.trace END"  # noqa: S608
+            f" FROM mentions m WHERE {final}"
+            " AND (m.weak_words IS NULL OR m.weak_words != '[]')",
             params,
         ):
             try:
-                steps = json.loads(trace).get("steps", [])
-            except (ValueError, AttributeError):
+                if weak is not None:
+                    words = json.loads(weak)
+                else:
+                    words = weak_words_of(json.loads(trace).get("steps")) if trace else []
+            except (ValueError, AttributeError, TypeError):
                 continue
-            words: set[str] = set()
-            for step in steps if isinstance(steps, list) else ():
-                if isinstance(step, dict) and step.get("kind") == "evidence" and not step.get("ok"):
-                    data = step.get("data")
-                    found = data.get("words", []) if isinstance(data, dict) else []
-                    words.update(str(w) for w in found)
-            counts.update(words)
+            counts.update({str(word) for word in words} if isinstance(words, list) else ())
         return dict(counts)
 
     def counts(self, since: datetime | None = None) -> dict[str, dict[str, int]]:

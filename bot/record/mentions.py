@@ -22,6 +22,7 @@ from bot.model.decision import Reply, SkipReason
 from bot.model.ids import id_key, is_newer
 from bot.record.audit import ROW_COLUMNS as ROW_COLUMNS
 from bot.record.audit import row_dict as row_dict
+from bot.record.audit import trace_facts
 from bot.record.db import Repository
 from bot.record.db import ts as _ts
 
@@ -273,13 +274,14 @@ class Mentions(Repository):
                 db,
                 notification_id,
                 "reply_id = :reply_id, rule = :rule, reason = NULL, detail = NULL,"
-                " retry_at = NULL, trace = :trace",
+                " retry_at = NULL, trace = :trace, weak_words = :weak, decide_ms = :took",
                 {
                     "now": at,
                     "reply_id": reply_id,
                     "rule": reply.rule,
                     # default=str: an odd value in a trace must not cost the outcome.
                     "trace": json.dumps(trace, ensure_ascii=False, default=str),
+                    **trace_facts(trace),
                 },
                 allowed=("claimed", "posting"),
                 to="replied",
@@ -324,13 +326,15 @@ class Mentions(Repository):
             self._transition(
                 db,
                 notification_id,
-                "reason = :reason, detail = :detail, rule = :rule, retry_at = NULL, trace = :trace",
+                "reason = :reason, detail = :detail, rule = :rule, retry_at = NULL, trace = :trace,"
+                " weak_words = :weak, decide_ms = :took",
                 {
                     "now": _ts(now),
                     "reason": SkipReason(reason).value,
                     "detail": detail,
                     "rule": rule,
                     "trace": json.dumps(trace, ensure_ascii=False, default=str),
+                    **trace_facts(trace),
                 },
                 allowed=("claimed", "posting"),
                 to="skipped",

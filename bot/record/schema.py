@@ -182,6 +182,22 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         );
         """,
     ),
+    Migration(
+        "0007_trace_facts",
+        """
+        -- What the coverage and the console read of a decision, kept beside
+        -- its trace so they never parse ten thousand traces: the words on
+        -- which its evidence fell short (a JSON array; NULL for outcomes
+        -- recorded before this column) and how long the decision took.
+        ALTER TABLE mentions ADD COLUMN weak_words TEXT;
+        ALTER TABLE mentions ADD COLUMN decide_ms REAL;
+        -- Covers what the plots and the coverage read of many outcomes: those
+        -- columns sit after the trace in each row, which a scan of the table
+        -- would read through.
+        CREATE INDEX mentions_facts ON mentions
+            (updated_at, state, reason, rule, decide_ms, weak_words, notification_id);
+        """,
+    ),
 )
 
 

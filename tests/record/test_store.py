@@ -1082,6 +1082,20 @@ def test_catalog_coverage_is_the_curators_to_do_list(
             trace={"steps": [{**weak, "name": "quote"}, {**weak, "name": "prompt"}]},
             now=now - timedelta(minutes=2),
         )
+        # An outcome recorded before the record kept weak words beside the
+        # trace: read from the trace itself.
+        store.mentions.enqueue("7", "s7", "a7", now - timedelta(minutes=2))
+        store.mentions.claim("7", now - timedelta(minutes=2), stale_after=STALE)
+        store.mentions.mark_skipped(
+            "7",
+            reason=SkipReason.OFF_TOPIC,
+            detail="nothing",
+            rule=None,
+            trace={"steps": [{**weak, "name": "quote", "data": {"words": ["taf"]}}]},
+            now=now - timedelta(minutes=2),
+        )
+        with store.mentions._write() as db:
+            db.execute("UPDATE mentions SET weak_words = NULL WHERE notification_id = '7'")
         store.texts.keep(
             "6",
             status_id="s6",
@@ -1107,19 +1121,19 @@ def test_catalog_coverage_is_the_curators_to_do_list(
     assert report["unmatched_words"]["trottinette"] == 1
     assert "filrouge" not in report["unmatched_words"] and "org" not in report["unmatched_words"]
     assert "voisin" in report["unmatched_words"] and "mon" not in report["unmatched_words"]
-    # 1 (3 days ago), 2, 3 and 6; the failed and the pending ones have no outcome yet
-    assert report["mentions"] == 4
+    # 1 (3 days ago), 2, 3, 6 and 7; the failed and the pending ones have no outcome yet
+    assert report["mentions"] == 5
     assert report["answered"] == {"quote": 1, "other": 1}
-    assert report["skipped"] == {"bot_account": 1, "off_topic": 1}
-    assert report["weak_match_words"] == {"boss": 1, "taf": 1}  # once per mention
+    assert report["skipped"] == {"bot_account": 1, "off_topic": 2}
+    assert report["weak_match_words"] == {"taf": 2, "boss": 1}  # once per mention
     [essay] = report["essays"]
     assert "petites-voix" in essay["quotes_never_chosen"]
     assert report["quotes_most_chosen"] == {"visuels": 1}
     assert main(["catalog", "coverage", "--db", str(filled), "--since", "1h", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["mentions"] == 3
+    assert json.loads(capsys.readouterr().out)["mentions"] == 4
     assert main(["catalog", "coverage", "--db", str(filled)]) == 0
     out = capsys.readouterr().out
-    assert "weak matches rested on: boss (1), taf (1)" in out
+    assert "weak matches rested on: taf (2), boss (1)" in out
     assert "quotes never chosen: " in out
     assert "taken back on request: visuels (1)" in out
     assert "words no passage knows: " in out and "trottinette (1)" in out
