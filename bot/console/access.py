@@ -6,7 +6,8 @@
   no token set it answers 401 to everything, so binding it wide by mistake
   shows nothing. A token, once set, is asked on loopback too.
 - **How the token is given.** Once, in the login form; compared in constant
-  time. The session is a random id in an ``HttpOnly; SameSite=Strict``
+  time; after ten wrong ones in a minute, logins are refused (429) for the
+  rest of it. The session is a random id in an ``HttpOnly; SameSite=Strict``
   cookie scoped to ``/console``, kept in memory for twelve hours (a restart
   logs everyone out). ``Authorization: Bearer <token>`` works too, for curl.
 - **Cross-site requests.** A request whose ``Origin`` is not the console's own
@@ -25,12 +26,16 @@ import ipaddress
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Final
 from urllib.parse import urlsplit
 
 COOKIE: Final = "filrouge_console"
 SESSION_SECONDS: Final = 12 * 3600
+#: Wrong tokens allowed in a minute before the login refuses every try for
+#: the rest of that minute (guessing a token stays slower than a lifetime).
+MAX_FAILURES: Final = 10
 
 CSP: Final = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';"
@@ -75,6 +80,7 @@ class Sessions:
         self._token = token.encode()
         self._clock = clock
         self._sessions: dict[str, float] = {}
+        self._failures: deque[float] = deque()
         self._lock = threading.Lock()
 
     @property
@@ -84,6 +90,18 @@ class Sessions:
     def token_matches(self, given: str) -> bool:
         """Constant time, whatever ``given`` is."""
         return bool(self._token) and hmac.compare_digest(given.encode(), self._token)
+
+    def throttled(self) -> bool:
+        """Too many wrong tokens in the last minute: no login is tried now."""
+        with self._lock:
+            now = self._clock()
+            while self._failures and self._failures[0] < now - 60:
+                self._failures.popleft()
+            return len(self._failures) >= MAX_FAILURES
+
+    def failed(self) -> None:
+        with self._lock:
+            self._failures.append(self._clock())
 
     def open(self) -> str:
         session = secrets.token_urlsafe(32)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, unquote, urlencode
 
 from bot.console import plots as svg
 from bot.console import views
@@ -142,8 +142,11 @@ class Console:
             return Response(303, HTML, b"", (("Location", PREFIX),))
         if request.method != "POST":
             return self._page("login.html", 200, failed=False)
+        if self.sessions.throttled():
+            return self._page("denied.html", 429, message="too many wrong tokens: wait a minute")
         form = _form(request)
         if not self.sessions.token_matches(form.get("token", "")):
+            self.sessions.failed()
             log.warning("console: a wrong token was given", extra={"event": "console"})
             return self._page("login.html", 401, failed=True)
         session = self.sessions.open()
@@ -156,7 +159,7 @@ class Console:
         if path == PREFIX:
             return self._mentions(request, now)
         if path.startswith(f"{PREFIX}/mentions/"):
-            return self._mention(path.rsplit("/", 1)[1])
+            return self._mention(unquote(path.rsplit("/", 1)[1]))
         if path == f"{PREFIX}/plots":
             return self._plots(now)
         if path == f"{PREFIX}/catalog":

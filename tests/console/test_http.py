@@ -199,6 +199,10 @@ def test_with_a_token_a_login_opens_a_strict_session(served: Served) -> None:
     assert call(server, "/console", headers={"Cookie": session})[0] == 200
     assert call(server, "/console", headers={"Cookie": "filrouge_console=forged"})[0] == 401
     assert call(server, "/console", headers={"Authorization": "Bearer s3cret-token"})[0] == 200
+    # guessing is throttled: after ten wrong tokens in a minute, even the right one waits
+    for _ in range(10):
+        call(server, "/console/login", method="POST", form={"token": "guess"})
+    assert call(server, "/console/login", method="POST", form={"token": "s3cret-token"})[0] == 429
     # logging out ends the session
     call(server, "/console/logout", method="POST", headers={"Cookie": session})
     assert call(server, "/console", headers={"Cookie": session})[0] == 401
