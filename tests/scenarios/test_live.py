@@ -8,9 +8,12 @@ Each test names the guarantee it protects (DESIGN.md invariants, issue 3
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +23,8 @@ from bot.app.runner import Bot
 from bot.errors import PermanentError
 from bot.mastodon.backoff import Backoff
 from bot.mastodon.client import idempotency_key
+from bot.record.db import Database
+from bot.record.mentions import Mentions
 from bot.record.store import Store
 from bot.settings import Settings
 from bot.text.html import html_to_text
@@ -117,8 +122,7 @@ class Live:
         notification_id = self.notification_id(status)
 
         def final() -> dict[str, Any] | None:
-            with Store(self.settings.db_path) as store:
-                row = store.mentions.outcome(notification_id)
+            row = read_outcome(self.settings.db_path, notification_id)
             if row is None:
                 return None
             final = row["state"] in ("replied", "skipped")
@@ -127,6 +131,20 @@ class Live:
 
         found: dict[str, Any] = eventually(final, timeout=timeout)
         return found
+
+
+def read_outcome(path: Path, notification_id: str) -> dict[str, Any] | None:
+    """A mention's row, read without writing: polled many times a second, a
+    ``Store`` (which checkpoints the WAL as it closes) would compete with the
+    bot for its record."""
+    if not path.exists():
+        return None
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            db.row_factory = sqlite3.Row
+            return Mentions(Database(db)).outcome(notification_id)
+    except sqlite3.OperationalError:
+        return None  # the bot is still creating the record
 
 
 @pytest.fixture
