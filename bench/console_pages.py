@@ -138,46 +138,29 @@ def real_traces() -> list[dict[str, object]]:
     evidence, candidates and their scores, fit): two mentions decided by the
     bundled catalog and rules, one answered with a quote, one whose evidence
     falls short."""
-    from bot.app.wiring import policy_from_settings
+    from bot.app.asking import typed_inputs
     from bot.decide.decision import decide
-    from bot.decide.trace import Inputs
-    from bot.model.decision import History
-    from bot.model.post import Account, Mention, Post, Thread
-    from bot.text.plain import plain_to_text
-    from bot.understand.thread import find_essay
+    from bot.model.post import Account
 
     settings = Settings(_env_file=None, config_cache=False)  # type: ignore[call-arg]
     config = load_config(settings)
-    now = datetime.now(UTC)
+    reader = Account(id="a", acct="lecteur", username="lecteur")
     traces = []
     for text in (
         "@filrouge on n'a pas de budget pour une graphiste, l'affiche du concert on la fait"
         " comment ? #iaprobleme",
         "@filrouge bof, le patron a encore parlé de ça ce matin #iaprobleme",
     ):
-        post = Post(
-            id="m",
-            account=Account(id="a", acct="lecteur", username="lecteur"),
-            content=plain_to_text(text),
-            created_at=now,
+        inputs = typed_inputs(
+            text,
+            config=config,
+            settings=settings,
+            requester=reader,
+            self_id="1",
+            now=datetime.now(UTC),
             language="fr",
         )
-        mention = Mention(notification_id="m", post=post)
-        essay = find_essay(
-            mention, Thread(), config, resolved={}, threshold=settings.essay_threshold
-        )
-        outcome = decide(
-            Inputs(
-                mention=mention,
-                thread=Thread(),
-                essay=essay,
-                config=config,
-                history=History(),
-                policy=policy_from_settings(settings, self_id="1"),
-                now=now,
-            )
-        )
-        traces.append({**outcome.trace.to_json(), "decide_ms": 3.2})
+        traces.append({**decide(inputs).trace.to_json(), "decide_ms": 3.2})
     return traces
 
 

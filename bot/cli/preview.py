@@ -72,16 +72,11 @@ def build(args: argparse.Namespace) -> tuple[Inputs, Settings]:
     """
     from datetime import UTC, datetime
 
-    from bot.app.wiring import policy_from_settings
+    from bot.app.asking import typed_inputs
     from bot.catalog.load import load_config
-    from bot.decide.trace import Inputs
-    from bot.model.decision import History
-    from bot.model.post import Account, Mention, Post, Thread
+    from bot.model.post import Account
     from bot.record.store import peek_moderation
     from bot.settings import Settings
-    from bot.text.plain import plain_to_text
-    from bot.understand.language import with_language
-    from bot.understand.thread import find_essay
 
     settings = Settings.read(getattr(args, "env_file", None))
     config = load_config(settings)
@@ -96,30 +91,19 @@ def build(args: argparse.Namespace) -> tuple[Inputs, Settings]:
         (post.account.id for post in ancestors if post.account.acct.split("@")[0] == SELF_ACCT),
         f"preview:{SELF_ACCT}",
     )
-    post = Post(
-        id="preview",
-        account=requester,
-        content=plain_to_text(args.text),
-        created_at=now,
+    inputs = typed_inputs(
+        args.text,
+        config=config,
+        settings=settings,
+        requester=requester,
+        self_id=self_id,
+        now=now,
+        ancestors=ancestors,
         visibility=args.visibility,
         spoiler_text=args.cw,
         language=args.lang,
-        in_reply_to_id=ancestors[-1].id if ancestors else None,
-    )
-    # The text's language wins over --lang when it is clear, as it does live.
-    mention = Mention(notification_id="preview", post=with_language(post))
-    thread = Thread(ancestors)
-    essay = find_essay(mention, thread, config, resolved={}, threshold=settings.essay_threshold)
-    inputs = Inputs(
-        mention=mention,
-        thread=thread,
-        essay=essay,
-        config=config,
-        history=History(),
-        policy=policy_from_settings(settings, self_id=self_id),
-        now=now,
         # A pause or a mute in the bot's record shows here as it would live.
-        moderation=peek_moderation(settings.db_path, [post.id, *(a.id for a in ancestors)]),
+        moderation=peek_moderation(settings.db_path, ["preview", *(a.id for a in ancestors)]),
     )
     return inputs, settings
 

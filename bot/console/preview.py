@@ -12,14 +12,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.app.wiring import policy_from_settings
+from bot.app.asking import typed_inputs
 from bot.decide.decision import decide
-from bot.decide.trace import Inputs
-from bot.model.decision import History, Reply
-from bot.model.post import Account, Mention, Post, Thread
+from bot.model.decision import Reply
+from bot.model.post import Account, Post
 from bot.text.plain import plain_to_text
-from bot.understand.language import with_language
-from bot.understand.thread import find_essay
 
 if TYPE_CHECKING:
     from bot.catalog.config import Config
@@ -71,29 +68,19 @@ def preview(
             return {"error": "that URL is not a mention the record kept"}
         ancestors = (parent,)
     requester = Account(id="preview:requester", acct="lecteur", username="lecteur")
-    post = Post(
-        id="preview",
-        account=requester,
-        content=plain_to_text(text),
-        created_at=now,
+    inputs = typed_inputs(
+        text,
+        config=config,
+        settings=settings,
+        requester=requester,
+        self_id=self_id,
+        now=now,
+        ancestors=ancestors,
         visibility=visibility,  # type: ignore[arg-type]
         language=form.get("language") or settings.language,
-        in_reply_to_id=ancestors[-1].id if ancestors else None,
     )
-    mention = Mention(notification_id="preview", post=with_language(post))
-    thread = Thread(ancestors)
-    essay = find_essay(mention, thread, config, resolved={}, threshold=settings.essay_threshold)
-    outcome = decide(
-        Inputs(
-            mention=mention,
-            thread=thread,
-            essay=essay,
-            config=config,
-            history=History(),
-            policy=policy_from_settings(settings, self_id=self_id),
-            now=now,
-        )
-    )
+    essay = inputs.essay
+    outcome = decide(inputs)
     decision = outcome.decision
     steps = outcome.trace.to_json().get("steps", [])
     result: dict[str, Any] = {
