@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.errors import FilRougeError, Gone
+from bot.errors import FilRougeError, Gone, PermanentError, TransientError
 from bot.mastodon.port import MastodonPort
 from bot.ops.metrics import Metrics
 from bot.record.store import Store
@@ -127,7 +127,15 @@ class TakeBack:
                 self.client.status(mention_id)
             except Gone:
                 self.store.texts.forget_status(mention_id)
-                taken += self.take_back(reply_id, by=account_id, how="mention_deleted")
+                try:
+                    taken += self.take_back(reply_id, by=account_id, how="mention_deleted")
+                except TransientError as error:
+                    log.info("could not take back %s now: %s", reply_id, error)
+                    break
+                except PermanentError as error:
+                    # Looked at again on its schedule, not at every sweep.
+                    log.warning("could not take back %s: %s", reply_id, error)
+                    seen.append(reply_id)
                 continue
             except FilRougeError as error:
                 # Not now (a timeout, a rate limit): the next sweep asks again.

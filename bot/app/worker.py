@@ -147,11 +147,19 @@ class Worker:
         for position, status_id in enumerate(deleted):
             try:
                 taking_back.mention_gone(status_id)
-            except FilRougeError:
-                # The server cannot be asked now: they wait for the next cycle.
-                log.info("could not take back the replies to %s now", status_id)
+            except TransientError as error:
+                # The server cannot be asked now: they wait for the next cycle,
+                # and the mentions due meanwhile are not held up.
+                log.info("could not take back the replies to %s now: %s", status_id, error)
                 self.inbox.requeue_deleted(deleted[position:])
-                raise
+                break
+            except PermanentError as error:
+                log.warning(
+                    "could not take back the replies to %s: %s",
+                    status_id,
+                    error,
+                    extra={"event": "taken_back", "kind": error.kind},
+                )
         taking_back.sweep()
 
     def _drain(self, timeout: float) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.act.actor import Actor
 from bot.act.take_back import Schedule, TakeBack
-from bot.errors import TransientError
+from bot.errors import PermanentError, TransientError
 from bot.ops.metrics import Metrics
 from bot.record.store import Store
 from tests.act.conftest import Clock
@@ -204,3 +204,27 @@ def test_no_budget_no_look_ups(
     counting = Counting(server)
     server.status = counting  # type: ignore[method-assign]
     assert sweep.sweep() == 0 and counting.looked_up == []
+
+
+def test_a_reply_the_server_refuses_to_delete_holds_nothing_up(
+    make_actor: Callable[..., Actor], server: FakeServer, store: Store, clock: Clock
+) -> None:
+    """A refusal (403, say) is logged and looked at again on its schedule,
+    not at every sweep; the sweep and everything after it go on."""
+    actor = make_actor()
+    refused = replied(actor, server, store, clock, "n1")
+    [mention_of] = [s["in_reply_to_id"] for s in server.posted if s["id"] == refused]
+    del server.statuses[mention_of]
+
+    def refuse(status_id: str) -> None:
+        raise PermanentError("forbidden", kind="forbidden")
+
+    server.delete_status = refuse  # type: ignore[method-assign]
+    sweep, monotonic = sweeper(server, store, clock, budget=5)
+    assert sweep.sweep() == 0
+    counting = Counting(server)
+    server.status = counting  # type: ignore[method-assign]
+    monotonic.now += 60
+    sweep.sweep()
+    assert counting.looked_up == []  # checked: not asked again within the minute
+    assert store.replies.taken_back_since(None) == []
