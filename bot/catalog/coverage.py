@@ -30,15 +30,15 @@ _NOT_WORDS = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+|@[\w.-]+(?:@[\w.-]+)?")
 _WORD = re.compile(r"[^\W\d_]{3,}")
 
 
+def words(text: str) -> set[str]:
+    """The words of ``text``, folded, links and handles left out."""
+    return set(_WORD.findall(_NOT_WORDS.sub(" ", fold(text))))
+
+
 def content_words(text: str, languages: Sequence[str]) -> set[str]:
-    """The words of ``text`` (folded, links and handles left out) that are
-    content words in every one of ``languages``: a stop word in one of them
-    tells nothing."""
-    return {
-        word
-        for word in _WORD.findall(_NOT_WORDS.sub(" ", fold(text)))
-        if all(stems_of(word, language) for language in languages)
-    }
+    """The words of ``text`` that are content words in every one of
+    ``languages``: a stop word in one of them tells nothing."""
+    return {word for word in words(text) if all(stems_of(word, language) for language in languages)}
 
 
 def unmatched(text: str, index: Index, seen: dict[str, bool] | None = None) -> set[str]:
@@ -47,7 +47,7 @@ def unmatched(text: str, index: Index, seen: dict[str, bool] | None = None) -> s
     on each word across texts."""
     verdicts = {} if seen is None else seen
     found: set[str] = set()
-    for word in set(_WORD.findall(_NOT_WORDS.sub(" ", fold(text)))):
+    for word in words(text):
         verdict = verdicts.get(word)
         if verdict is None:
             stems = [stems_of(word, language) for language in index.languages]

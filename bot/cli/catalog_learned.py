@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING, Any
 from bot.cli.log import add_db_option, positive
 
 if TYPE_CHECKING:
+    from collections import Counter
+    from collections.abc import Mapping
+
     from bot.catalog.config import Config
     from bot.settings import Settings
 
@@ -52,15 +55,14 @@ def _chosen(result: dict[str, Any]) -> str:
 
 def report(
     corrections: list[dict[str, Any]],
-    config: Config,
+    found: Mapping[str, Counter[str]],
     learnt: Config | None,
     settings: Settings,
-    minimum: int,
 ) -> dict[str, Any]:
-    from bot.catalog.learned import suggestions
+    """The corrections, the words they suggest (``found``) and, with the
+    configuration those words make (``learnt``), what the bot would choose."""
     from bot.console.preview import preview
 
-    found = suggestions(corrections, config.index, minimum)
     now = datetime.now(UTC)
     mentions = []
     for correction in corrections:
@@ -112,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
                 update={"catalog_overlay": trial, "config_cache": False}
             )
             learnt = load_config(trial_settings)
-    data = report(corrections, config, learnt, settings, args.min)
+    data = report(corrections, found, learnt, settings)
     if args.apply is not None and found:
         try:
             write_overlay(args.apply, {item: list(words) for item, words in found.items()})

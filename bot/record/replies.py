@@ -171,14 +171,3 @@ class Replies(Repository):
                 "UPDATE replies SET checked_at = ? WHERE reply_id = ?",
                 [(_ts(now), reply_id) for reply_id in reply_ids],
             )
-
-    def taken_back_since(self, since: datetime | None) -> list[dict[str, str | None]]:
-        """The replies taken back since ``since`` (None: ever), newest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT reply_id, notification_id, quote_id, prompt_id, rule, taken_back_at,"
-                " taken_back_by, taken_back_how FROM replies WHERE taken_back_at IS NOT NULL"
-                " AND taken_back_at >= ? ORDER BY taken_back_at DESC",
-                ("" if since is None else _ts(since),),
-            ).fetchall()
-        return [dict(row) for row in rows]

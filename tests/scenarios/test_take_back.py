@@ -17,6 +17,7 @@ from prometheus_client import generate_latest
 
 from bot.act.take_back import Schedule
 from bot.record.store import Store
+from tests.act.test_deletions import taken_back_rows
 from tests.conftest import eventually
 from tests.scenarios.test_live import AFFICHES, SHARED_LINK, Live, live, mentioned
 
@@ -50,7 +51,7 @@ def exists(harness: Live, status_id: Any) -> bool:
 
 def taken_back(harness: Live, reply_id: Any) -> dict[str, Any]:
     with Store(harness.settings.db_path) as store:
-        [row] = [r for r in store.replies.taken_back_since(None) if r["reply_id"] == str(reply_id)]
+        [row] = [r for r in taken_back_rows(store) if r["reply_id"] == str(reply_id)]
     return row
 
 
@@ -167,7 +168,7 @@ def test_a_reply_is_taken_back_when_a_look_up_finds_its_mention_gone(
     assert taken_back(harness, reply["id"])["taken_back_how"] == "mention_deleted"
     assert exists(harness, kept["id"]) and exists(harness, kept_mention["id"])
     with Store(harness.settings.db_path) as store:
-        assert [r["reply_id"] for r in store.replies.taken_back_since(None)] == [str(reply["id"])]
+        assert [r["reply_id"] for r in taken_back_rows(store)] == [str(reply["id"])]
 
 
 def test_an_edited_mention_is_recorded_and_not_answered_again(live: Callable[..., Live]) -> None:
