@@ -34,7 +34,8 @@ if CHROMIUM is None or DRIVER is None:
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
 @pytest.fixture
@@ -97,19 +98,28 @@ def test_moderators_read_filter_trace_plot_and_preview_in_a_browser(
         if os.environ.get("FILROUGE_UPDATE_SCREENSHOT") == "1":
             shutil.copyfile(tmp_path / "console.png", SCREENSHOT)
 
+        def submit(selector: str) -> None:
+            """Click and wait until the next page has replaced this one: a
+            click does not wait for the page it loads."""
+            page = find(By.TAG_NAME, "main")
+            find(By.CSS_SELECTOR, selector).click()
+            WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+
         # filters: the skipped one (an insult), then the quote rule's
         Select(find(By.NAME, "outcome")).select_by_value("skipped")
-        find(By.CSS_SELECTOR, "form.filters button").click()
+        submit("form.filters button")
         skipped = finds(By.CSS_SELECTOR, "table.mentions tbody tr")
         assert len(skipped) == 1 and "hostile" in skipped[0].text
         Select(find(By.NAME, "outcome")).select_by_value("")
         Select(find(By.NAME, "rule")).select_by_value("citation-par-defaut")
-        find(By.CSS_SELECTOR, "form.filters button").click()
+        submit("form.filters button")
         replied = finds(By.CSS_SELECTOR, "table.mentions tbody tr")
         assert len(replied) == 1 and "petites-voix" in replied[0].text
 
         # a trace
+        page = find(By.TAG_NAME, "main")
         replied[0].find_element(By.TAG_NAME, "a").click()
+        WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
         assert "Trace" in find(By.TAG_NAME, "h2").text
         steps = finds(By.CSS_SELECTOR, "table.trace tbody tr")
         assert any("evidence" in step.text for step in steps)
@@ -122,7 +132,7 @@ def test_moderators_read_filter_trace_plot_and_preview_in_a_browser(
         # the preview
         get(f"{server.url}/console/preview")
         find(By.NAME, "text").send_keys("@filrouge source")
-        find(By.CSS_SELECTOR, "form.preview button").click()
+        submit("form.preview button")
         result = find(By.CSS_SELECTOR, "section.result").text
         assert "It would reply" in result and "mail.paulineharmange.fr" in result
     finally:
