@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mastodon.errors import MastodonInternalServerError
 from mastodon_mock.testing import MockServer
 
 from bot.app.runner import Bot
@@ -81,7 +82,14 @@ class Live:
     # -- the server side --------------------------------------------------------------
 
     def post(self, who: str, text: str, **options: Any) -> Any:
-        return self.client(who).status_post(text, **options)
+        """Post as ``who``. A person whose post the server refused with a 500
+        tries again: mastodon-mock's own SQLite now and then answers "database
+        is locked" under concurrent writes, and its INSERT then made nothing."""
+        try:
+            return self.client(who).status_post(text, **options)
+        except MastodonInternalServerError:
+            time.sleep(0.5)
+            return self.client(who).status_post(text, **options)
 
     def thread(self, *lines: tuple[str, str], **options: Any) -> Any:
         """Post a chain of replies; returns the last status."""
