@@ -19,6 +19,21 @@ T = TypeVar("T")
 IdKey = tuple[int, str]
 
 
+_CROCKFORD = frozenset("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+
+
+def is_ulid(text: str) -> bool:
+    """Whether ``text`` is spelled as a ULID: 26 characters of Crockford's
+    base32, the first at most ``7`` (GoToSocial's ids)."""
+    return len(text) == 26 and text[0] in "01234567" and all(c in _CROCKFORD for c in text.upper())
+
+
+def may_be_id(text: str) -> bool:
+    """Whether ``text`` could be some server's id: letters and digits only, with
+    a digit (a plain handle without one is never taken for an id)."""
+    return text.isalnum() and any(char.isdigit() for char in text)
+
+
 def id_text(value: object) -> str:
     """The id as the API spells it: servers send strings, some libraries ints."""
     return value if isinstance(value, str) else str(value)

@@ -90,6 +90,9 @@ def account(id: str, acct: str) -> Account:
         (["mod@elsewhere.example"], account("8", "mod@elsewhere.example"), True),
         (["mod@elsewhere.example"], account("7", "mod"), False),
         ([], account("7", "mod"), False),
+        # GoToSocial's ids are ULIDs: read as ids, not as a handle "01hq…@social.example".
+        (["01HQ8ZK3J5W9C7R2V4X6Y8B0DM"], account("01HQ8ZK3J5W9C7R2V4X6Y8B0DM", "mod"), True),
+        (["01HQ8ZK3J5W9C7R2V4X6Y8B0DM"], account("01HQ8ZK3J5W9C7R2V4X6Y8B0DN", "mod"), False),
     ],
 )
 def test_who_is_an_admin(setting: list[str], who: Account, admin: bool) -> None:

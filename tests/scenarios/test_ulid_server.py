@@ -170,6 +170,27 @@ def test_a_bot_post_below_a_mention_is_not_taken_for_its_reply(
     assert len(harness.replies_to(below)) == 1
 
 
+@pytest.mark.parametrize("written", ["id", "handle"])
+def test_an_admin_written_as_a_ulid_or_a_handle_is_obeyed(
+    ulid_server: Callable[..., UlidServer], written: str
+) -> None:
+    """``FILROUGE_ADMINS`` holds GoToSocial account ids as they are, ULIDs: the
+    moderator's direct message is an admin command, answered to them alone."""
+    harness = ulid_server()
+    mod = harness.client("mod").account_verify_credentials()
+    assert _is_ulid(mod["id"])
+    entry = mod["id"] if written == "id" else "mod"
+    harness.settings = harness.settings.model_copy(update={"admins": (entry,)})
+    harness.start()
+    ask = harness.client("mod").status_post("@filrouge status", visibility="direct")
+    answer = harness.answered(ask)
+    assert answer["visibility"] == "direct"
+    assert [m["acct"] for m in answer["mentions"]] == ["mod"]
+    with Store(harness.settings.db_path) as store:
+        [row] = [r for r in store.audit.recent(since=None, outcome=None, limit=10) if r["final"]]
+    assert (row["state"], row["rule"]) == ("replied", "admin:status")
+
+
 def test_a_backlog_after_a_restart_is_answered_once_each(
     ulid_server: Callable[..., UlidServer],
 ) -> None:

@@ -16,6 +16,7 @@ from bot.act.admin.parse import is_url
 from bot.act.admin.roster import lookup_account, normal_handle
 from bot.errors import Gone
 from bot.mastodon.client import Client
+from bot.model.ids import may_be_id
 from bot.model.post import Post
 
 
@@ -67,7 +68,7 @@ class Finder:
         """(account id, ``user@domain``) of an id, handle or profile URL."""
         client = self.client
         target = target.strip()
-        if _may_be_id(target):
+        if may_be_id(target):
             # Ids are opaque: Mastodon's are digits, GoToSocial's ULIDs, Akkoma's
             # flakes. Asked as an id first; a handle that is no id is looked up next.
             try:
@@ -117,9 +118,3 @@ def same_url(url: str) -> str:
 def last_segment(target: str) -> str:
     path = urlsplit(target).path if is_url(target) else target
     return path.rstrip("/").rsplit("/", 1)[-1].strip()
-
-
-def _may_be_id(target: str) -> bool:
-    """Whether ``target`` could be an account id: letters and digits only,
-    with a digit (a plain handle without one is never tried as an id)."""
-    return target.isalnum() and any(char.isdigit() for char in target)

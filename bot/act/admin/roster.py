@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from bot.errors import FilRougeError
+from bot.errors import FilRougeError, Gone
+from bot.model.ids import is_ulid, may_be_id
 from bot.model.post import Account
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,12 @@ class Admins:
 
     @classmethod
     def parse(cls, entries: Sequence[str], local_domain: str) -> Admins:
-        """From the setting alone, without asking the server."""
-        ids = frozenset(e.strip() for e in entries if e.strip().isdigit())
-        handles = frozenset(
-            normal_handle(e, local_domain) for e in entries if e.strip() and not e.strip().isdigit()
-        )
+        """From the setting alone, without asking the server: digits and ULIDs
+        are ids (Mastodon's, GoToSocial's), anything else not all digits a
+        handle; ``@`` in front makes an entry a handle."""
+        written = [e.strip() for e in entries if e.strip()]
+        ids = frozenset(e for e in written if e.isdigit() or is_ulid(e))
+        handles = frozenset(normal_handle(e, local_domain) for e in written if not e.isdigit())
         return cls(ids=ids, handles=handles, local_domain=local_domain.lower())
 
     def __contains__(self, account: object) -> bool:
@@ -63,15 +65,24 @@ def resolve_admins(entries: Sequence[str], client: Client, local_domain: str) ->
     admins = Admins.parse(entries, local_domain)
     ids = set(admins.ids)
     mentions: list[str] = []
-    for entry in (e.strip().lstrip("@") for e in entries if e.strip()):
+    for written in (e.strip() for e in entries if e.strip()):
+        entry = written.lstrip("@")
         try:
-            if entry.isdigit():
-                account = client.account(entry)
-                mentions.append(str(account.get("acct") or account.get("username") or ""))
-            else:
-                account = lookup_account(client, entry, local_domain)
-                ids.add(str(account["id"]))
-                mentions.append(entry)
+            if written == entry and may_be_id(entry):
+                # Ids are opaque (digits, ULIDs, flakes): asked as an id first;
+                # one that is no id there is looked up as a handle next.
+                try:
+                    account = client.account(entry)
+                except Gone:
+                    if entry.isdigit():
+                        raise
+                else:
+                    ids.add(str(account["id"]))
+                    mentions.append(str(account.get("acct") or account.get("username") or ""))
+                    continue
+            account = lookup_account(client, entry, local_domain)
+            ids.add(str(account["id"]))
+            mentions.append(entry)
         except FilRougeError as error:
             log.warning(
                 "admin %s could not be looked up (%s); matched by handle only",
@@ -79,7 +90,7 @@ def resolve_admins(entries: Sequence[str], client: Client, local_domain: str) ->
                 error,
                 extra={"event": "admin", "kind": getattr(error, "kind", "error")},
             )
-            if not entry.isdigit():
+            if written != entry or not (entry.isdigit() or is_ulid(entry)):
                 mentions.append(entry)
     return Admins(
         ids=frozenset(ids),
