@@ -72,13 +72,21 @@ class Thesaurus:
 
 
 def read_groups(path: Path) -> tuple[tuple[str, ...], ...]:
+    """The groups of ``familiar.toml``, each one's words in any language."""
+    return tuple(
+        tuple(word for language in LANGUAGES for word in group[language])
+        for group in read_group_languages(path)
+    )
+
+
+def read_group_languages(path: Path) -> tuple[dict[str, tuple[str, ...]], ...]:
     """The groups of ``familiar.toml``: each ``[[groups]]`` has a ``name`` and
-    ``fr`` and ``en`` word lists."""
+    ``fr`` and ``en`` word lists (casefolded), kept apart here."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError([Problem(path, None, "lexicon", f"cannot be read: {exc}")]) from exc
-    groups: list[tuple[str, ...]] = []
+    groups: list[dict[str, tuple[str, ...]]] = []
     problems = []
     for number, group in enumerate(data.get("groups", []), start=1):
         name = group.get("name", f"group {number}")
@@ -86,7 +94,12 @@ def read_groups(path: Path) -> tuple[tuple[str, ...], ...]:
         if not words or not all(isinstance(w, str) and w.strip() for w in words):
             problems.append(Problem(path, None, f'group "{name}"', "needs fr and en words"))
             continue
-        groups.append(tuple(word.casefold() for word in words))
+        groups.append(
+            {
+                language: tuple(w.casefold() for w in group.get(language, []))
+                for language in LANGUAGES
+            }
+        )
     if problems:
         raise ConfigError(problems)
     return tuple(groups)

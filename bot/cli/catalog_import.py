@@ -2,7 +2,8 @@
 
 The page is fetched (or read from a saved file), its article extracted, and
 a TOML draft written with the essay's metadata and candidate quotes for an
-admin to curate; see ``bot.catalog.importer``. The draft goes to ``--out`` (default
+admin to curate, with draft concepts when ``yake`` is installed (``--concepts``);
+see ``bot.catalog.importer``. The draft goes to ``--out`` (default
 ``<essay id>.draft.toml``), or to standard output with ``--out -``; an
 existing file is replaced only with ``--force``.
 """
@@ -41,6 +42,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="longest candidate quote, in characters as the server counts them"
         " (default: what the rules' quote templates leave of FILROUGE_MAX_CHARACTERS)",
     )
+    parser.add_argument(
+        "--concepts",
+        metavar="N",
+        type=int,
+        default=12,
+        help="draft up to N concepts from the essay's text, with yake (the 'draft' extra)"
+        " and the bundled lexicon; 0 drafts none (default: 12)",
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing --out file")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
@@ -65,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
     if args.max_quote_length is not None and args.max_quote_length < 20:
         print("filrouge: --max-quote-length must be at least 20", file=sys.stderr)
         return 2
+    if args.concepts < 0:
+        print("filrouge: --concepts must be 0 or more", file=sys.stderr)
+        return 2
     if args.out not in (None, "-") and Path(args.out).exists() and not args.force:
         # Said before fetching anything; write_new checks again, atomically.
         print(f"filrouge: {args.out} exists; use --force to replace it", file=sys.stderr)
@@ -74,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     # The current catalog, when it loads, tells which ids and URLs are taken;
     # a broken one is check-config's business, not a reason to refuse a draft.
     try:
-        existing = ExistingCatalog.of(load_catalog(settings.catalog_path).essays)
+        known = load_catalog(settings.catalog_path)
+        existing = ExistingCatalog.of(known.essays, known.concepts)
     except ConfigError:
         existing = ExistingCatalog()
     try:
@@ -97,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
             essay_id=args.essay_id,
             max_quote_length=args.max_quote_length,
             existing=existing,
+            concepts=args.concepts,
         )
     except ImportFailed as error:
         progress.end()
@@ -107,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
     summary = (
         f"{count} candidate quotes (each ≤ {draft.budget.max_length} characters)"
         f" from {len(article.paragraphs)} paragraphs"
+        + (f", {len(draft.concepts)} draft concepts" if draft.concepts else "")
     )
     if args.out == "-":
         sys.stdout.write(text)

@@ -540,8 +540,8 @@ def test_cli_writes_the_draft_and_never_overwrites_without_force(
         f"reading {PAGE}…",
         "extracting the article (10 kB of HTML)…",
         "cutting 12 paragraphs into quotes…",
-        "13 candidate quotes (each ≤ 402 characters) from 12 paragraphs, written to"
-        " sobriete-numerique-petit-geste.draft.toml",
+        "13 candidate quotes (each ≤ 402 characters) from 12 paragraphs, 12 draft concepts,"
+        " written to sobriete-numerique-petit-geste.draft.toml",
     ]
 
     written.write_text("# the admin's curated work\n", encoding="utf-8")
@@ -586,6 +586,7 @@ def test_cli_file_url_id_and_length_to_stdout(capsys: pytest.CaptureFixture[str]
     [
         (["--id", "petit geste"], "--id 'petit geste'"),
         (["--max-quote-length", "5"], "at least 20"),
+        (["--concepts", "-1"], "--concepts must be 0 or more"),
     ],
 )
 def test_cli_rejects_bad_options(

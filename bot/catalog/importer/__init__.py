@@ -20,7 +20,9 @@ The steps, each a function a test can call on its own:
    the rules' quote templates still fits ``max_characters``, measured with
    :func:`bot.text.render.status_length` exactly as the bot counts its replies;
 4. :func:`candidate_quotes` → sentence-bounded passages within that budget;
-5. :func:`draft_toml` → the draft, which :func:`bot.catalog.essays.load_catalog`
+5. :func:`draft_concepts` → concepts the candidates share, from the essay's
+   central words (YAKE!, the ``draft`` extra) and the bundled lexicon;
+6. :func:`draft_toml` → the draft, which :func:`bot.catalog.essays.load_catalog`
    accepts as it is.
 
 Fetching is the admin's own request for a page they chose, not a stranger's

@@ -11,6 +11,14 @@ from pathlib import Path
 from urllib.parse import quote as percent_encode
 from urllib.parse import urlsplit, urlunsplit
 
+from bot.catalog.importer.concepts import (
+    DraftConcept,
+    DraftingUnavailable,
+    Keywords,
+    Vocabulary,
+    draft_concepts,
+    yake_keywords,
+)
 from bot.catalog.importer.extract import Article
 from bot.catalog.importer.ids import essay_id_for
 from bot.catalog.importer.page import ImportFailed
@@ -21,6 +29,7 @@ from bot.catalog.importer.quotes import (
     quote_budget,
     quote_templates,
 )
+from bot.catalog.lexicon import LANGUAGES
 from bot.model.catalog import Essay
 from bot.text.urls import normalize_url
 
@@ -70,6 +79,7 @@ class Draft:
     source: str
     #: Things the admin must look at first, one line each.
     warnings: tuple[str, ...] = field(default=())
+    concepts: tuple[DraftConcept, ...] = ()
 
 
 def make_draft(
@@ -83,6 +93,9 @@ def make_draft(
     essay_id: str | None = None,
     max_quote_length: int | None = None,
     existing: ExistingCatalog | None = None,
+    concepts: int = 0,
+    vocabulary: Vocabulary | None = None,
+    keywords: Keywords = yake_keywords,
 ) -> Draft:
     """Everything the draft says, decided; :func:`draft_toml` only writes it."""
     existing = existing or ExistingCatalog()
@@ -129,6 +142,20 @@ def make_draft(
             f"{source}: no passage of whole sentences fits {budget.max_length} characters"
             f" ({len(article.paragraphs)} paragraphs read); try --max-quote-length"
         )
+    drafted: tuple[DraftConcept, ...] = ()
+    if concepts > 0:
+        try:
+            drafted = draft_concepts(
+                article.paragraphs,
+                passages.candidates,
+                language=language,
+                limit=concepts,
+                vocabulary=vocabulary or Vocabulary.bundled(),
+                taken=existing.concept_ids,
+                keywords=keywords,
+            )
+        except DraftingUnavailable as error:
+            warnings.append(str(error))
     return Draft(
         essay_id=chosen_id,
         article=article,
@@ -139,6 +166,7 @@ def make_draft(
         passages=passages,
         source=source,
         warnings=tuple(warnings),
+        concepts=drafted,
     )
 
 
@@ -150,11 +178,13 @@ class ExistingCatalog:
     item_ids: frozenset[str] = frozenset()
     #: Normalised canonical and alias URL → essay id.
     urls: Mapping[str, str] = field(default_factory=dict)
+    concept_ids: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, essays: Iterable[Essay]) -> ExistingCatalog:
+    def of(cls, essays: Iterable[Essay], concepts: Iterable[str] = ()) -> ExistingCatalog:
         known = tuple(essays)
         return cls(
+            concept_ids=frozenset(concepts),
             essay_ids=frozenset(e.id for e in known),
             item_ids=frozenset(q.id for e in known for q in e.quotes)
             | frozenset(p.id for e in known for p in e.prompts),
@@ -184,8 +214,11 @@ def draft_toml(draft: Draft, *, today: date) -> str:
         "#      threads argue about; delete the others. Never edit the words: a",
         "#      quote is verbatim. Then give each one tags (for rules) and keywords",
         "#      (French and English words a reply might use);",
-        "#   4. reading prompts: write them yourself (example at the end);",
-        "#   5. run `filrouge check-config`.",
+        "#   4. concepts (if drafted, above the essay): keep those the essay is",
+        "#      about, merge or rename the others, add the words readers would",
+        "#      use in both languages; each quote names the concepts it uses;",
+        "#   5. reading prompts: write them yourself (example at the end);",
+        "#   6. run `filrouge check-config`.",
         "#",
         f"# {len(passages.candidates)} candidate quotes from {len(article.paragraphs)} paragraphs.",
         f"# Each fits {budget.max_length} characters: {_budget_note(budget)}.",
@@ -197,6 +230,7 @@ def draft_toml(draft: Draft, *, today: date) -> str:
         )
     for warning in draft.warnings:
         lines.append(f"# REVIEW: {warning}")
+    lines += _concept_lines(draft.concepts)
     lines += [
         "",
         "[[essays]]",
@@ -210,7 +244,16 @@ def draft_toml(draft: Draft, *, today: date) -> str:
     ]
     if article.published:
         lines.append(f"# published {article.published} (for the record; the catalog has no date)")
+    named: dict[str, list[str]] = {}
+    for concept in draft.concepts:
+        for quote_id in concept.quotes:
+            named.setdefault(quote_id, []).append(concept.id)
     for candidate in passages.candidates:
+        concept_line = (
+            [f"concepts = [{', '.join(toml_string(c) for c in named[candidate.id])}]"]
+            if candidate.id in named
+            else []
+        )
         lines += [
             "",
             f"# paragraph {candidate.paragraph} · {candidate.length}/{budget.max_length}"
@@ -220,6 +263,7 @@ def draft_toml(draft: Draft, *, today: date) -> str:
             f"text = {toml_string(candidate.text)}",
             "tags = []",
             "keywords = []",
+            *concept_line,
             f"anchor_url = {toml_string(text_fragment(draft.url, candidate.text))}",
         ]
     lines += [
@@ -237,6 +281,32 @@ def draft_toml(draft: Draft, *, today: date) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _concept_lines(concepts: tuple[DraftConcept, ...]) -> list[str]:
+    if not concepts:
+        return []
+    lines = [
+        "",
+        f"# {len(concepts)} concepts drafted from the essay's text (yake), most central first.",
+        "# Terms are the essay's own words and the familiar-register words that",
+        "# mean the same; thesaurus synonyms are listed for you to pick from.",
+    ]
+    for concept in concepts:
+        used = ", ".join(concept.quotes[:5]) + (" …" if len(concept.quotes) > 5 else "")
+        lines += ["", f"# score {concept.score:.3f} · used by {len(concept.quotes)}: {used}"]
+        if concept.synonyms:
+            lines.append(f"# thesaurus: {', '.join(concept.synonyms)}")
+        lines += ["[[concepts]]", f"id = {toml_string(concept.id)}"]
+        for language, terms in concept.terms.items():
+            if terms:
+                lines.append(f"{language} = [{', '.join(toml_string(t) for t in terms)}]")
+        for language in LANGUAGES:
+            if not concept.terms.get(language):
+                lines.append(
+                    f'# {language} = ["…"]  (what readers writing in {language} would say)'
+                )
+    return lines
 
 
 def _budget_note(budget: Budget) -> str:
