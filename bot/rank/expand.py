@@ -80,6 +80,9 @@ class Lexicon:
     groups: tuple[tuple[str, ...], ...] = ()
     #: Language → its thesaurus table.
     thesauri: Mapping[str, Table] = field(default_factory=dict)
+    #: Whether the thesaurus's synonyms are reached (its senses); without,
+    #: it still tells a verb's plural from a word of its own (``base_form``).
+    senses: bool = True
     _cached: dict[str, Callable[[str], tuple[Expansion, ...]]] = field(
         default_factory=dict, repr=False
     )
@@ -87,13 +90,37 @@ class Lexicon:
 
     def __getstate__(self) -> dict[str, object]:
         # The caches are rebuilt on first use (a pickled configuration).
-        return {"groups": self.groups, "thesauri": self.thesauri}
+        return {"groups": self.groups, "thesauri": self.thesauri, "senses": self.senses}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.groups = state["groups"]  # type: ignore[assignment]
         self.thesauri = state["thesauri"]  # type: ignore[assignment]
+        self.senses = bool(state.get("senses", True))
         self._cached = {}
         self._group_index = {}
+
+    def words_only(self) -> Lexicon:
+        """This lexicon without the thesaurus's senses: the familiar groups,
+        and the French plurals of verbs."""
+        return Lexicon(groups=self.groups, thesauri=self.thesauri, senses=False)
+
+    def base_form(self, stem: str, language: str) -> str | None:
+        """The stem a French verb's third person plural means, or None.
+
+        Snowball leaves « -ent » on (« ils remplacent » → « remplacent », not
+        « remplac »): the ending is a plural verb's as often as a word's own
+        (« argent », « moment », « client »). The thesaurus tells them apart:
+        a stem it has no entry for, whose stem without « ent » it has, is the
+        verb (« remplacent » → « remplac », « virent » → « vir »); « argent »
+        has its own entry and stays itself.
+        """
+        if stem_language(language) != "fr" or len(stem) < 6 or not stem.endswith("ent"):
+            return None
+        table = self.thesauri.get("fr")
+        if table is None or table.get(stem) is not None:
+            return None
+        base = stem[:-3]
+        return base if table.get(base) is not None else None
 
     def expand(self, stem: str, language: str) -> tuple[Expansion, ...]:
         """What ``stem`` (a query stem read in ``language``) reaches, best first."""
@@ -133,7 +160,7 @@ class Lexicon:
         # and « boss » share one in French), then the thesaurus's first.
         for number in self._groups_of(language).get(stem, ()):
             add(self.groups[number], FAMILIAR, ARROW, len(out) + len(self.groups[number]))
-        table = self.thesauri.get(stem_language(language))
+        table = self.thesauri.get(stem_language(language)) if self.senses else None
         line = table.get(stem) if table is not None else None
         if line:
             add(line.split("|"), THESAURUS, NEAR, len(out) + PER_STEM)

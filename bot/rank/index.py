@@ -85,7 +85,10 @@ class Index:
                         View(len(ids), stem_language(lang), "prompt", (text,), fields, FIELD_BOOST)
                     )
                 ids.append(prompt.id)
-        return cls(Corpus(ids, views, lexicon), _essay_corpus(essays, lexicon, concepts))
+        # Which essay a thread is about rests on words, not on a thesaurus's
+        # senses: the essays are read with the familiar groups alone.
+        familiar = lexicon.words_only() if lexicon is not None else None
+        return cls(Corpus(ids, views, lexicon), _essay_corpus(essays, familiar, concepts))
 
     def __len__(self) -> int:
         return len(self._documents.ids)

@@ -191,6 +191,11 @@ class Space:
         reached: dict[str, tuple[float, str]] = {}
         for text, weight in query.sources():
             for stem, word in term_pairs(analyze_cached(text, self.language)):
+                if lexicon is not None and stem not in postings:
+                    # « ils remplacent » says « remplacer »: the same word.
+                    base = lexicon.base_form(stem, self.language)
+                    if base is not None and base in postings:
+                        stem = base
                 seen = weights.get(stem)
                 if seen is None:
                     if stem in postings:

@@ -71,6 +71,23 @@ def test_groups_are_single_meanings_with_both_languages() -> None:
         assert all(w == w.strip().casefold() for w in words), group["name"]
 
 
+#: (mention, a quote it must not reach, why): a group word whose stem is a
+#: common word's of another meaning would pass for the group (a phrase is
+#: reached, never a key).
+MISREADS = [
+    ("la bibliothèque va fermer", "Les datacenters consomment", "« fermer » is not server farms"),
+    ("the farm down the road", "Datacenters drink water", "a farm is not a server farm"),
+]
+
+
+@pytest.mark.parametrize(("mention", "text", "why"), MISREADS, ids=[r[2] for r in MISREADS])
+def test_a_common_word_does_not_pass_for_a_group_word(mention: str, text: str, why: str) -> None:
+    language = "fr" if "«" in why else "en"
+    index = Index.build([_essay(language, ("q1", text), ("q2", "zzz"))], lexicon=LEXICON)
+    found = index.score(("q1",), Query(mention=mention, language=language), limit=1)
+    assert found[0].score == 0, (why, found[0].matched)
+
+
 # -- how expansion scores -----------------------------------------------------------
 
 #: (mention, the quote it must reach, why)
@@ -79,7 +96,31 @@ REACHES = [
     ("ils ont viré la moitié du service", "Les licenciements arrivent", "conjugated: viré → virer"),
     ("my boss wants me to use it", "Le patron impose l'outil", "English to French: boss → patron"),
     ("le taf a changé", "Le travail a changé", "familiar: taf → travail"),
+    ("ils remplacent les graphistes", "On remplace la graphiste", "plural verb: remplacent"),
+    ("les boîtes qui virent tout le monde", "Virer les salariés", "plural verb: virent"),
 ]
+
+
+@pytest.mark.parametrize(
+    ("word", "base"),
+    [
+        ("remplacent", "remplac"),
+        ("licencient", "licenci"),
+        ("virent", "vir"),
+        ("pensent", "pens"),
+        # Words of their own that end so: the thesaurus has them.
+        ("argent", None),
+        ("moment", None),
+        ("client", None),
+        ("parent", None),
+        ("souvent", None),
+        ("présent", None),
+    ],
+)
+def test_a_french_plural_verb_reads_as_its_verb(word: str, base: str | None) -> None:
+    (stem,) = analyze(word, "fr")
+    assert LEXICON.base_form(stem, "fr") == base
+    assert LEXICON.base_form(stem, "en") is None
 
 
 @pytest.mark.parametrize(("mention", "text", "why"), REACHES, ids=[r[2] for r in REACHES])
@@ -112,6 +153,39 @@ def test_a_thread_word_reached_by_a_mention_synonym_stays_a_word_of_its_own() ->
     both = index.score(("q1",), Query("le fric", thread=thread, language="fr"))[0]
     assert both.matched == ("argent",)  # the plain word, not "fric→argent"
     assert both.score > far.score  # weighed as the mention's synonym
+
+
+def test_essays_are_told_apart_by_words_and_familiar_groups_not_thesaurus_senses() -> None:
+    """A thesaurus lists every sense of a word: « gesture » reaches « sign »
+    and « communication ». Quotes are ranked with it (at 0.15, never as
+    evidence alone), but which essay a thread is about rests on the words
+    and the familiar groups: a sense the thesaurus happens to list must not
+    make a second essay look as likely as the right one."""
+
+    def essay(essay_id: str, text: str) -> Essay:
+        return Essay(
+            id=essay_id,
+            title=essay_id,
+            author="A",
+            url=f"https://example.org/{essay_id}",
+            language="en",
+            quotes=(Quote(id=f"{essay_id}-q", essay_id=essay_id, text=text),),
+        )
+
+    index = Index.build(
+        [essay("phones", "Keep your phone"), essay("posters", "Communication on a budget")],
+        lexicon=LEXICON,
+    )
+    query = Query(mention="a real gesture: keep the phone", language="en")
+    scores = {s.id: s.score for s in index.essay_scores(query)}
+    assert scores["phones"] > 0 and scores["posters"] == 0
+    # The quotes still reach the sense, at the thesaurus's discount.
+    (posters,) = index.score(("posters-q",), query, limit=1)
+    assert posters.score > 0 and all("≈" in word for word in posters.matched)
+    # Familiar groups still cross languages for the essays: « boss » → « patron ».
+    french = Index.build([_essay("fr", ("q1", "Le patron"))], lexicon=LEXICON)
+    (found,) = french.essay_scores(Query(mention="my boss", language="en"))
+    assert found.score > 0
 
 
 def test_a_word_the_catalog_uses_is_not_expanded() -> None:
