@@ -68,6 +68,7 @@ from bot.text.plain import plain_to_text  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from console_pages import ConsoleBench, measure_console  # noqa: E402
 from console_pages import rows as console_rows  # noqa: E402
+from relevance import Relevance, measure_relevance, relevance_rows  # noqa: E402
 
 if TYPE_CHECKING:
     from mastodon import Mastodon
@@ -1245,6 +1246,7 @@ def report(
     check_cached: Startup | None = None,
     expansion: Expansion | None = None,
     console: ConsoleBench | None = None,
+    relevance: Relevance | None = None,
 ) -> str:
     lines: list[str] = [f"## fil-rouge benchmark ({'quick' if quick else 'full'} run)", ""]
     lines += ["| machine | |", "|---|---|"]
@@ -1443,6 +1445,8 @@ def report(
             f" the replies) | p99 {ms(t.p99)} ms, median {ms(t.p50)} ms"
             f" ({t.p99 / t.p50:.2f}×; {load.answered}/{load.asked} answered) | {verdict(ok)} |"
         )
+    if relevance is not None:
+        lines += relevance_rows(relevance, verdict)
     if console is not None:
         slowest = max(slow for _, _, slow in console.pages)
         lines.append(
@@ -1519,6 +1523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_cached = measure_check_config(3, large, cached=True)
         progress.write(f"[{time.perf_counter() - started:.0f}s] the console's pages…\n")
         console = measure_console(workdir, runs=3 if args.quick else 5)
+        progress.write(f"[{time.perf_counter() - started:.0f}s] relevance…\n")
+        relevance = measure_relevance()
         e2e: list[EndToEnd] = []
         load: UnderLoad | None = None
         quiet: UnderLoad | None = None
@@ -1567,6 +1573,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_cached,
         expansion,
         console,
+        relevance,
     )
     print(text)
     if args.output is not None:

@@ -495,7 +495,7 @@ def test_explain_names_each_evidence_step_after_what_was_weighed(
 ) -> None:
     """A mention with little evidence walks quote, prompt and link rules: each
     evidence step says which (it once said "the" for the essay's link)."""
-    text = "@filrouge mon taf c'est l'enfer, les boss veulent tout automatiser"
+    text = "@filrouge mon taf c'est l'enfer"
     assert main(["explain", "--json", text]) == 0
     steps = json.loads(capsys.readouterr().out)["trace"]["steps"]
     names = [step["name"] for step in steps if step["kind"] == "evidence"]

@@ -21,6 +21,21 @@ at 0.5, thesaurus at 0.15, synonyms never counted as evidence words) and
 | tune | 63 | 0.524 | 0.079 | 0.397 |
 | held-out | 62 | 0.565 | 0.097 | 0.339 |
 
+With the bundled catalog's concepts (``[[concepts]]``: seven vocabularies
+of how people say what a passage is about, written from the tuning half's
+misses, each named by its quote and prompt):
+
+| half | n | top-1 acceptable | wrong quote | no quote |
+|---|---|---|---|---|
+| tune | 63 | 0.825 | 0.095 | 0.079 |
+| held-out | 62 | 0.613 | 0.081 | 0.306 |
+
+The tuning half rose far more than the held-out one: that gap is what
+writing vocabulary next to the mentions buys, and why only the held-out
+half is asserted. (Giving the conflation quote the words of posters too took
+the tuning half to 0.889 with 0.048 wrong and the held-out half down to 0.597
+with 0.097: dropped.)
+
 Same run, held-out half: plain word overlap 0.387 top-1 with 0.613 wrong,
 a random quote 0.081 with 0.919 wrong. Must-not-quote mentions: 25 of 25
 without a quote (0 of 25 before), each for its own reason.
@@ -33,6 +48,7 @@ where it does. Run with ``-s`` for the table.
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -50,9 +66,9 @@ from tests.scenarios.chatter import (
 )
 
 ITEMS = load()
-#: Floors and ceilings on the held-out half (measured 0.565 and 0.097).
-HIT_FLOOR = 0.54
-WRONG_CEILING = 0.11
+#: Floors and ceilings on the held-out half (measured 0.613 and 0.081).
+HIT_FLOOR = 0.59
+WRONG_CEILING = 0.09
 #: What a must-not-quote mention gets, by why it must not.
 EXPECTED = {
     "empty": "reply:help",
@@ -123,6 +139,27 @@ def test_held_out_quotes_are_right_or_withheld(answers: dict[str, Answer], confi
     assert bot.hit / bot.n >= HIT_FLOOR
     assert bot.wrong / bot.n <= WRONG_CEILING
     assert bot.hit >= overlap.hit and bot.wrong < overlap.wrong / 3
+
+
+def test_the_catalog_concepts_add_held_out_hits_and_no_wrong_quote(
+    answers: dict[str, Answer], settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The same set with the bundled catalog's quotes and prompts naming no
+    concept: the concepts must find more acceptable quotes on the held-out
+    half, post no more wrong ones, and quote no must-not-quote mention."""
+    bundled = settings.catalog_path.read_text(encoding="utf-8")
+    unnamed = re.sub(r"(?m)^concepts = \[.*\]\n", "", bundled)
+    assert unnamed != bundled
+    path = tmp_path_factory.mktemp("catalog") / "catalog.toml"
+    path.write_text(unnamed, encoding="utf-8")
+    bare_settings = settings.model_copy(update={"catalog_path": path})
+    bare = load_config(bare_settings)
+    held_out = [item for item in ITEMS if item.half == "held-out"]
+    with_them = figures(held_out, lambda i: answers[i.id].quote)
+    without = figures(held_out, lambda i: answer(i, bare, bare_settings).quote)
+    assert with_them.hit > without.hit
+    assert with_them.wrong <= without.wrong
+    assert not [i.id for i in ITEMS if i.none and answers[i.id].quote]
 
 
 def test_the_lexicon_adds_hits_and_no_wrong_quote(
