@@ -53,9 +53,7 @@ def main() -> int:
     bot_first: dict[str, str | None] = {}
     posted: dict[str, str | None] = {}
     for item in items:
-        outcome = decide(
-            inputs_for(item.id, item.text, item.thread, item.language, config, settings)
-        )
+        outcome = decide(inputs_for(item.text, item.thread, item.language, config, settings))
         steps = [s for s in outcome.trace if s.kind == "candidates" and s.name == "quote"]
         bot_first[item.id] = steps[0].data["candidates"][0]["id"] if steps else None
         decision = outcome.decision

@@ -46,7 +46,7 @@ def entries(settings: Settings) -> list[Path]:
 def answers(settings: Settings) -> list[str]:
     config = load_config(settings)
     return [
-        repr(decide(inputs_for(str(n), text, (), "", config, settings)).decision)
+        repr(decide(inputs_for(text, (), "", config, settings)).decision)
         for n, text in enumerate(MENTIONS)
     ]
 

@@ -19,18 +19,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app.wiring import policy_from_settings
+from bot.app.asking import typed_inputs
 from bot.catalog.config import Config
 from bot.decide.decision import decide
 from bot.decide.trace import Inputs
 from bot.model.catalog import Quote
-from bot.model.decision import History, Reply, Skip
-from bot.model.post import Account, Mention, Post, Thread
+from bot.model.decision import Reply, Skip
+from bot.model.post import Account, Post
 from bot.settings import Settings
 from bot.text.fold import fold
 from bot.text.plain import plain_to_text
-from bot.understand.language import with_language
-from bot.understand.thread import find_essay
 
 CHATTER = Path(__file__).parents[1] / "data" / "eval" / "chatter.toml"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -87,44 +85,34 @@ class Answer:
 
 
 def inputs_for(
-    key: str,
     text: str,
     thread_texts: Sequence[str],
     language: str,
     config: Config,
     settings: Settings,
 ) -> Inputs:
-    """A labelled mention as ``decide`` takes it, built the way ``preview``
-    builds one: its thread's posts oldest first, the language read from the
-    text, the essay found as live, an empty history."""
+    """A labelled mention as ``decide`` takes it, built by ``preview``'s own
+    :func:`typed_inputs`: its thread's posts oldest first, the language read
+    from the text, the essay found as live, an empty history."""
     ancestors: list[Post] = []
     for number, ancestor in enumerate(thread_texts, start=1):
         parent = ancestors[-1].id if ancestors else None
         ancestors.append(_post(number, ancestor, language, acct=f"p{number}", parent=parent))
-    post = _post(
-        len(ancestors) + 1,
+    return typed_inputs(
         text,
-        language,
-        acct="lecteur",
-        parent=ancestors[-1].id if ancestors else None,
-    )
-    mention = Mention(notification_id=key, post=with_language(post))
-    thread = Thread(tuple(ancestors))
-    essay = find_essay(mention, thread, config, resolved={}, threshold=settings.essay_threshold)
-    return Inputs(
-        mention=mention,
-        thread=thread,
-        essay=essay,
         config=config,
-        history=History(),
-        policy=policy_from_settings(settings, self_id=SELF_ID),
+        settings=settings,
+        requester=Account(id="eval:lecteur", acct="lecteur", username="lecteur"),
+        self_id=SELF_ID,
         now=NOW,
+        ancestors=ancestors,
+        language=language or None,
     )
 
 
 def answer(item: Item, config: Config, settings: Settings) -> Answer:
     """What the bot answers to ``item``."""
-    outcome = decide(inputs_for(item.id, item.text, item.thread, item.language, config, settings))
+    outcome = decide(inputs_for(item.text, item.thread, item.language, config, settings))
     decision = outcome.decision
     if isinstance(decision, Reply):
         return Answer(decision.quote_id, f"reply:{decision.action.value}")

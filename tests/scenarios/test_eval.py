@@ -146,7 +146,7 @@ class Choice:
 
 def choose(item: Item, config: Config, settings: Settings) -> Choice:
     """The quote ``decide`` posts for ``item``, as ``preview`` would build it."""
-    inputs = inputs_for(item.id, item.text, item.thread, item.language, config, settings)
+    inputs = inputs_for(item.text, item.thread, item.language, config, settings)
     assert inputs.essay.essay is not None, f"{item.id}: no essay ({inputs.essay.how})"
     outcome = decide(inputs)
     decision = outcome.decision
