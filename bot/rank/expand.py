@@ -114,7 +114,7 @@ class Lexicon:
         verb (« remplacent » → « remplac », « virent » → « vir »); « argent »
         has its own entry and stays itself.
         """
-        if stem_language(language) != "fr" or len(stem) < 6 or not stem.endswith("ent"):
+        if len(stem) < 6 or not stem.endswith("ent") or stem_language(language) != "fr":
             return None
         table = self.thesauri.get("fr")
         if table is None or table.get(stem) is not None:
