@@ -155,6 +155,29 @@ def test_a_reply_is_taken_back_when_its_mention_is_deleted_on_the_stream(
     assert deletions(harness, "mention_deleted") == 1
 
 
+def test_a_streamed_deletion_the_server_cannot_act_on_now_waits_and_is_not_lost(
+    live: Callable[..., Live],
+) -> None:
+    """The stream's ``delete`` comes once. When deleting the reply fails
+    (the server answers 503 to more attempts than one cycle makes), the
+    deletion waits for the next cycles instead of being dropped: with the
+    look-ups off, nothing else would ever take the reply back."""
+    harness = live(deletion_checks=0)
+    alice = harness.client("alice").account_verify_credentials()
+    harness.client("filrouge").account_follow(alice["id"])
+    harness.start()
+    harness.wait_streaming()
+    mention, reply = answered(harness)
+    harness.server.fault(
+        path_regex=rf"^/api/v1/statuses/{reply['id']}$", methods=["DELETE"], status=503, count=8
+    )
+    harness.client("alice").status_delete(mention["id"])
+    eventually(lambda: not exists(harness, reply["id"]), timeout=30)
+    row = taken_back(harness, reply["id"])
+    assert row["taken_back_how"] == "mention_deleted"
+    assert deletions(harness, "mention_deleted") == 1
+
+
 def test_a_reply_is_taken_back_when_a_look_up_finds_its_mention_gone(
     live: Callable[..., Live],
 ) -> None:
