@@ -39,6 +39,7 @@ _SYNONYMS = 8
 #: Quotes a concept must be used by (fewer when the draft has fewer).
 _SHARED = 2
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
+_ELIDED = re.compile(r"^[^\W\d_]{1,2}['’]")
 
 
 class DraftingUnavailable(Exception):
@@ -119,8 +120,9 @@ def draft_concepts(
     #: Familiar group number → the drafted concept that holds its words.
     by_group: dict[int, int] = {}
     for phrase, score in keywords(text, stem_language(language), limit * _ASKED):
-        words = [w for w in _WORD.findall(phrase) if stems_of(w, language)]
-        stems = [s for w in words for s in stems_of(w, language)][: len(words)]
+        # « l’IA » is « IA »: the elided article goes, as the analysis drops it.
+        words = [_ELIDED.sub("", w) for w in _WORD.findall(phrase) if stems_of(w, language)]
+        stems = [stems_of(w, language)[0] for w in words]
         # A phrase of stop words, one already drafted, or one in no quote.
         if not stems or any(len(s) < 3 for s in stems) or set(stems) <= seen:
             continue
@@ -173,7 +175,7 @@ def _forms(text: str, language: str) -> dict[str, list[str]]:
         found = stems_of(word, language)
         if len(found) == 1:
             spelled = counts.setdefault(found[0], {})
-            key = word.casefold().split("’")[-1].split("'")[-1]
+            key = _ELIDED.sub("", word.casefold())
             spelled[key] = spelled.get(key, 0) + 1
     return {
         stem: sorted(spelled, key=lambda w: (-spelled[w], w)) for stem, spelled in counts.items()
