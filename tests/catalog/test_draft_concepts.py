@@ -218,3 +218,16 @@ def test_without_yake_the_draft_says_so_and_has_no_concepts(tmp_path: Path) -> N
     text = out.read_text(encoding="utf-8")
     assert "[[concepts]]" not in text and "# REVIEW: concepts are drafted by yake" in text
     assert len(tomllib.loads(text)["essays"][0]["quotes"]) == 13
+
+
+def test_an_elided_article_is_no_part_of_a_concept() -> None:
+    """On the seed essay's passages YAKE! ranks « l’IA » and « L'IA »: one
+    concept « ia », whose terms carry no article."""
+    passages = [q.text for q in load_catalog(DATA_DIR / "catalog.toml").essays[0].quotes]
+    candidates = candidate_quotes(passages, max_length=400, url_length=23).candidates
+    concepts = draft_concepts(
+        passages, candidates, language="fr", limit=12, vocabulary=Vocabulary.bundled()
+    )
+    by_id = {c.id: c for c in concepts}
+    assert "ia" in by_id and not [c for c in by_id if c.startswith("l-")]
+    assert by_id["ia"].terms["fr"][0] == "ia"

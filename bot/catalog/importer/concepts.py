@@ -124,7 +124,7 @@ def draft_concepts(
         words = [_ELIDED.sub("", w) for w in _WORD.findall(phrase) if stems_of(w, language)]
         stems = [stems_of(w, language)[0] for w in words]
         # A phrase of stop words, one already drafted, or one in no quote.
-        if not stems or any(len(s) < 3 for s in stems) or set(stems) <= seen:
+        if not stems or set(stems) <= seen:
             continue
         quotes = tuple(cid for cid, found in quote_stems if set(stems) <= found)
         # A vocabulary is shared: a word of one quote is that quote's keyword.
