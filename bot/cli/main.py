@@ -68,7 +68,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         name="catalog import",
         module="bot.cli.catalog_import",
-        help="Write a draft catalog entry (metadata, candidate quotes) from an essay's page.",
+        help="Write a draft catalog entry (metadata, quotes, concepts) from an essay's page.",
         example="filrouge catalog import https://blog.example/essai/ --out essai.toml",
     ),
     Command(
