@@ -28,7 +28,9 @@ def _words(text: str) -> frozenset[str]:
 
 
 #: French function words (folded), with the conjugations of être and avoir,
-#: inclusive pronouns (iel, celleux) and chat fillers (genre, truc).
+#: inclusive pronouns (iel, celleux), chat fillers (genre, truc) and number
+#: words: « deux » in « il y a deux ans » and in « les deux camps » says
+#: nothing of a topic, and matched « two years » to the wrong essay.
 _STOP_FR = _words(
     """
     a à afin ah ai aie aient aies ait alors as au aucun aucune aujourd auquel aura aurai
@@ -45,10 +47,11 @@ _STOP_FR = _words(
     s sa sans se sera serai seraient serais serait seras serez seriez serions serons seront
     ses si sinon soi soient sois soit sommes son sont sous soyez soyons suis sur t ta tant te
     tel telle tes toi ton tous tout toute toutes très trop truc tu un une va vais vas voilà
-    vont vos votre vous vu y
+    vont vos votre vous vu y deux trois quatre cinq six sept huit neuf dix cent mille
     """
 )
-#: English function words (folded); contractions arrive split at the apostrophe.
+#: English function words (folded), and number words as in French;
+#: contractions arrive split at the apostrophe.
 _STOP_EN = _words(
     """
     a about above after again against all also am an and any are aren as at be because been
@@ -61,6 +64,7 @@ _STOP_EN = _words(
     themselves then there these they this those through thus to too under until up upon us
     ve very was wasn we were weren what when where which while who whom why will with won
     would wouldn yes yet you your yours yourself yourselves
+        two three four five six seven eight nine ten hundred thousand
     """
 )
 #: Conversation words that say nothing about what a post discusses ("merci

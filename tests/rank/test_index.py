@@ -79,6 +79,8 @@ ANALYZE_CASES = [
     ("Merci pour le partage, je lis ça ce soir", "fr", [], "conversation words"),
     ("what do you think of this new post?", "en", [], "conversation words"),
     ("2024 42 x", "fr", ["2024", "42"], "numbers kept, single characters dropped"),
+    ("il y a deux ans, les deux camps", "fr", ["an", "camp"], "number words tell no topic"),
+    ("two years ago, four phones", "en", ["year", "ago", "phone"], "nor in English"),
     ("", "fr", [], "empty"),
 ]
 

@@ -19,7 +19,7 @@ CASES = tomllib.loads(
 )["cases"]
 #: Measured when the set was written (see the README's *Relevance*); a change
 #: that finds fewer essays, or names a wrong one, fails here.
-FOUND_FLOOR = 0.93
+FOUND_FLOOR = 0.96
 WRONG_CEILING = 0.0
 
 
