@@ -61,6 +61,8 @@ and has something to post answers::
 
     [rules.when]                       # all optional; every condition given must hold
     commands = ["citation", "quote"]   # first word after the mentions, accents/case ignored
+    alone = false                      # true: the command is all the mention asks
+                                       # (« stop merci », not « stop comparing… »)
     keywords = []                      # words or phrases in the mention
     thread_keywords = []               # … anywhere in the thread
     not_keywords = []                  # … that veto the rule

@@ -217,7 +217,7 @@ def _load_conditions(
         )
         return Conditions()
     sub: TablePath = (*at, ("when", None))
-    check.table(value, sub, where, (*_LIST_CONDITIONS, *_BOUND_CONDITIONS, "empty"))
+    check.table(value, sub, where, (*_LIST_CONDITIONS, *_BOUND_CONDITIONS, "empty", "alone"))
     lists: dict[str, tuple[str, ...]] = {}
     for key in _LIST_CONDITIONS:
         lists[key] = check.strings(
@@ -290,7 +290,26 @@ def _load_conditions(
         min_heat=bounds["min_heat"],
         max_heat=bounds["max_heat"],
         empty=check.boolean(value, "empty", sub, where) if "empty" in value else None,
+        alone=_alone(check, value, sub, where, lists["commands"]),
     )
+
+
+def _alone(
+    check: Checker, value: Mapping[str, Any], at: TablePath, where: str, commands: tuple[str, ...]
+) -> bool:
+    """``alone = true``: the command must be the whole request; it needs commands."""
+    if "alone" not in value:
+        return False
+    alone = bool(check.boolean(value, "alone", at, where))
+    if alone and not commands:
+        check.add(
+            at,
+            "alone",
+            where,
+            "'alone' applies to a command word, and the rule has none",
+            'add commands = ["…"], or remove alone',
+        )
+    return alone
 
 
 def _references(

@@ -156,8 +156,10 @@ def warnings(settings: Settings, config: Config) -> list[str]:
 def missing_fallbacks(config: Config) -> list[str]:
     """What a rules file written before the bot learnt to abstain lacks: a rule
     for a mention that says nothing, and a fallback after the quote rules
-    (without them a mention with no evidence gets no reply at all); and one
-    written before it took replies back, a ``take_back`` rule."""
+    (without them a mention with no evidence gets no reply at all); one written
+    before commands had to stand alone, ``alone`` on consent, take-back and
+    why rules; and one written before it took replies back, a ``take_back``
+    rule."""
     from bot.model.catalog import Action
 
     rules = [r for r in config.rules.rules if r.mode.value != "off"]
@@ -177,6 +179,19 @@ def missing_fallbacks(config: Config) -> list[str]:
             "a quote rule without command words has no prompt or link rule after it: a"
             " mention whose words no quote shares gets no reply (see bot/data/rules.toml,"
             ' "question-par-defaut" and "lien-par-defaut")'
+        )
+    loose = [
+        r.name
+        for r in rules
+        if r.conditions.commands
+        and not r.conditions.alone
+        and r.action in (Action.STOP, Action.START, Action.TAKE_BACK, Action.WHY)
+    ]
+    if loose:
+        found.append(
+            f"rule(s) {', '.join(loose)} act on a command word whatever follows it:"
+            " « stop comparing posters to propaganda » would opt its writer out. Add"
+            " `alone = true` under [rules.when] (see bot/data/rules.toml)"
         )
     if not any(r.action is Action.TAKE_BACK and r.conditions.commands for r in rules):
         found.append(

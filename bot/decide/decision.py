@@ -77,6 +77,7 @@ from bot.decide.trace import Inputs, Outcome, Step, Trace
 from bot.decide.why import why_reply
 from bot.model.catalog import Action, Conditions, Mode, Rule
 from bot.model.decision import Decision, Reply, Skip, SkipReason
+from bot.model.ids import same_id
 from bot.text.fold import fold
 from bot.text.language import language_code
 from bot.text.render import (
@@ -119,7 +120,12 @@ def _decide(inputs: Inputs, temperature: Heat, steps: list[Step]) -> Decision:
     policy = inputs.policy
     rules = inputs.config.rules.rules
     text_body = body(post.text)
-    command = command_rule(rules, text_body)
+    ancestors = inputs.thread.ancestors
+    answers_bot = bool(ancestors) and (
+        same_id(post.in_reply_to_id, ancestors[-1].id)
+        and same_id(ancestors[-1].account.id, policy.self_id)
+    )
+    command = command_rule(rules, text_body, answers_bot)
 
     skip = check_guards(inputs, command, steps)
     if skip is not None:
@@ -163,6 +169,7 @@ def _decide(inputs: Inputs, temperature: Heat, steps: list[Step]) -> Decision:
         visibility=post.visibility,
         depth=inputs.thread.depth,
         heat=temperature.score,
+        answers_bot=answers_bot,
     )
     off_match: Rule | None = None
     fell_through: Skip | None = None

@@ -12,7 +12,7 @@ from bot.model.catalog import Action, Mode, Rule
 from bot.model.post import Visibility
 from bot.text.fold import fold
 from bot.text.language import language_code
-from bot.understand.request import command_in, compiled, phrase_in
+from bot.understand.request import command_alone, command_in, compiled, phrase_in
 
 # -- rules --------------------------------------------------------------------
 
@@ -31,6 +31,9 @@ class Facts:
     visibility: Visibility
     depth: int
     heat: float
+    #: Whether the mention answers one of the bot's own posts: a command word
+    #: opening it is then addressed to the bot, whatever follows (``alone``).
+    answers_bot: bool = False
 
     @cached_property
     def thread_folded(self) -> tuple[str, ...]:
@@ -64,6 +67,8 @@ def match_rule(rule: Rule, facts: Facts, policy: Policy) -> tuple[bool, str, lis
         if command is None:
             first = facts.body.split(maxsplit=1)[0] if facts.body else ""
             return False, f"no command word first ({'/'.join(c.commands)}; got {first!r})", []
+        if c.alone and not facts.answers_bot and not command_alone(facts.body, command):
+            return False, f"{command!r} opens a sentence, not a request on its own", []
         matched.append(("command", command))
     if c.keywords:
         keyword = phrase_in(facts.folded, c.keywords)
@@ -142,15 +147,17 @@ def says_nothing(body: str) -> bool:
     return not any(char.isalnum() for char in body)
 
 
-def command_rule(rules: Iterable[Rule], text_body: str) -> Rule | None:
-    """The first live or observed rule whose command word opens the mention."""
+def command_rule(rules: Iterable[Rule], text_body: str, answers_bot: bool) -> Rule | None:
+    """The first live or observed rule whose command word opens the mention
+    (alone, where the rule says so and the mention answers no post of the bot's)."""
     return next(
         (
             rule
             for rule in rules
             if rule.mode != Mode.OFF
             and rule.conditions.commands
-            and command_in(text_body, rule.conditions.commands)
+            and (command := command_in(text_body, rule.conditions.commands)) is not None
+            and (not rule.conditions.alone or answers_bot or command_alone(text_body, command))
         ),
         None,
     )

@@ -115,6 +115,10 @@ class Conditions:
 
     #: Command words, matched as whole words, accent- and case-folded.
     commands: tuple[str, ...] = ()
+    #: True: the command word must be all the mention asks, but for courtesy
+    #: and pointing words (« stop merci », "why this?"): « stop comparing
+    #: posters to propaganda » is no request to opt out.
+    alone: bool = False
     #: Keywords in the mention text (folded, whole words or phrases).
     keywords: tuple[str, ...] = ()
     #: Keywords anywhere in the thread (ancestors and mention).

@@ -45,6 +45,37 @@ def request_words(text: str, commands: Iterable[str]) -> str:
     return rest
 
 
+#: What may follow a command that must stand alone (folded): courtesy, words
+#: that point at the bot's post or at the bot itself ("stop spamming me",
+#: « arrête de me répondre »), "for me", "again". Nothing that says something
+#: of its own.
+_COURTESY = """
+    stp svp s il te vous plait merci please pls plz thanks thank you thx
+    ca cela ce cette ces c est le la les this that it these those the
+    message messages post posts reponse reponses reply replies citation citations
+    quote quotes pouet toot pour moi me m nous us for now maintenant encore again
+    aussi too tout de suite bien sur ok oui yes plus jamais never ever
+    spam spams spammer spamming spamme repondre reponds replying answering responding
+    pinging messaging bothering mentioning harceler deranger mentions notifications
+    bot robot filrouge
+"""
+COURTESY = frozenset(_COURTESY.split())
+#: At most this many such words: a sentence made of them is still a sentence.
+COURTESY_WORDS = 6
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def command_alone(text_body: str, command: str) -> bool:
+    """Whether ``command`` (opening ``text_body``, folded) is all the mention
+    asks: what follows is punctuation, emoji, @-mentions and at most
+    :data:`COURTESY_WORDS` courtesy or pointing words."""
+    word = fold(command).strip()
+    rest = re.sub(r"@[\w.-]+(?:@[\w.-]+)?", " ", text_body[len(word) :])
+    # The command said again (« stop stop STOP ») is the command.
+    words = [w for w in _WORDS.findall(rest) if w != word]
+    return len(words) <= COURTESY_WORDS and all(w in COURTESY for w in words)
+
+
 @lru_cache(maxsize=1024)
 def _command_re(command: str) -> re.Pattern[str]:
     # A command is the first word (or words) of the body; what follows must not

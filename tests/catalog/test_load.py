@@ -383,8 +383,11 @@ def test_bundled_rules_order(catalog: Catalog) -> None:
         "why_nothing",
     ]
     commands = {rule.name: set(rule.conditions.commands) for rule in ruleset.rules}
-    assert commands["stop"] == {"stop"}
+    assert commands["stop"] == {"stop", "arrête"}
     assert commands["start"] == {"start"}
+    # Consent, take-back and why act only on a request that stands alone.
+    alone = {rule.name for rule in ruleset.rules if rule.conditions.alone}
+    assert alone == {"stop", "start", "supprime", "pourquoi"}
     assert {"aide", "help"} <= commands["aide"]
     assert {"pourquoi", "why"} <= commands["pourquoi"]
     assert {"source", "lien"} <= commands["source"]

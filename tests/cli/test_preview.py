@@ -353,6 +353,17 @@ fr = "{requester} {quote} {quote_url}"
 """
 
 
+LOOSE_STOP = """
+[[rules]]
+name = "stop"
+action = "stop"
+[rules.when]
+commands = ["stop"]
+[rules.templates]
+fr = "{requester} C’est noté."
+"""
+
+
 def test_check_config_names_the_fallbacks_an_older_rules_file_lacks(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -367,7 +378,16 @@ def test_check_config_names_the_fallbacks_an_older_rules_file_lacks(
     assert "warning: no rule answers a mention that says nothing" in out
     assert "warning: a quote rule without command words has no prompt or link rule after it" in out
     assert "warning: no rule takes back a reply" in out
-    # the bundled rules have all three
+    assert "alone = true" not in out  # no consent rule to warn about
+
+    rules.write_text(ONLY_A_QUOTE + LOOSE_STOP, encoding="utf-8")
+    assert (
+        main(["check-config", "--catalog", str(DATA / "catalog.toml"), "--rules", str(rules)]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "warning: rule(s) stop act on a command word whatever follows it" in out
+    assert "`alone = true`" in out
+    # the bundled rules have all four
     assert main(["check-config"]) == 0
     assert "warning" not in capsys.readouterr().out
 

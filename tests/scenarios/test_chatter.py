@@ -30,6 +30,10 @@ misses, each named by its quote and prompt):
 | tune | 63 | 0.825 | 0.095 | 0.079 |
 | held-out | 62 | 0.613 | 0.081 | 0.306 |
 
+Since commands such as ``why`` must stand alone (``alone = true``), "why
+would I want a machine to…" gets a quote instead of the ``why`` answer:
+tune 0.841 / 0.095 / 0.063; the held-out half is unchanged.
+
 The tuning half rose far more than the held-out one: that gap is what
 writing vocabulary next to the mentions buys, and why only the held-out
 half is asserted. (Giving the conflation quote the words of posters too took

@@ -96,6 +96,28 @@ def test_stop_is_confirmed_once_by_direct_message_and_holds_across_a_restart(
     assert len(harness.replies_to(back)) == 1
 
 
+def test_stop_opening_a_sentence_about_the_thread_is_no_opt_out(
+    live: Callable[..., Live],
+) -> None:
+    """« stop » must be all the request (``alone``): an opinion that opens with
+    the word gets the essay, and its writer stays opted in; « stop spamming
+    me » is a request, and opts out."""
+    harness = live()
+    harness.start()
+    opinion = harness.post(
+        "bob", f"@filrouge stop comparing gig posters with state propaganda {SHARED_LINK}"
+    )
+    outcome = harness.outcome(opinion)
+    assert outcome["state"] == "replied" and outcome["rule"] != "stop", outcome
+    assert not opted_out(harness, "bob")
+    [answer] = harness.replies_to(opinion)
+    assert answer["visibility"] != "direct"
+
+    request = harness.post("bob", "@filrouge stop spamming me please")
+    assert harness.outcome(request)["rule"] == "stop"
+    assert opted_out(harness, "bob")
+
+
 # -- help, source, why ---------------------------------------------------------------------------
 
 
