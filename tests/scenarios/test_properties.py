@@ -505,7 +505,14 @@ COMMAND_WORDS: list[tuple[str, Action | None]] = [
     ("AÏDE", Action.HELP),
     ("Aide", Action.HELP),
     ("aidé", Action.HELP),
-    ("arrête", None),  # not a command word of the bundled rules
+    ("arrête", Action.STOP),
+    ("ARRETE !", Action.STOP),
+    # alone: courtesy may follow, a sentence may not
+    ("stop merci 🙏", Action.STOP),
+    ("« stop » s'il vous plaît", Action.STOP),
+    ("stop comparing posters to propaganda", None),
+    ("arrête de comparer les affiches et la propagande", None),
+    ("why would anyone want that", None),
     ("POURQUOI", Action.WHY),
     ("pourquoï", Action.WHY),
     ("Citation", Action.QUOTE),
