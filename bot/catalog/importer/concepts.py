@@ -102,10 +102,12 @@ def draft_concepts(
     taken: Iterable[str] = (),
     keywords: Keywords = yake_keywords,
 ) -> tuple[DraftConcept, ...]:
-    """Up to ``limit`` concepts, most central first, each used by at least one
-    candidate quote; ids avoid ``taken`` (the catalog's concept ids)."""
+    """Up to ``limit`` concepts, most central first, each used by at least two
+    candidate quotes (one, when there is only one); ids avoid ``taken`` (the
+    catalog's concept ids)."""
     if limit <= 0 or not candidates:
         return ()
+    language = stem_language(language)
     text = "\n".join(paragraphs)
     forms = _forms(text, language)
     quote_stems = [(c.id, set(stems_of(c.text, language))) for c in candidates]
@@ -119,7 +121,7 @@ def draft_concepts(
     drafted: list[DraftConcept] = []
     #: Familiar group number → the drafted concept that holds its words.
     by_group: dict[int, int] = {}
-    for phrase, score in keywords(text, stem_language(language), limit * _ASKED):
+    for phrase, score in keywords(text, language, limit * _ASKED):
         # « l’IA » is « IA »: the elided article goes, as the analysis drops it.
         words = [_ELIDED.sub("", w) for w in _WORD.findall(phrase) if stems_of(w, language)]
         stems = [stems_of(w, language)[0] for w in words]
