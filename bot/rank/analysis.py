@@ -64,7 +64,7 @@ _STOP_EN = _words(
     themselves then there these they this those through thus to too under until up upon us
     ve very was wasn we were weren what when where which while who whom why will with won
     would wouldn yes yet you your yours yourself yourselves
-        two three four five six seven eight nine ten hundred thousand
+    two three four five six seven eight nine ten hundred thousand
     """
 )
 #: Conversation words that say nothing about what a post discusses ("merci
