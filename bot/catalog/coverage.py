@@ -8,6 +8,8 @@
   passage uses at all (what the catalog does not know), from the texts the
   record keeps under ``FILROUGE_RECORD_TEXT_DAYS``;
 - the quotes and prompts never chosen, essay by essay, then the most chosen;
+- the concepts whose words matched the mentions most, and those that never
+  did (a vocabulary nobody uses, or one no passage names);
 - the quotes and prompts whose replies people asked to have taken back.
 """
 
@@ -19,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.rank.analysis import stems_of
+from bot.rank.expand import ARROW, NEAR
 from bot.text.fold import fold
 
 if TYPE_CHECKING:
@@ -88,6 +91,7 @@ def coverage(
             prompts[str(outcome["prompt"])] += count
         else:
             got["other"] += count
+    concepts = concepts_matched(catalog, data.get("matched", ()))
     missing: Counter[str] = Counter()
     if index is not None:
         verdicts: dict[str, bool] = {}
@@ -114,8 +118,44 @@ def coverage(
         "essays": essays,
         "quotes_most_chosen": ranked(quotes, 10),
         "prompts_most_chosen": ranked(prompts, 10),
+        "concepts_matched": ranked(concepts, 20),
+        "concepts_never_matched": sorted(set(catalog.concepts) - set(concepts)),
         "taken_back": ranked(taken_back),
     }
+
+
+#: The languages a concept's terms and a matched word are read in.
+_READ_IN = ("fr", "en")
+
+
+def concepts_matched(catalog: Catalog, matched: Sequence[Mapping[str, Any]]) -> Counter[str]:
+    """Per concept, how many times one of its terms was a word the posted
+    passage matched (``Audit.coverage_since``'s ``matched``): the words of the
+    mention, or the lexicon's word they reached (« taf→travail »), read as
+    the passage's."""
+    named: dict[str, tuple[str, ...]] = {}
+    for essay in catalog.essays:
+        named.update((q.id, q.concepts) for q in essay.quotes if q.concepts)
+        named.update((p.id, p.concepts) for p in essay.prompts if p.concepts)
+    stems = {
+        concept.id: {s for term in concept.all_terms() for s in _stems(term)}
+        for concept in catalog.concepts.values()
+    }
+    counts: Counter[str] = Counter()
+    for row in matched:
+        names = named.get(str(row.get("item")))
+        if not names:
+            continue
+        word = str(row.get("word", "")).rpartition(ARROW)[2].rpartition(NEAR)[2]
+        found = _stems(word)
+        for name in names:
+            if found & stems.get(name, set()):
+                counts[name] += int(row.get("count", 0))
+    return counts
+
+
+def _stems(text: str) -> set[str]:
+    return {stem for lang in _READ_IN for stem in stems_of(text, lang)}
 
 
 def ranked(counts: Counter[str], limit: int | None = None) -> dict[str, int]:

@@ -84,6 +84,10 @@ def run(args: argparse.Namespace) -> int:
         print("  prompts never chosen: " + (", ".join(essay["prompts_never_chosen"]) or "none"))
     if report["quotes_most_chosen"]:
         print("quotes most chosen: " + _counts(report["quotes_most_chosen"]))
+    if report["concepts_matched"]:
+        print("concepts whose words matched most: " + _counts(report["concepts_matched"]))
+    if report["concepts_never_matched"]:
+        print("concepts that never matched: " + ", ".join(report["concepts_never_matched"]))
     if report["taken_back"]:
         print("taken back on request: " + _counts(report["taken_back"]))
     return 0

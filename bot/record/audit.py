@@ -49,11 +49,40 @@ def weak_words_of(steps: Any) -> list[str]:
     return list(words)
 
 
+def matched_words_of(steps: Any) -> list[str]:
+    """The words the posted quote or prompt matched: the ones its candidates
+    step lists for the passage the fit step chose (none for a post without
+    one)."""
+    listed = [s for s in steps if isinstance(s, Mapping)] if isinstance(steps, list) else []
+    chosen = next(
+        (
+            step["data"].get("chosen")
+            for step in reversed(listed)
+            if step.get("kind") == "fit"
+            and step.get("ok")
+            and isinstance(step.get("data"), Mapping)
+        ),
+        None,
+    )
+    if not chosen:
+        return []
+    for step in listed:
+        data = step.get("data")
+        if step.get("kind") != "candidates" or not isinstance(data, Mapping):
+            continue
+        for candidate in data.get("candidates") or ():
+            if isinstance(candidate, Mapping) and candidate.get("id") == chosen:
+                return [str(word) for word in candidate.get("matched") or ()]
+    return []
+
+
 def trace_facts(trace: Mapping[str, Any]) -> dict[str, Any]:
-    """What the record keeps of a trace beside it (``weak``, ``took``)."""
+    """What the record keeps of a trace beside it (``weak``, ``matched``, ``took``)."""
     took = trace.get("decide_ms")
+    steps = trace.get("steps")
     return {
-        "weak": json.dumps(weak_words_of(trace.get("steps")), ensure_ascii=False),
+        "weak": json.dumps(weak_words_of(steps), ensure_ascii=False),
+        "matched": json.dumps(matched_words_of(steps), ensure_ascii=False),
         "took": float(took) if isinstance(took, int | float) else None,
     }
 
@@ -121,8 +150,10 @@ class Audit(Repository):
         by SQLite: ``mentions``; ``outcomes``, one row per kind of outcome
         (state, reason, quote, prompt, how it was taken back) with its count;
         ``weak``, each word on which some evidence step fell short, with the
-        number of mentions it fell short in; ``texts``, the texts the record
-        keeps of the latest ``COVERAGE_TEXTS`` mentions that got no quote."""
+        number of mentions it fell short in; ``matched``, per quote or prompt
+        posted, each word it matched with the number of mentions; ``texts``,
+        the texts the record keeps of the latest ``COVERAGE_TEXTS`` mentions
+        that got no quote."""
         window = "" if since is None else " AND m.updated_at >= :since"
         params = {} if since is None else {"since": _ts(since)}
         final = f"m.state IN ('replied', 'skipped'){window}"
@@ -146,6 +177,7 @@ class Audit(Repository):
                 )
             ]
             weak = self._weak_words(db, final, params)
+            matched = self._matched_words(db, final, params)
         return {
             "mentions": sum(row[5] for row in outcomes),
             "outcomes": [
@@ -160,6 +192,7 @@ class Audit(Repository):
                 for state, reason, quote_id, prompt_id, taken_back, count in outcomes
             ],
             "weak": weak,
+            "matched": matched,
             "texts": texts,
         }
 
@@ -185,6 +218,36 @@ class Audit(Repository):
                 continue
             counts.update({str(word) for word in words} if isinstance(words, list) else ())
         return dict(counts)
+
+    @staticmethod
+    def _matched_words(
+        db: sqlite3.Connection, final: str, params: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """Per quote or prompt posted and word it matched, in how many
+        mentions: from the ``matched_words`` beside each outcome, and, for
+        outcomes recorded before the record kept them, from their traces."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for item, matched, trace in db.execute(
+            "SELECT coalesce(r.quote_id, r.prompt_id), m.matched_words,"  # noqa: S608 - constant
+            " CASE WHEN m.matched_words IS NULL THEN m.trace END"
+            " FROM mentions m JOIN replies r USING (notification_id)"
+            f" WHERE {final} AND coalesce(r.quote_id, r.prompt_id) IS NOT NULL"
+            " AND (m.matched_words IS NULL OR m.matched_words != '[]')",
+            params,
+        ):
+            try:
+                if matched is not None:
+                    words = json.loads(matched)
+                else:
+                    words = matched_words_of(json.loads(trace).get("steps")) if trace else []
+            except (ValueError, AttributeError, TypeError):
+                continue
+            if isinstance(words, list):
+                counts.update((str(item), str(word)) for word in dict.fromkeys(words))
+        return [
+            {"item": item, "word": word, "count": count}
+            for (item, word), count in sorted(counts.items())
+        ]
 
     def counts(self, since: datetime | None = None) -> dict[str, dict[str, int]]:
         """Counts by ``outcome``, replies by ``rule``, skips by ``reason`` and

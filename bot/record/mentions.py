@@ -274,7 +274,8 @@ class Mentions(Repository):
                 db,
                 notification_id,
                 "reply_id = :reply_id, rule = :rule, reason = NULL, detail = NULL,"
-                " retry_at = NULL, trace = :trace, weak_words = :weak, decide_ms = :took",
+                " retry_at = NULL, trace = :trace, weak_words = :weak, decide_ms = :took,"
+                " matched_words = :matched",
                 {
                     "now": at,
                     "reply_id": reply_id,
@@ -327,7 +328,7 @@ class Mentions(Repository):
                 db,
                 notification_id,
                 "reason = :reason, detail = :detail, rule = :rule, retry_at = NULL, trace = :trace,"
-                " weak_words = :weak, decide_ms = :took",
+                " weak_words = :weak, decide_ms = :took, matched_words = :matched",
                 {
                     "now": _ts(now),
                     "reason": SkipReason(reason).value,

@@ -198,6 +198,17 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             (updated_at, state, reason, rule, decide_ms, weak_words, notification_id);
         """,
     ),
+    Migration(
+        "0008_matched_words",
+        """
+        -- The words of the mention the posted quote or prompt matched (a JSON
+        -- array; NULL for outcomes recorded before this column): which of
+        -- the catalog's concepts do the matching, for the coverage report.
+        ALTER TABLE mentions ADD COLUMN matched_words TEXT;
+        CREATE INDEX mentions_matched ON mentions
+            (updated_at, state, notification_id, matched_words);
+        """,
+    ),
 )
 
 
