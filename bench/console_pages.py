@@ -76,6 +76,7 @@ def fill(path: Path, count: int, seed: int = 7) -> None:
                 "public",
                 facts[0 if replied else 1]["weak"],
                 facts[0 if replied else 1]["took"],
+                facts[0 if replied else 1]["matched"],
             )
         )
         if replied:
@@ -115,8 +116,8 @@ def fill(path: Path, count: int, seed: int = 7) -> None:
     with sqlite3.connect(path) as db:
         db.executemany(
             "INSERT INTO mentions (notification_id, status_id, account_id, state, received_at,"
-            " updated_at, reason, reply_id, rule, trace, visibility, weak_words, decide_ms)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " updated_at, reason, reply_id, rule, trace, visibility, weak_words, decide_ms,"
+            " matched_words) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             mentions,
         )
         db.executemany(
