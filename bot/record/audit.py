@@ -227,23 +227,27 @@ class Audit(Repository):
         mentions: from the ``matched_words`` beside each outcome, and, for
         outcomes recorded before the record kept them, from their traces."""
         counts: Counter[tuple[str, str]] = Counter()
-        for item, matched, trace in db.execute(
-            "SELECT coalesce(r.quote_id, r.prompt_id), m.matched_words,"  # noqa: S608 - constant
-            " CASE WHEN m.matched_words IS NULL THEN m.trace END"
-            " FROM mentions m JOIN replies r USING (notification_id)"
-            f" WHERE {final} AND coalesce(r.quote_id, r.prompt_id) IS NOT NULL"
-            " AND (m.matched_words IS NULL OR m.matched_words != '[]')",
+        passage = "coalesce(r.quote_id, r.prompt_id)"
+        joined = " FROM mentions m JOIN replies r USING (notification_id)"
+        where = f" WHERE {final} AND {passage} IS NOT NULL"
+        # Counted by SQLite where the record kept the words (each word once
+        # per mention); parsed from the trace for the outcomes before it did.
+        for item, word, count in db.execute(
+            f"SELECT {passage}, j.value, count(DISTINCT m.notification_id){joined},"
+            " json_each(CASE WHEN json_valid(m.matched_words) THEN m.matched_words"
+            f" ELSE '[]' END) j{where} AND m.matched_words IS NOT NULL GROUP BY 1, 2",
+            params,
+        ):
+            counts[(str(item), str(word))] += int(count)
+        for item, trace in db.execute(
+            f"SELECT {passage}, m.trace{joined}{where} AND m.matched_words IS NULL",
             params,
         ):
             try:
-                if matched is not None:
-                    words = json.loads(matched)
-                else:
-                    words = matched_words_of(json.loads(trace).get("steps")) if trace else []
+                words = matched_words_of(json.loads(trace).get("steps")) if trace else []
             except (ValueError, AttributeError, TypeError):
                 continue
-            if isinstance(words, list):
-                counts.update((str(item), str(word)) for word in dict.fromkeys(words))
+            counts.update((str(item), str(word)) for word in dict.fromkeys(words))
         return [
             {"item": item, "word": word, "count": count}
             for (item, word), count in sorted(counts.items())
