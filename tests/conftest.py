@@ -24,6 +24,8 @@ from mastodon_mock.config import (
 )
 from mastodon_mock.testing import MockServer
 
+from bot.catalog.config import Config
+from bot.catalog.load import load_config
 from bot.settings import Settings
 
 # Tokens of a mock server on loopback, not credentials.
@@ -65,6 +67,18 @@ def mock_config(
         url_scheme="http",
         **extra,
     )
+
+
+@pytest.fixture(scope="session")
+def bundled_settings() -> Settings:
+    """The defaults, without an env file: the bundled catalog and rules."""
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def bundled_config(bundled_settings: Settings) -> Config:
+    """The bundled catalog and rules, loaded once for the tests that only read them."""
+    return load_config(bundled_settings)
 
 
 @pytest.fixture

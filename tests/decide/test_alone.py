@@ -12,7 +12,6 @@ import pytest
 
 from bot.app.asking import typed_inputs
 from bot.catalog.config import Config
-from bot.catalog.load import load_config
 from bot.decide.decision import decide
 from bot.model.decision import Reply
 from bot.model.post import Account, Post
@@ -25,17 +24,9 @@ SELF = Account(id="1", acct="filrouge", username="filrouge", bot=True)
 READER = Account(id="2", acct="lecteur", username="lecteur")
 
 
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return Settings(_env_file=None)  # type: ignore[call-arg]
-
-
-@pytest.fixture(scope="module")
-def config(settings: Settings) -> Config:
-    return load_config(settings)
-
-
-def rule_for(text: str, config: Config, settings: Settings, *, answers_bot: bool) -> str:
+def rule_for(
+    text: str, bundled_config: Config, bundled_settings: Settings, *, answers_bot: bool
+) -> str:
     """The rule that answers ``text``; below the bot's quote when ``answers_bot``."""
     ancestors: tuple[Post, ...] = ()
     if answers_bot:
@@ -56,8 +47,8 @@ def rule_for(text: str, config: Config, settings: Settings, *, answers_bot: bool
     outcome = decide(
         typed_inputs(
             f"@filrouge {text}",
-            config=config,
-            settings=settings,
+            config=bundled_config,
+            settings=bundled_settings,
             requester=READER,
             self_id=SELF.id,
             now=NOW,
@@ -91,9 +82,9 @@ def rule_for(text: str, config: Config, settings: Settings, *, answers_bot: bool
     ],
 )
 def test_a_command_that_must_stand_alone(
-    text: str, answers_bot: bool, rule: str, config: Config, settings: Settings
+    text: str, answers_bot: bool, rule: str, bundled_config: Config, bundled_settings: Settings
 ) -> None:
-    got = rule_for(text, config, settings, answers_bot=answers_bot)
+    got = rule_for(text, bundled_config, bundled_settings, answers_bot=answers_bot)
     if rule:
         assert got == rule
     else:

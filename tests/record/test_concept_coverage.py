@@ -13,7 +13,6 @@ import pytest
 from bot.app.asking import typed_inputs
 from bot.catalog.config import Config
 from bot.catalog.coverage import coverage
-from bot.catalog.load import load_config
 from bot.cli.main import main
 from bot.decide.decision import decide
 from bot.model.decision import Reply
@@ -32,20 +31,19 @@ THROUGH_CONCEPTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return Settings(_env_file=None)  # type: ignore[call-arg]
-
-
-@pytest.fixture(scope="module")
-def config(settings: Settings) -> Config:
-    return load_config(settings)
-
-
-def record(store: Store, number: int, text: str, config: Config, settings: Settings) -> Reply:
+def record(
+    store: Store, number: int, text: str, bundled_config: Config, bundled_settings: Settings
+) -> Reply:
     """Decide ``text`` as the bot would and record it as a posted reply."""
     outcome = decide(
-        typed_inputs(text, config=config, settings=settings, requester=READER, self_id="1", now=NOW)
+        typed_inputs(
+            text,
+            config=bundled_config,
+            settings=bundled_settings,
+            requester=READER,
+            self_id="1",
+            now=NOW,
+        )
     )
     reply = outcome.decision
     assert isinstance(reply, Reply) and reply.quote_id, (text, reply)
@@ -67,12 +65,16 @@ def record(store: Store, number: int, text: str, config: Config, settings: Setti
 
 
 def test_the_concepts_that_did_the_matching_are_counted(
-    tmp_path: Path, config: Config, settings: Settings, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    bundled_config: Config,
+    bundled_settings: Settings,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     db = tmp_path / "record.sqlite3"
     with Store(db) as store:
         posted = [
-            record(store, n, text, config, settings) for n, text in enumerate(THROUGH_CONCEPTS)
+            record(store, n, text, bundled_config, bundled_settings)
+            for n, text in enumerate(THROUGH_CONCEPTS)
         ]
         # An outcome recorded before the record kept the matched words: read
         # from its trace.
@@ -80,7 +82,7 @@ def test_the_concepts_that_did_the_matching_are_counted(
             conn.execute("UPDATE mentions SET matched_words = NULL WHERE notification_id = '1'")
         data = store.audit.coverage_since(NOW - timedelta(days=1))
     assert [r.quote_id for r in posted] == ["petites-voix", "petites-voix", "productivite"]
-    report = coverage(config.catalog, data)
+    report = coverage(bundled_config.catalog, data)
     # « bénévole », « asso », « quartier », « troupe », « amateur »… are
     # sans-budget's; « copilot », « relire », « corriger » travail-impose's.
     assert set(report["concepts_matched"]) == {"sans-budget", "travail-impose"}

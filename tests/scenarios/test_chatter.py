@@ -85,22 +85,12 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def settings() -> Settings:
-    return Settings(_env_file=None)  # type: ignore[call-arg]
+def answers(bundled_config: Config, bundled_settings: Settings) -> dict[str, Answer]:
+    return {item.id: answer(item, bundled_config, bundled_settings) for item in ITEMS}
 
 
-@pytest.fixture(scope="module")
-def config(settings: Settings) -> Config:
-    return load_config(settings)
-
-
-@pytest.fixture(scope="module")
-def answers(config: Config, settings: Settings) -> dict[str, Answer]:
-    return {item.id: answer(item, config, settings) for item in ITEMS}
-
-
-def test_the_set_is_large_mixed_and_labelled(config: Config) -> None:
-    quote_ids = {quote.id for quote in config.catalog.quotes}
+def test_the_set_is_large_mixed_and_labelled(bundled_config: Config) -> None:
+    quote_ids = {quote.id for quote in bundled_config.catalog.quotes}
     quoting = [item for item in ITEMS if item.none is None]
     silent = [item for item in ITEMS if item.none is not None]
     assert len(quoting) >= 120 and len(silent) >= 25
@@ -119,8 +109,8 @@ def test_no_must_not_quote_mention_gets_a_quote(answers: dict[str, Answer]) -> N
     assert all(answers[item.id].quote is None for item in ITEMS if item.none is not None)
 
 
-def _table(items: list[Item], answers: dict[str, Answer], config: Config) -> list[str]:
-    quotes = config.catalog.essays[0].quotes
+def _table(items: list[Item], answers: dict[str, Answer], bundled_config: Config) -> list[str]:
+    quotes = bundled_config.catalog.essays[0].quotes
     rng = random.Random(7)
     rows = ["| half | who | n | top-1 | wrong | no quote |", "|---|---|---|---|---|---|"]
     for half in ("tune", "held-out"):
@@ -134,11 +124,13 @@ def _table(items: list[Item], answers: dict[str, Answer], config: Config) -> lis
     return rows
 
 
-def test_held_out_quotes_are_right_or_withheld(answers: dict[str, Answer], config: Config) -> None:
-    print("\n" + "\n".join(_table(ITEMS, answers, config)))
+def test_held_out_quotes_are_right_or_withheld(
+    answers: dict[str, Answer], bundled_config: Config
+) -> None:
+    print("\n" + "\n".join(_table(ITEMS, answers, bundled_config)))
     held_out = [item for item in ITEMS if item.half == "held-out"]
     bot = figures(held_out, lambda i: answers[i.id].quote)
-    quotes = config.catalog.essays[0].quotes
+    quotes = bundled_config.catalog.essays[0].quotes
     overlap = figures(held_out, lambda i: overlap_choice(i, quotes))
     assert bot.hit / bot.n >= HIT_FLOOR
     assert bot.wrong / bot.n <= WRONG_CEILING
@@ -146,17 +138,17 @@ def test_held_out_quotes_are_right_or_withheld(answers: dict[str, Answer], confi
 
 
 def test_the_catalog_concepts_add_held_out_hits_and_no_wrong_quote(
-    answers: dict[str, Answer], settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    answers: dict[str, Answer], bundled_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """The same set with the bundled catalog's quotes and prompts naming no
     concept: the concepts must find more acceptable quotes on the held-out
     half, post no more wrong ones, and quote no must-not-quote mention."""
-    bundled = settings.catalog_path.read_text(encoding="utf-8")
+    bundled = bundled_settings.catalog_path.read_text(encoding="utf-8")
     unnamed = re.sub(r"(?m)^concepts = \[.*\]\n", "", bundled)
     assert unnamed != bundled
     path = tmp_path_factory.mktemp("catalog") / "catalog.toml"
     path.write_text(unnamed, encoding="utf-8")
-    bare_settings = settings.model_copy(update={"catalog_path": path})
+    bare_settings = bundled_settings.model_copy(update={"catalog_path": path})
     bare = load_config(bare_settings)
     held_out = [item for item in ITEMS if item.half == "held-out"]
     with_them = figures(held_out, lambda i: answers[i.id].quote)
@@ -167,11 +159,11 @@ def test_the_catalog_concepts_add_held_out_hits_and_no_wrong_quote(
 
 
 def test_the_lexicon_adds_hits_and_no_wrong_quote(
-    answers: dict[str, Answer], settings: Settings
+    answers: dict[str, Answer], bundled_settings: Settings
 ) -> None:
     """The same set without the vocabulary bridge: the bridge must find more
     acceptable quotes on each half and post no more wrong ones."""
-    bare_settings = settings.model_copy(update={"lexicon": False})
+    bare_settings = bundled_settings.model_copy(update={"lexicon": False})
     bare = load_config(bare_settings)
     for half in ("tune", "held-out"):
         part = [item for item in ITEMS if item.half == half]
