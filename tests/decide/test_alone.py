@@ -24,9 +24,7 @@ SELF = Account(id="1", acct="filrouge", username="filrouge", bot=True)
 READER = Account(id="2", acct="lecteur", username="lecteur")
 
 
-def rule_for(
-    text: str, bundled_config: Config, bundled_settings: Settings, *, answers_bot: bool
-) -> str:
+def rule_for(text: str, config: Config, settings: Settings, *, answers_bot: bool) -> str:
     """The rule that answers ``text``; below the bot's quote when ``answers_bot``."""
     ancestors: tuple[Post, ...] = ()
     if answers_bot:
@@ -47,8 +45,8 @@ def rule_for(
     outcome = decide(
         typed_inputs(
             f"@filrouge {text}",
-            config=bundled_config,
-            settings=bundled_settings,
+            config=config,
+            settings=settings,
             requester=READER,
             self_id=SELF.id,
             now=NOW,

@@ -31,15 +31,13 @@ THROUGH_CONCEPTS = [
 ]
 
 
-def record(
-    store: Store, number: int, text: str, bundled_config: Config, bundled_settings: Settings
-) -> Reply:
+def record(store: Store, number: int, text: str, config: Config, settings: Settings) -> Reply:
     """Decide ``text`` as the bot would and record it as a posted reply."""
     outcome = decide(
         typed_inputs(
             text,
-            config=bundled_config,
-            settings=bundled_settings,
+            config=config,
+            settings=settings,
             requester=READER,
             self_id="1",
             now=NOW,

@@ -109,8 +109,8 @@ def test_no_must_not_quote_mention_gets_a_quote(answers: dict[str, Answer]) -> N
     assert all(answers[item.id].quote is None for item in ITEMS if item.none is not None)
 
 
-def _table(items: list[Item], answers: dict[str, Answer], bundled_config: Config) -> list[str]:
-    quotes = bundled_config.catalog.essays[0].quotes
+def _table(items: list[Item], answers: dict[str, Answer], config: Config) -> list[str]:
+    quotes = config.catalog.essays[0].quotes
     rng = random.Random(7)
     rows = ["| half | who | n | top-1 | wrong | no quote |", "|---|---|---|---|---|---|"]
     for half in ("tune", "held-out"):

@@ -137,17 +137,24 @@ def test_taking_back_works_while_paused_and_past_the_thread_limit(
     assert taken_back(harness, reply["id"])["taken_back_how"] == "request"
 
 
-def test_a_reply_is_taken_back_when_its_mention_is_deleted_on_the_stream(
-    live: Callable[..., Live],
-) -> None:
-    """The stream says ``delete`` to those who see the post in a timeline:
-    here the bot follows the requester."""
+def followed_and_answered(live: Callable[..., Live]) -> tuple[Live, Any, Any, Any]:
+    """A bot that follows alice, so the stream tells it her deletions, with
+    the look-ups off; alice's answered mention and the bot's reply."""
     harness = live(deletion_checks=0)
     alice = harness.client("alice").account_verify_credentials()
     harness.client("filrouge").account_follow(alice["id"])
     harness.start()
     harness.wait_streaming()
     mention, reply = answered(harness)
+    return harness, alice, mention, reply
+
+
+def test_a_reply_is_taken_back_when_its_mention_is_deleted_on_the_stream(
+    live: Callable[..., Live],
+) -> None:
+    """The stream says ``delete`` to those who see the post in a timeline:
+    here the bot follows the requester."""
+    harness, alice, mention, reply = followed_and_answered(live)
     harness.client("alice").status_delete(mention["id"])
     eventually(lambda: not exists(harness, reply["id"]))
     row = taken_back(harness, reply["id"])
@@ -162,12 +169,7 @@ def test_a_streamed_deletion_the_server_cannot_act_on_now_waits_and_is_not_lost(
     (the server answers 503 to more attempts than one cycle makes), the
     deletion waits for the next cycles instead of being dropped: with the
     look-ups off, nothing else would ever take the reply back."""
-    harness = live(deletion_checks=0)
-    alice = harness.client("alice").account_verify_credentials()
-    harness.client("filrouge").account_follow(alice["id"])
-    harness.start()
-    harness.wait_streaming()
-    mention, reply = answered(harness)
+    harness, _, mention, reply = followed_and_answered(live)
     harness.server.fault(
         path_regex=rf"^/api/v1/statuses/{reply['id']}$", methods=["DELETE"], status=503, count=8
     )
