@@ -1,7 +1,7 @@
 """Which essay a thread is about, from its words alone, on mentions written
 the way people reply (``tests/data/eval/essays.toml``): the share found, the
 share named wrong, the share left unknown (the bot then lists the essays it
-knows, which is honest). ``pytest -s`` prints the figures.
+knows, which is honest). ``pytest -s -n 0`` prints the figures.
 """
 
 from __future__ import annotations
