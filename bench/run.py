@@ -50,7 +50,7 @@ import tomllib
 import tracemalloc
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import accumulate
@@ -661,13 +661,25 @@ class Expansion:
 
 
 def measure_expansion(plan: Plan, words: Words, catalog: Path, runs: int = 3) -> Expansion:
-    """Both configurations of ``catalog`` decide the same mentions, one call
-    each in turn so that both meet the same load; ``runs`` rounds."""
+    """``catalog`` indexed with the lexicon and without decides the same
+    mentions, one call each in turn so that both meet the same load (which
+    side goes first alternates); ``runs`` rounds. Each call meets the thread
+    as a new one: its words stemmed before (the cache a running bot keeps
+    warm), its texts never read."""
     from bot.decide.decision import decide
     from bot.decide.policy import Policy
+    from bot.rank.analysis import analyze_cached, forget_texts
+    from bot.rank.index import Index, freeze_after_load
 
     policy = Policy(self_id="bench:self")
-    on, off = build_config(catalog), build_config(catalog, lexicon=False)
+    on = build_config(catalog)
+    # The same catalog and rules, only the index differs: what ``decide``
+    # keeps per catalog (the pools a rule may post from) serves both sides,
+    # as it serves the one configuration of a running bot.
+    off = replace(on, index=Index.build(on.catalog.essays, None))
+    # As the bot does once its configuration is loaded: otherwise a full
+    # collection walks both indexes in the middle of whichever call it meets.
+    freeze_after_load()
     with_lexicon: list[Timings] = []
     without: list[Timings] = []
     for run in range(runs):
@@ -678,9 +690,20 @@ def measure_expansion(plan: Plan, words: Words, catalog: Path, runs: int = 3) ->
             decide(item)
         a, b = Timings(), Timings()
         gc.collect()
-        for x, y in zip(first, second, strict=True):
-            a.time(partial(decide, x))
-            b.time(partial(decide, y))
+        for number, pair in enumerate(zip(first, second, strict=True)):
+            # Both sides read the same texts, and the analyser's caches are
+            # shared: whichever went first would stem the thread's new words
+            # for both, and leave the second its texts already read. So the
+            # words are stemmed first, untimed (what the lexicon adds, its
+            # lookups, stays cold and timed), and the text cache is emptied
+            # before each timed call. Nothing of either configuration is warmed.
+            for post in (*cases[number].ancestors, cases[number].post):
+                for language in ("fr", "en"):  # the synthetic catalog's spaces
+                    analyze_cached(post.text, language)
+            order = ((a, pair[0]), (b, pair[1]))
+            for timings, item in order if number % 2 == 0 else order[::-1]:
+                forget_texts()
+                timings.time(partial(decide, item))
         with_lexicon.append(a)
         without.append(b)
     return Expansion(with_lexicon, without)

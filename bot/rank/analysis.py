@@ -335,6 +335,17 @@ def _add_cache(
         return caches.setdefault(language, lru_cache(maxsize=size)(function))
 
 
+def forget_texts() -> None:
+    """Empty the per-text caches; the per-word ones stay. What a decision on
+    texts it has never read meets: a benchmark that decides the same thread
+    twice, with two configurations, calls it between the two."""
+    _tokens.cache_clear()
+    with _CACHES_LOCK:
+        caches = list(_TEXT_TERMS.values())
+    for cache in caches:
+        cache.cache_clear()  # type: ignore[attr-defined]
+
+
 def _text_terms(text: str, terms: Callable[[str], str]) -> str:
     # The loop runs in C: a thread's texts are hundreds of words per decision.
     return _SEP.join(filter(None, map(terms, _tokens(text).split(_SEP))))
