@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     config_cache: bool = True
     #: Let query words reach their synonyms and familiar equivalents (``bot.rank.expand``).
     lexicon: bool = True
+    #: Read a mention's language from its text (``bot.understand.language``,
+    #: about 13 MB of trigram models); off, the status's own tag is trusted.
+    detect_language: bool = True
 
     # -- replies --------------------------------------------------------------
     language: str = "fr"

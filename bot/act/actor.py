@@ -160,7 +160,7 @@ class Actor:
         if status is None:
             status = self.client.status(status_id)
         try:
-            post = with_language(post_from_status(status))
+            post = with_language(post_from_status(status), detect=self.settings.detect_language)
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             return self._skip(notification_id, SkipReason.UNREADABLE, f"mention: {error}", None, {})
         mention = Mention(notification_id=notification_id, post=post)

@@ -49,7 +49,9 @@ def typed_inputs(
         language=language,
         in_reply_to_id=ancestors[-1].id if ancestors else None,
     )
-    mention = Mention(notification_id="preview", post=with_language(post))
+    mention = Mention(
+        notification_id="preview", post=with_language(post, detect=settings.detect_language)
+    )
     thread = Thread(tuple(ancestors))
     essay = find_essay(mention, thread, config, resolved={}, threshold=settings.essay_threshold)
     return Inputs(

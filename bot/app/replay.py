@@ -69,9 +69,10 @@ class Result:
         return decision.reason.value if isinstance(decision, Skip) else None
 
 
-def parse_line(text: str) -> tuple[Mention, Thread]:
-    """The mention and its thread from one replay line; ``ValueError`` saying
-    what is wrong otherwise."""
+def parse_line(text: str, *, detect: bool = True) -> tuple[Mention, Thread]:
+    """The mention and its thread from one replay line (the mention's language
+    read from its text unless not ``detect``); ``ValueError`` saying what is
+    wrong otherwise."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -93,7 +94,7 @@ def parse_line(text: str) -> tuple[Mention, Thread]:
         mention = Mention(notification_id=post.id, post=post)
     # The live bot drops an ancestor it cannot read and goes on; so does the replay.
     thread = thread_from_context({"ancestors": data[:-1]})
-    return replace(mention, post=with_language(mention.post)), thread
+    return replace(mention, post=with_language(mention.post, detect=detect)), thread
 
 
 def self_id(mention: Mention, thread: Thread, handle: str) -> str:
@@ -127,6 +128,7 @@ def replay_lines(
     threshold: float,
     handle: str = DEFAULT_SELF,
     moderation: Callable[[Sequence[str]], Moderation] | None = None,
+    detect_language: bool = True,
 ) -> Iterator[Result]:
     """A :class:`Result` per non-blank line, in order. ``policy.self_id`` is
     replaced, line by line, by the id :func:`self_id` finds for ``handle``.
@@ -140,7 +142,7 @@ def replay_lines(
         if not text.strip():
             continue
         try:
-            mention, thread = parse_line(text)
+            mention, thread = parse_line(text, detect=detect_language)
         except (ValueError, TypeError, KeyError) as error:
             yield Result(number, error=str(error) or type(error).__name__)
             continue

@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         threshold=settings.essay_threshold,
         handle=args.handle or DEFAULT_SELF,
         moderation=lambda ids: peek_moderation(settings.db_path, ids),
+        detect_language=settings.detect_language,
     ):
         summary.add(result)
         if args.json:

@@ -67,7 +67,10 @@ def mention_language(text: str, declared: object) -> str | None:
     return detect(text) or language_code(declared)
 
 
-def with_language(post: Post) -> Post:
-    """``post`` with the language its text is written in (see ``mention_language``)."""
-    language = mention_language(post.text, post.language)
+def with_language(post: Post, *, detect: bool = True) -> Post:
+    """``post`` with the language its text is written in (see ``mention_language``);
+    without ``detect``, with its own tag, read as a language code."""
+    language = (
+        mention_language(post.text, post.language) if detect else language_code(post.language)
+    )
     return post if language == post.language else replace(post, language=language)

@@ -89,6 +89,14 @@ def test_the_maiwann_mention_in_english(capsys: pytest.CaptureFixture[str]) -> N
     assert status_length(data["text"]) <= 500
 
 
+def test_without_detection_the_tag_is_trusted(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FILROUGE_DETECT_LANGUAGE", "false")
+    assert preview(capsys, "--lang", "fr", MAIWANN_EN)["language"] == "fr"
+    assert preview(capsys, "--lang", "en", MAIWANN)["language"] == "en"
+
+
 COMMANDS = [
     # (text, language, rule, what the reply must carry)
     ("@filrouge source", None, "source", ESSAY_URL),

@@ -184,6 +184,28 @@ def mentioned(status: Any) -> set[str]:
 # -- replies ---------------------------------------------------------------------------------
 
 
+POSTERS_EN = (
+    "@filrouge For shows for instance. I think it's lame to make AI-generated posters"
+    " when you can just reuse photos of previous shows."
+)
+
+
+@pytest.mark.parametrize(("detect", "expected"), [(True, "en"), (False, "fr")])
+def test_the_reply_speaks_the_texts_language_unless_detection_is_off(
+    live: Callable[..., Live], detect: bool, expected: str
+) -> None:
+    """An English mention tagged French by the client's default: answered in
+    English, unless ``FILROUGE_DETECT_LANGUAGE`` is off and the tag is trusted."""
+    harness = live(detect_language=detect)
+    harness.start()
+    harness.wait_streaming()
+    mention = harness.post("alice", POSTERS_EN, language="fr")
+    outcome = harness.outcome(mention)
+    assert outcome["state"] == "replied", outcome
+    [reply] = harness.replies_to(mention)
+    assert reply["language"] == expected
+
+
 def test_public_mention_gets_a_reply_with_the_link_and_a_quote(live: Callable[..., Live]) -> None:
     """Issue 3: public mention → reply at the default visibility, link + relevant quote.
     Also: ``language`` null on the mention (servers differ) → the reply still says its own."""
