@@ -1168,16 +1168,25 @@ class RunningBot:
     replied: int
     asked: int
     note: str = ""
+    #: The same bot without the lexicon and the language detector
+    #: (``FILROUGE_LEXICON=false``, ``FILROUGE_DETECT_LANGUAGE=false``); NaN:
+    #: not measured.
+    bare_mb: float = float("nan")
 
 
-def measure_running_bot(catalog: Path, mentions: int, words: Words, workdir: Path) -> RunningBot:
+def measure_running_bot(
+    catalog: Path, mentions: int, words: Words, workdir: Path, **settings: str
+) -> RunningBot:
     """``filrouge run`` in its own process on ``catalog``, streaming from
     mastodon-mock, until it has answered ``mentions`` mentions: its peak RSS
     (``VmHWM``). The whole bot — Mastodon.py, httpx, the stream, the record —
-    where the memory child holds only what loading and deciding need."""
+    where the memory child holds only what loading and deciding need.
+    ``settings`` are more ``FILROUGE_*`` variables (``lexicon="false"``)."""
     rng = random.Random(SEED + 3)
+    workdir.mkdir(parents=True, exist_ok=True)
     with mock_process(True) as base_url:
         env = clean_env()
+        env.update({f"FILROUGE_{name.upper()}": value for name, value in settings.items()})
         env.update(
             {
                 "FILROUGE_INSTANCE_URL": base_url,
@@ -1351,6 +1360,8 @@ def report(
         )
     if running is not None:
         value = f"not measured: {running.note}" if running.note else f"{running.maxrss_mb:.1f} MB"
+        if running.bare_mb == running.bare_mb:
+            value += f" (without the lexicon and the language detector: {running.bare_mb:.1f} MB)"
         lines.append(
             f"| peak RSS of `filrouge run` (the whole bot), {TARGET_QUOTES:,} quotes, streaming,"
             f" {running.replied}/{running.asked} mentions answered | {value} |"
@@ -1417,6 +1428,14 @@ def report(
             f" {ms(Expansion.median_p99(expansion.with_lexicon))} vs"
             f" {ms(Expansion.median_p99(expansion.without))} ms)"
             f" | {verdict((on - off) * 1000 <= TARGET_EXPANSION_MS)} |"
+        )
+    if running is not None and not running.note and running.bare_mb == running.bare_mb:
+        grown = running.maxrss_mb - running.bare_mb
+        lines.append(
+            f"| `filrouge run` peak RSS with the lexicon and the language detector"
+            f" ≤ {TARGET_LEXICON_MB:g} MB above without them ({TARGET_QUOTES:,} quotes,"
+            f" streaming) | {running.maxrss_mb:.1f} MB vs {running.bare_mb:.1f} MB"
+            f" (+{grown:.1f} MB) | {verdict(grown <= TARGET_LEXICON_MB)} |"
         )
     if memory is not None and memory.without_lexicon_mb == memory.without_lexicon_mb:
         grown = memory.maxrss_mb - memory.without_lexicon_mb
@@ -1562,7 +1581,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"[{time.perf_counter() - started:.0f}s] filrouge run, {TARGET_QUOTES:,}"
                         " quotes…\n"
                     )
-                    running = measure_running_bot(large, 20, words, workdir)
+                    running = measure_running_bot(large, 20, words, workdir / "run")
+                    # Its own directory: no configuration cache left by the first.
+                    bare = measure_running_bot(
+                        large,
+                        20,
+                        words,
+                        workdir / "run-bare",
+                        lexicon="false",
+                        detect_language="false",
+                    )
+                    running = replace(running, bare_mb=bare.maxrss_mb)
                 progress.write(
                     f"[{time.perf_counter() - started:.0f}s] mention to reply, streaming…\n"
                 )
