@@ -310,3 +310,21 @@ def test_a_mute_in_the_record_shows_in_the_replay(capsys: pytest.CaptureFixture[
     results = {r["line"]: r for r in replay_json(capsys, str(THREADS))["results"]}
     assert (results[1]["action"], results[1]["reason"]) == ("skip", "muted")
     assert (results[2]["action"], results[2]["rule"]) == ("reply", "source")
+
+
+@pytest.mark.parametrize(("detect", "expected"), [("true", "fr"), ("false", "en")])
+def test_the_language_is_read_from_the_text_unless_detection_is_off(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    detect: str,
+    expected: str,
+) -> None:
+    # The seed thread's French mention, tagged English by its client.
+    statuses = json.loads(THREADS.read_text(encoding="utf-8").splitlines()[0])
+    statuses[-1]["language"] = "en"
+    saved = tmp_path / "tagged.jsonl"
+    saved.write_text(json.dumps(statuses) + "\n", encoding="utf-8")
+    monkeypatch.setenv("FILROUGE_DETECT_LANGUAGE", detect)
+    [result] = replay_json(capsys, str(saved))["results"]
+    assert result["language"] == expected
