@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from bot.catalog.load import load_config
-    from bot.decide.templates import SPECIAL_TEMPLATES
     from bot.errors import ConfigError
+    from bot.model.catalog import SPECIAL_TEMPLATES
     from bot.settings import Settings, env_file_lines, env_file_problems, unknown_environment
 
     overrides: dict[str, Path] = {}

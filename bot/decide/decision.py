@@ -67,7 +67,6 @@ from bot.decide.rules import Facts, command_rule, match_rule
 from bot.decide.take_back import take_back_reply
 from bot.decide.templates import (
     FALL_THROUGH,
-    SPECIAL_TEMPLATES,
     TITLE_QUOTES,
     _pick_language,
     _templates_of,
@@ -75,7 +74,7 @@ from bot.decide.templates import (
 )
 from bot.decide.trace import Inputs, Outcome, Step, Trace
 from bot.decide.why import why_reply
-from bot.model.catalog import Action, Conditions, Mode, Rule
+from bot.model.catalog import SPECIAL_TEMPLATES, Action, Conditions, Mode, Rule
 from bot.model.decision import Decision, Reply, Skip, SkipReason
 from bot.model.ids import same_id
 from bot.text.fold import fold

@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 FALL_THROUGH = frozenset(
     {SkipReason.NO_CANDIDATE, SkipReason.DOES_NOT_FIT, SkipReason.WEAK_EVIDENCE}
 )
-#: Names of the replies no rule asks for; a rule of that name only supplies wording.
-SPECIAL_TEMPLATES = frozenset({"unknown_essay", "why_nothing", "other_language"})
 
 #: Used when the rules file has no ``unknown_essay`` / ``why_nothing`` rule
 #: carrying its own wording (see ``special_template``).

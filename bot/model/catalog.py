@@ -141,6 +141,10 @@ class Conditions:
     empty: bool | None = None
 
 
+#: Names of the replies no rule asks for; a rule of that name only supplies wording.
+SPECIAL_TEMPLATES = frozenset({"unknown_essay", "why_nothing", "other_language"})
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     name: str

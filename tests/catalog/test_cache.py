@@ -3,13 +3,15 @@ back while the files are the same, never trusted when in doubt."""
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from bot.catalog.cache import cache_dir, cache_key
+from bot.catalog.cache import FORMAT, cache_dir, cache_key, read_cached
 from bot.catalog.load import load_config
 from bot.decide import decide
 from bot.settings import DATA_DIR, Settings
@@ -86,6 +88,27 @@ def test_a_damaged_entry_is_never_trusted(site: Settings, damage: object) -> Non
     entry.write_bytes(damage(entry.read_bytes()))  # type: ignore[operator]
     assert answers(site) == first  # loaded from the files
     assert entries(site) == [entry] and entry.read_bytes()[:8] == b"filrouge"
+
+
+@pytest.mark.parametrize("collector_on", [True, False], ids=["collector-on", "collector-off"])
+@pytest.mark.parametrize("readable", [True, False], ids=["read-back", "unreadable"])
+def test_reading_back_leaves_the_collector_as_it_was(
+    site: Settings, collector_on: bool, readable: bool
+) -> None:
+    answers(site)
+    [entry] = entries(site)
+    if not readable:  # a true digest over bytes that are no pickle
+        payload = b"no pickle at all"
+        entry.write_bytes(FORMAT + hashlib.sha256(payload).digest() + payload)
+    key = entry.stem.removeprefix("config-")
+    was_on = gc.isenabled()
+    try:
+        (gc.enable if collector_on else gc.disable)()
+        config = read_cached(entry.parent, key)
+        assert gc.isenabled() is collector_on
+    finally:
+        (gc.enable if was_on else gc.disable)()
+    assert (config is not None) is readable
 
 
 def test_an_entry_writable_by_others_is_ignored(

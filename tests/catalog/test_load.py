@@ -378,7 +378,7 @@ def test_bundled_rules_order(catalog: Catalog) -> None:
         "question-par-defaut",
         "aide-vide",
         "lien-par-defaut",
-        # wording only, never matched (see bot.decide.templates.SPECIAL_TEMPLATES)
+        # wording only, never matched (see bot.model.catalog.SPECIAL_TEMPLATES)
         "unknown_essay",
         "why_nothing",
     ]
