@@ -13,6 +13,12 @@ the curator writes once, in each language, and quotes and prompts name::
 A quote that names a concept is indexed with its terms as if they were its
 keywords: one list for every quote about money, in both languages, instead of
 the same words repeated (and forgotten) quote after quote.
+
+A quote about two things set side by side (« un simple visuel » and « la
+diffusion de fake news ») names them in ``joins``: when the thread names each
+of them, the quote outranks one that speaks of only one (``bot.rank.index``)::
+
+    joins = ["visuels", "desinformation"]
 """
 
 from __future__ import annotations
@@ -70,19 +76,45 @@ def check_references(
     at: TablePath,
     where: str,
     concepts: Mapping[str, Concept],
+    key: str = "concepts",
 ) -> tuple[str, ...]:
-    """The concept ids a quote or prompt names (``concepts = [...]``), each one
-    checked against the catalog's; unknown ones are reported and dropped."""
-    named = check.strings(raw, "concepts", at, where, pattern=ID_PATTERN, hint=ID_HINT)
+    """The concept ids a quote or prompt names (``concepts = [...]``, or the
+    list under ``key``), each one checked against the catalog's; unknown ones
+    are reported and dropped."""
+    named = check.strings(raw, key, at, where, pattern=ID_PATTERN, hint=ID_HINT)
     known = tuple(concept for concept in named if concept in concepts)
     for concept in named:
         if concept not in concepts:
             listed = ", ".join(sorted(concepts)) or "none yet"
             check.add(
                 at,
-                "concepts",
+                key,
                 where,
                 f'unknown concept "{concept}"',
                 f"define it under [[concepts]] (known: {listed})",
             )
     return known
+
+
+def check_joins(
+    check: Checker,
+    raw: Mapping[str, Any],
+    at: TablePath,
+    where: str,
+    concepts: Mapping[str, Concept],
+) -> tuple[str, ...]:
+    """The concepts a quote sets side by side (``joins = [...]``): two or more
+    distinct known ones, or none (reported)."""
+    named = check_references(check, raw, at, where, concepts, "joins")
+    distinct = tuple(dict.fromkeys(named))
+    listed = raw.get("joins")
+    if len(distinct) < 2 and isinstance(listed, list) and len(listed) == 1:
+        # Two or more listed but fewer known or distinct: reported above.
+        check.add(
+            at,
+            "joins",
+            where,
+            "joins needs two different concepts or more",
+            'name the things the passage sets side by side: joins = ["visuels", "desinformation"]',
+        )
+    return distinct if len(distinct) >= 2 else ()

@@ -17,7 +17,7 @@ from bot.catalog.checks import (
     kind_of,
     read_toml,
 )
-from bot.catalog.concepts import check_references, read_concepts
+from bot.catalog.concepts import check_joins, check_references, read_concepts
 from bot.catalog.config import Catalog
 from bot.catalog.lines import TablePath
 from bot.errors import ConfigError, Problem
@@ -41,7 +41,7 @@ _ESSAY_KEYS = (
     "quotes",
     "prompts",
 )
-_QUOTE_KEYS = ("id", "text", "tags", "keywords", "concepts", "context", "anchor_url")
+_QUOTE_KEYS = ("id", "text", "tags", "keywords", "concepts", "joins", "context", "anchor_url")
 _PROMPT_KEYS = ("id", "text", "tags", "keywords", "concepts")
 
 
@@ -310,6 +310,7 @@ def _load_quotes(
             required=False,
             hint="the paragraph around the quote, verbatim from the essay",
         )
+        joins = check_joins(check, raw, at, where, concepts)
         if not text:
             return None
         return Quote(
@@ -322,6 +323,7 @@ def _load_quotes(
             line=check.lines.line(at),
             concepts=item.concepts,
             context=context or None,
+            joins=shared.strings(joins),
         )
 
     return _load_items(

@@ -28,6 +28,8 @@ class _Ranked:
     score: float
     matched: tuple[str, ...]
     last_used: datetime | None
+    #: The concepts it sets side by side that the thread named (``joins``).
+    joined: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def rank_candidates(items: _Pool, inputs: Inputs, language: str) -> Iterator[_Ra
         for s in (index.score(again, query) if again else ())
     )
     for _, s in heapq.merge(fresh(), used, key=lambda keyed: keyed[0]):
-        yield _Ranked(by_id[s.id], s.score, tuple(s.matched), last_used.get(s.id))
+        yield _Ranked(by_id[s.id], s.score, tuple(s.matched), last_used.get(s.id), s.joined)
 
 
 def prompt_text(prompt: Prompt, language: str, default: str) -> str:

@@ -291,6 +291,7 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
                         "matched": list(r.matched),
                         "last_used": r.last_used,
                     }
+                    | ({"joins": list(r.joined)} if r.joined else {})
                     for r in head
                 ]
             },
@@ -301,7 +302,7 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
         best = head[0]
         if not enough(best.score, best.matched, need):
             return _weak(rule, f"{kind} {best.item.id}", best.score, need, best.matched, steps)
-        steps.append(_evidence_step(kind, True, best.score, need, best.matched))
+        steps.append(_evidence_step(kind, True, best.score, need, best.matched, best.joined))
     shown = inputs.history.shown_to_account
     if head[0].item.id in shown:
         # The same person, the same passage again: another with evidence first.
@@ -334,15 +335,25 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
     return make_reply(inputs, rule, language, fitted.text, essay=essay, item=fitted.item)
 
 
-def _evidence_step(what: str, ok: bool, score: float, need: float, words: tuple[str, ...]) -> Step:
+def _evidence_step(
+    what: str,
+    ok: bool,
+    score: float,
+    need: float,
+    words: tuple[str, ...],
+    joined: tuple[str, ...] = (),
+) -> Step:
     shared = ", ".join(words) or "no shared words"
+    if joined:
+        shared += "; the thread names " + " and ".join(joined)
     sign = "enough against" if ok else "not enough against"
     return Step(
         "evidence",
         what,
         ok,
         f"{score:.2f} {sign} {need:.2f} ({shared})",
-        {"score": round(score, 4), "threshold": need, "words": list(words)},
+        {"score": round(score, 4), "threshold": need, "words": list(words)}
+        | ({"joins": list(joined)} if joined else {}),
     )
 
 

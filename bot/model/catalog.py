@@ -30,6 +30,9 @@ class Quote:
     concepts: tuple[str, ...] = ()
     #: The passage around it in the essay, indexed at a lower weight.
     context: str | None = None
+    #: Ids of concepts it sets side by side: the thread naming each of them
+    #: raises its score (``bot.rank.index``).
+    joins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -159,10 +159,12 @@ class Corpus:
         limit: int | None = None,
         unknown: Sequence[str] = (),
         exclude: Collection[int] = frozenset(),
+        boost: Mapping[int, float] | None = None,
     ) -> list[Scored]:
         """Scored for the documents wanted (every one if None) but those in
         ``exclude``, and the ``unknown`` ids (scored 0.0, given sorted): best
-        first, ties by id, at most ``limit``."""
+        first, ties by id, at most ``limit``. The score of a document in
+        ``boost`` that scored at all is multiplied by its factor."""
         if limit is not None and limit <= 0:
             return []
         docs = None if wanted is None else wanted.docs
@@ -171,6 +173,10 @@ class Corpus:
         found, masks, where, terms = self.best(wanted, query, masks_of_all=limit is None)
         for doc in exclude:
             found.pop(doc, None)
+        if boost:
+            for doc, factor in boost.items():
+                if doc in found:
+                    found[doc] *= factor
         ids = self.ids
         items: Iterable[tuple[int, float]] = found.items()
         if limit is not None and len(found) > limit:

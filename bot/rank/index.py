@@ -21,14 +21,31 @@ from __future__ import annotations
 import gc
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 
-from bot.model.catalog import Concept, Essay
-from bot.rank.analysis import stem_language
+from bot.model.catalog import Concept, Essay, Quote
+from bot.rank.analysis import analyze_cached, stem_language, stems_of, term_pairs
 from bot.rank.corpus import Corpus
 from bot.rank.expand import Lexicon
 from bot.rank.query import Query, Scored
 from bot.rank.space import View
-from bot.rank.tuning import FIELD_BOOST, TITLE_BOOST
+from bot.rank.tuning import FIELD_BOOST, JOIN_BOOST, TITLE_BOOST
+
+
+@dataclass(frozen=True, slots=True)
+class _Join:
+    """A quote that sets concepts side by side (``joins``), read in its language."""
+
+    doc: int
+    language: str
+    concepts: tuple[str, ...]
+    #: Per concept, the stems of each of its terms: the query names the
+    #: concept when it has every stem of one term (« fake news » needs both).
+    sides: tuple[tuple[frozenset[str], ...], ...]
+
+    def named_by(self, said: frozenset[str]) -> bool:
+        return all(any(term <= said for term in side) for side in self.sides)
+
 
 __all__ = ["Index", "freeze_after_load"]
 
@@ -39,9 +56,10 @@ class Index:
     Built once per catalog load; immutable and safe to share between threads.
     """
 
-    def __init__(self, documents: Corpus, essays: Corpus) -> None:
+    def __init__(self, documents: Corpus, essays: Corpus, joins: Sequence[_Join] = ()) -> None:
         self._documents = documents
         self._essays = essays
+        self._joins = tuple(joins)
 
     @classmethod
     def build(
@@ -58,17 +76,22 @@ class Index:
         documents with the same id wins. With ``lexicon``, query words also
         reach their synonyms (``bot.rank.expand``). The terms of the
         ``concepts`` a quote or prompt names count as its keywords; a quote's
-        ``context`` counts :data:`CONTEXT_WEIGHT` a word.
+        ``context`` counts :data:`CONTEXT_WEIGHT` a word. A quote whose
+        ``joins`` concepts the query all names scores :data:`JOIN_BOOST`
+        times more.
         """
         ids: list[str] = []
         seen: set[str] = set()
         views: list[View] = []
+        joins: list[_Join] = []
         for essay in essays:
             language = stem_language(essay.language)
             for quote in essay.quotes:
                 if quote.id in seen:
                     continue
                 seen.add(quote.id)
+                if quote.joins and concepts:
+                    joins.append(_join_of(len(ids), language, quote, concepts))
                 fields = (*quote.tags, *quote.keywords, *_terms(quote.concepts, concepts))
                 around = (quote.context,) if quote.context else ()
                 views.append(
@@ -88,7 +111,8 @@ class Index:
         # Which essay a thread is about rests on words, not on a thesaurus's
         # senses: the essays are read with the familiar groups alone.
         familiar = lexicon.words_only() if lexicon is not None else None
-        return cls(Corpus(ids, views, lexicon), _essay_corpus(essays, familiar, concepts))
+        documents = Corpus(ids, views, lexicon)
+        return cls(documents, _essay_corpus(essays, familiar, concepts), joins)
 
     def __len__(self) -> int:
         return len(self._documents.ids)
@@ -138,7 +162,34 @@ class Index:
             unknown = [doc_id for doc_id in unknown if doc_id not in exclude]
             numbers = map(corpus.number.get, exclude)
             skip = frozenset(n for n in numbers if n is not None)
-        return corpus.ranked(wanted, query, limit=limit, unknown=unknown, exclude=skip)
+        joined = self._joined(query) if self._joins else {}
+        if not joined:
+            return corpus.ranked(wanted, query, limit=limit, unknown=unknown, exclude=skip)
+        boost = dict.fromkeys(joined, JOIN_BOOST)
+        out = corpus.ranked(wanted, query, limit=limit, unknown=unknown, exclude=skip, boost=boost)
+        number = corpus.number
+        return [
+            replace(s, joined=joined[number[s.id]])
+            if s.score > 0 and number.get(s.id) in joined
+            else s
+            for s in out
+        ]
+
+    def _joined(self, query: Query) -> dict[int, tuple[str, ...]]:
+        """The quotes whose ``joins`` the query names, with those concepts."""
+        said: dict[str, frozenset[str]] = {}
+        found: dict[int, tuple[str, ...]] = {}
+        for join in self._joins:
+            stems = said.get(join.language)
+            if stems is None:
+                said[join.language] = stems = frozenset(
+                    stem
+                    for text, _ in query.sources()
+                    for stem, _ in term_pairs(analyze_cached(text, join.language))
+                )
+            if join.named_by(stems):
+                found[join.doc] = join.concepts
+        return found
 
     def essay_scores(self, query: Query, *, limit: int | None = None) -> list[Scored]:
         """Relevance of each essay (id = essay id): its title and hashtags
@@ -152,6 +203,19 @@ def _terms(named: Sequence[str], concepts: Mapping[str, Concept] | None) -> tupl
     if not named or not concepts:
         return ()
     return tuple(term for name in named if name in concepts for term in concepts[name].all_terms())
+
+
+def _join_of(doc: int, language: str, quote: Quote, concepts: Mapping[str, Concept]) -> _Join:
+    named = tuple(name for name in quote.joins if name in concepts)
+    sides = tuple(
+        tuple(
+            frozenset(stems)
+            for term in concepts[name].all_terms()
+            if (stems := stems_of(term, language))
+        )
+        for name in named
+    )
+    return _Join(doc, language, named, sides)
 
 
 def _essay_corpus(

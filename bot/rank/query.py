@@ -47,3 +47,6 @@ class Scored:
     id: str
     score: float
     matched: tuple[str, ...] = ()
+    #: The concepts the quote sets side by side (its ``joins``) when the
+    #: query named each of them, which raised its score.
+    joined: tuple[str, ...] = ()

@@ -17,6 +17,10 @@ TITLE_BOOST = 2.0
 #: How much a word of the passage around a quote (its ``context``) counts:
 #: a hint of what the quote is about, well below its own words.
 CONTEXT_WEIGHT = 0.3
+#: A quote that sets concepts side by side (``joins``), when the query names
+#: each of them: its score is multiplied by this. Enough for the passage
+#: about both to outrank one that shares more words with one of them.
+JOIN_BOOST = 1.5
 #: Query weights: the mention is what the bot was asked about; the post it
 #: answers counts half as much, and each older post 0.8 times the next one.
 MENTION_WEIGHT = 1.0

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.catalog.essays import load_catalog
 from bot.model.catalog import Concept, Essay, Prompt, Quote
 from bot.rank.index import Index
 from bot.rank.query import Query
+from bot.rank.tuning import JOIN_BOOST
 
 MONEY = Concept("argent", {"fr": ("argent", "budget"), "en": ("money", "cash")})
 
@@ -98,3 +101,83 @@ context = "Le paragraphe."
     quote = catalog.quote("q1")
     assert quote is not None
     assert (quote.concepts, quote.context) == (("argent",), "Le paragraphe.")
+
+
+VISUALS = Concept("visuels", {"fr": ("affiche", "flyer"), "en": ("poster",)})
+FAKES = Concept("desinformation", {"fr": ("désinfo",), "en": ("fake news",)})
+SIDE_BY_SIDE = {"visuels": VISUALS, "desinformation": FAKES}
+
+
+def _side_by_side() -> Index:
+    """q1 sets posters and disinformation side by side; q2 is about posters
+    and shares more words with a mention about them."""
+    return Index.build(
+        [
+            _essay(
+                Quote(
+                    "q1",
+                    "e",
+                    "Ce n'est pas la même chose.",
+                    concepts=("desinformation",),
+                    joins=("visuels", "desinformation"),
+                ),
+                Quote("q2", "e", "Des affiches de concert.", keywords=("affiche", "concert")),
+            )
+        ],
+        concepts=SIDE_BY_SIDE,
+    )
+
+
+@pytest.mark.parametrize(
+    ("mention", "thread", "first", "joined"),
+    [
+        # Both named, in the mention: the passage about both comes first
+        # (without its joins, q2 would: 1.83 against 2.24).
+        ("mes affiches de concert et la désinfo, même chose ?", (), "q1", True),
+        # In the thread above: the same.
+        ("hmm", ("une affiche de concert et la désinfo, même chose ?",), "q1", True),
+        # In English, the phrase whole.
+        ("my gig poster is not fake news", (), "q1", True),
+        # One side only: no raise.
+        ("mes affiches de concert, la même chose ?", (), "q2", False),
+        # Half a phrase does not name its concept (« news » is not « fake news »).
+        ("my concert poster made the news, same thing", (), "q2", False),
+    ],
+)
+def test_a_quote_that_joins_two_concepts_wins_when_both_are_named(
+    mention: str, thread: tuple[str, ...], first: str, joined: bool
+) -> None:
+    index = _side_by_side()
+    scored = index.score(("q1", "q2"), Query(mention=mention, thread=thread, language="fr"))
+    assert scored[0].id == first
+    q1 = next(s for s in scored if s.id == "q1")
+    assert q1.joined == (("visuels", "desinformation") if joined else ())
+
+
+def test_a_join_raises_a_score_it_does_not_make() -> None:
+    # Both concepts named, but nothing of q1's own words: it still scores 0.
+    index = _side_by_side()
+    scores = _scores(index, "affiche")
+    assert scores["q1"] == 0.0
+    unjoined = Index.build(
+        [_essay(Quote("q1", "e", "Pareil.", concepts=("desinformation",)))],
+        concepts=SIDE_BY_SIDE,
+    )
+    joined = Index.build(
+        [
+            _essay(
+                Quote(
+                    "q1",
+                    "e",
+                    "Pareil.",
+                    concepts=("desinformation",),
+                    joins=("visuels", "desinformation"),
+                )
+            )
+        ],
+        concepts=SIDE_BY_SIDE,
+    )
+    text = "une affiche, de la désinfo"
+    assert _scores(joined, text, ("q1",))["q1"] == pytest.approx(
+        JOIN_BOOST * _scores(unjoined, text, ("q1",))["q1"], abs=1e-5
+    )

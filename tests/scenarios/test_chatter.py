@@ -34,6 +34,11 @@ Since commands such as ``why`` must stand alone (``alone = true``), "why
 would I want a machine to…" gets a quote instead of the ``why`` answer:
 tune 0.841 / 0.095 / 0.063; the held-out half is unchanged.
 
+The conflation quote sets posters and disinformation side by side
+(``joins = ["visuels", "desinformation"]``): when the thread names both, it
+outranks the quote about posters. Tune 0.873 / 0.063 / 0.063 (two answers
+change, both to the right quote); no answer of the held-out half changes.
+
 The tuning half rose far more than the held-out one: that gap is what
 writing vocabulary next to the mentions buys, and why only the held-out
 half is asserted. (Giving the conflation quote the words of posters too took
@@ -156,6 +161,29 @@ def test_the_catalog_concepts_add_held_out_hits_and_no_wrong_quote(
     assert with_them.hit > without.hit
     assert with_them.wrong <= without.wrong
     assert not [i.id for i in ITEMS if i.none and answers[i.id].quote]
+
+
+def test_a_quote_about_two_things_wins_when_the_thread_names_both(
+    answers: dict[str, Answer], bundled_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The same set with no quote's ``joins``: they must find more acceptable
+    quotes and post fewer wrong ones on the tuning half (the mentions that
+    compare a concert poster with state disinformation), and change nothing
+    for the worse on the held-out half."""
+    bundled = bundled_settings.catalog_path.read_text(encoding="utf-8")
+    unjoined = re.sub(r"(?m)^joins = \[.*\]\n", "", bundled)
+    assert unjoined != bundled
+    path = tmp_path_factory.mktemp("catalog") / "catalog.toml"
+    path.write_text(unjoined, encoding="utf-8")
+    bare_settings = bundled_settings.model_copy(update={"catalog_path": path})
+    bare = load_config(bare_settings)
+    for half in ("tune", "held-out"):
+        part = [item for item in ITEMS if item.half == half]
+        with_them = figures(part, lambda i: answers[i.id].quote)
+        without = figures(part, lambda i: answer(i, bare, bare_settings).quote)
+        if half == "tune":
+            assert with_them.hit > without.hit and with_them.wrong < without.wrong
+        assert with_them.hit >= without.hit and with_them.wrong <= without.wrong, half
 
 
 def test_the_lexicon_adds_hits_and_no_wrong_quote(
