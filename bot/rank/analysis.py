@@ -78,6 +78,7 @@ _CHATTER = _words(
     actually article good great guess hello hi link lol maybe ok okay please post read
     reading share sharing stuff thank thanks thing things think thought today tomorrow
     tonight yeah yesterday new
+    hmm mouais bof exactement carrément though exactly indeed agree agreed true thoughts
     """
 )
 #: Words that are function words in one language but carry meaning in the

@@ -22,11 +22,13 @@ class Query:
     thread: tuple[str, ...] = ()
     language: str = "fr"
 
-    def sources(self) -> list[tuple[str, float]]:
+    def sources(self, *, deferring: bool = False) -> list[tuple[str, float]]:
         """(text, weight): the mention, then ancestors nearest first, until
-        their weight drops below :data:`MIN_WEIGHT`."""
+        their weight drops below :data:`MIN_WEIGHT`. ``deferring``: the
+        mention says nothing of its own (« pareil ? », "is it though"), so
+        the post it answers is what it asks about and weighs as it would."""
         sources = [(self.mention, MENTION_WEIGHT)]
-        weight = NEAREST_WEIGHT
+        weight = MENTION_WEIGHT if deferring else NEAREST_WEIGHT
         for text in reversed(self.thread):
             if weight < MIN_WEIGHT:
                 break

@@ -189,7 +189,9 @@ class Space:
         postings = self.postings
         lexicon = self.lexicon
         reached: dict[str, tuple[float, str]] = {}
-        for text, weight in query.sources():
+        # A mention without a content word of its own defers to the thread.
+        deferring = bool(query.thread) and not analyze_cached(query.mention, self.language)
+        for text, weight in query.sources(deferring=deferring):
             for stem, word in term_pairs(analyze_cached(text, self.language)):
                 if lexicon is not None and stem not in postings:
                     # « ils remplacent » says « remplacer »: the same word.

@@ -22,7 +22,9 @@ CONTEXT_WEIGHT = 0.3
 #: about both to outrank one that shares more words with one of them.
 JOIN_BOOST = 1.5
 #: Query weights: the mention is what the bot was asked about; the post it
-#: answers counts half as much, and each older post 0.8 times the next one.
+#: answers counts half as much (as much, when the mention has no content
+#: word of its own: « hmm », "is it though"), and each older post 0.8 times
+#: the next one.
 MENTION_WEIGHT = 1.0
 NEAREST_WEIGHT = 0.5
 THREAD_DECAY = 0.8

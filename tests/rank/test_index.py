@@ -210,6 +210,41 @@ def test_thread_counts_when_the_mention_says_nothing() -> None:
     assert ranked_ids(INDEX, query)[0] == "ressources"
 
 
+def test_query_sources_of_a_deferring_mention() -> None:
+    query = Query(mention="m", thread=("old", "parent"))
+    assert query.sources(deferring=True) == [
+        ("m", 1.0),
+        ("parent", 1.0),
+        ("old", THREAD_DECAY),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mention", "defers"),
+    [
+        ("@filrouge hmm", True),
+        ("@filrouge is it though", True),
+        ("@filrouge t'en penses quoi ?", True),
+        ("@filrouge exactement !", True),
+        ("@filrouge 🙄", True),
+        # A word of its own, even one no quote has: the thread stays the
+        # background it is (a recipe asked for in a thread about data centres).
+        ("@filrouge une recette de crêpes ?", False),
+        ("@filrouge et les patrons ?", False),
+    ],
+)
+def test_a_mention_with_no_word_of_its_own_asks_about_the_post_it_answers(
+    mention: str, defers: bool
+) -> None:
+    parent = "l'eau des data centers"
+    direct = INDEX.score(["ressources"], Query(mention=parent))[0].score
+    answered = INDEX.score(["ressources"], Query(mention=mention, thread=(parent,)))[0].score
+    if defers:
+        assert answered == pytest.approx(direct)
+    else:
+        assert answered == pytest.approx(NEAREST_WEIGHT * direct, abs=1e-5)
+
+
 def test_nearer_posts_outweigh_older_ones() -> None:
     older = Query(mention="", thread=("les emplois", "l'eau"))
     newer = Query(mention="", thread=("l'eau", "les emplois"))

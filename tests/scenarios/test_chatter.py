@@ -39,6 +39,16 @@ The conflation quote sets posters and disinformation side by side
 outranks the quote about posters. Tune 0.873 / 0.063 / 0.063 (two answers
 change, both to the right quote); no answer of the held-out half changes.
 
+A mention with no content word of its own (« hmm », "is it though", an
+emoji; conversation fillers such as « mouais », « exactement », "though",
+"agreed" are stop words) asks about the post it answers, which then weighs
+as the mention would:
+
+| half | n | top-1 acceptable | wrong quote | no quote |
+|---|---|---|---|---|
+| tune | 63 | 0.889 | 0.063 | 0.048 |
+| held-out | 62 | 0.629 | 0.081 | 0.290 |
+
 The tuning half rose far more than the held-out one: that gap is what
 writing vocabulary next to the mentions buys, and why only the held-out
 half is asserted. (Giving the conflation quote the words of posters too took
@@ -75,8 +85,8 @@ from tests.scenarios.chatter import (
 )
 
 ITEMS = load()
-#: Floors and ceilings on the held-out half (measured 0.613 and 0.081).
-HIT_FLOOR = 0.59
+#: Floors and ceilings on the held-out half (measured 0.629 and 0.081).
+HIT_FLOOR = 0.61
 WRONG_CEILING = 0.09
 #: What a must-not-quote mention gets, by why it must not.
 EXPECTED = {
