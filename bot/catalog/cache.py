@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Bumped when what is pickled changes shape in a way the version does not say.
-FORMAT = b"filrouge-config-3\n"
+FORMAT = b"filrouge-config-4\n"
 DIGEST = hashlib.sha256().digest_size
 
 

@@ -336,11 +336,33 @@ def _add_cache(
         return caches.setdefault(language, lru_cache(maxsize=size)(function))
 
 
+#: Splits a folded token into the words a phrase is matched on.
+_PHRASE_SPLIT = re.compile(r"['’-]+")
+
+
+def _phrase_words(text: str) -> str:
+    words = (part for token in _split(text) for part in _PHRASE_SPLIT.split(_fold_word(token)))
+    return " ".join(word for word in words if word)
+
+
+#: The same in every language; cached as ``_tokens`` is.
+_phrase_words_cached = lru_cache(maxsize=TEXT_CACHE)(_phrase_words)
+
+
+def phrase_words(text: str, *, cached: bool = True) -> tuple[str, ...]:
+    """The words of ``text`` as a catalog's phrases are matched on: folded,
+    split at apostrophes and hyphens, stop words kept (« just a tool », « pas
+    la même chose » are phrases of function words but one)."""
+    joined = _phrase_words_cached(text) if cached else _phrase_words(text)
+    return tuple(joined.split(" ")) if joined else ()
+
+
 def forget_texts() -> None:
     """Empty the per-text caches; the per-word ones stay. What a decision on
     texts it has never read meets: a benchmark that decides the same thread
     twice, with two configurations, calls it between the two."""
     _tokens.cache_clear()
+    _phrase_words_cached.cache_clear()
     with _CACHES_LOCK:
         caches = list(_TEXT_TERMS.values())
     for cache in caches:

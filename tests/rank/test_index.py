@@ -245,6 +245,44 @@ def test_a_mention_with_no_word_of_its_own_asks_about_the_post_it_answers(
         assert answered == pytest.approx(NEAREST_WEIGHT * direct, abs=1e-5)
 
 
+PHRASES = Index.build(
+    [
+        essay(
+            quote("pareil", "Ce n'est pas pareil.", keywords=("not the same", "faire sans")),
+            quote("soi", "Le faire soi-même.", keywords=("soi-même",)),
+            quote("autre", "Une autre phrase, sur les affiches."),
+        )
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("mention", "first", "phrase"),
+    [
+        ("@filrouge posters are not the same as propaganda", "pareil", "not the same"),
+        ("@filrouge NOT THE SAME!!", "pareil", "not the same"),
+        ("@filrouge on peut très bien faire sans, non ?", "pareil", "faire sans"),
+        ("@filrouge le faire soi même", "soi", "soi meme"),
+        ("@filrouge le faire soi-même", "soi", "soi meme"),
+        # The same words, not in that order, or apart: no phrase.
+        ("@filrouge the same is not true", None, None),
+        ("@filrouge sans rien faire", None, None),
+        ("@filrouge not really the same", None, None),
+    ],
+)
+def test_a_keyword_of_function_words_is_matched_as_a_phrase(
+    mention: str, first: str | None, phrase: str | None
+) -> None:
+    """A keyword with no word of its own is matched word for word: its stop
+    words are no terms, and it would never be matched at all."""
+    best = PHRASES.score(["pareil", "soi", "autre"], Query(mention=mention))[0]
+    if first is None:
+        assert best.score == 0.0
+    else:
+        assert (best.id, best.matched) == (first, (phrase,))
+        assert best.score > 0
+
+
 def test_nearer_posts_outweigh_older_ones() -> None:
     older = Query(mention="", thread=("les emplois", "l'eau"))
     newer = Query(mention="", thread=("l'eau", "les emplois"))
