@@ -5,15 +5,15 @@ postings packed in flat arrays, and the BM25 weight of each posting.
 from __future__ import annotations
 
 import math
-import sys
 from array import array
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.rank.analysis import analyze_cached, phrase_words, stems_of, term_pairs
+from bot.rank.analysis import analyze_cached, stems_of, term_pairs
 from bot.rank.expand import Lexicon, source_of
+from bot.rank.phrases import Phrases
 from bot.rank.query import Query
 from bot.rank.tuning import CONTEXT_WEIGHT, K1, MAX_QUERY_TERMS, B
 
@@ -70,7 +70,7 @@ class Space:
         view_lengths: array[int] = array("I")
         document_frequency: dict[str, int] = defaultdict(int)
         lengths: dict[str, list[int]] = defaultdict(list)
-        phrases: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+        phrases = Phrases()
         for view in views:
             body: dict[str, int] = defaultdict(int)
             length = 0
@@ -80,19 +80,15 @@ class Space:
                     length += 1
             fields: dict[str, int] = defaultdict(int)
             for text in view.fields:
-                stems = stems_of(text, language)
-                for stem in stems:
-                    fields[stem] += 1
-                phrase = phrase_words(text, cached=False)
-                if len(phrase) > 1 and not stems:
-                    # A keyword of function words only (« faire sans », "not
-                    # the same") has no stem: it counts whole, a phrase, its
-                    # key the words joined by spaces (no stem has a space).
-                    # One with a word of its own counts by its words: whole
-                    # as well, "cannot afford" would count « afford » twice.
-                    key = sys.intern(" ".join(phrase))
+                field_stems = stems_of(text, language)
+                # A phrase (``bot.rank.phrases``) is a term of its own; a
+                # quoted one counts only whole.
+                key, by_stem = phrases.add(text, field_stems)
+                if key is not None:
                     fields[key] += 1
-                    phrases[phrase[0]].add(phrase)
+                if by_stem:
+                    for stem in field_stems:
+                        fields[stem] += 1
             around: dict[str, int] = defaultdict(int)
             for text in view.context:
                 for stem in stems_of(text, language):
@@ -106,13 +102,9 @@ class Space:
             for stem in stems:
                 document_frequency[stem] += 1
             self.stems[view.doc] = stems
-        #: The keywords of function words only, by their first word (see
-        #: ``phrase_words``), longest first: a query that has one in a row
-        #: has its key, the words joined by spaces, as a term.
-        self.phrases: dict[str, tuple[tuple[str, ...], ...]] = {
-            first: tuple(sorted(found, key=lambda p: (-len(p), p)))
-            for first, found in phrases.items()
-        }
+        phrases.freeze()
+        #: The keywords matched whole: a query that has one has its key as a term.
+        self.phrases = phrases
         #: Views in this space: with a stem's number of postings (its
         #: document frequency), what its idf is computed from (``idf``).
         self.total = len(views)
@@ -191,17 +183,6 @@ class Space:
         # A long document (an essay's whole text): look each term up instead.
         return [n for n, term in enumerate(terms) if self.weight(term.stem, doc) is not None]
 
-    def _phrases_in(self, text: str) -> list[str]:
-        """The keys of the phrase keywords ``text`` has, word for word."""
-        said = phrase_words(text)
-        found = []
-        for at, word in enumerate(said):
-            for phrase in self.phrases.get(word, ()):
-                if said[at : at + len(phrase)] == phrase:
-                    found.append(" ".join(phrase))
-                    break  # the longest there
-        return found
-
     def query_terms(self, query: Query) -> list[Term]:
         """The query's terms found in this space, most telling first: each
         stem weighs what its heaviest source does (mention 1.0, posts less).
@@ -223,12 +204,13 @@ class Space:
         # A mention without a content word of its own defers to the thread.
         deferring = bool(query.thread) and not analyze_cached(query.mention, self.language)
         for text, weight in query.sources(deferring=deferring):
+            terms = analyze_cached(text, self.language)
             if self.phrases:
-                for key in self._phrases_in(text):
+                for key, said in self.phrases.found(text, list(term_pairs(terms))):
                     if weight > weights.get(key, 0.0):
                         weights[key] = weight
-                        words[key] = key
-            for stem, word in term_pairs(analyze_cached(text, self.language)):
+                        words[key] = said
+            for stem, word in term_pairs(terms):
                 if lexicon is not None and stem not in postings:
                     # « ils remplacent » says « remplacer »: the same word.
                     base = lexicon.base_form(stem, self.language)

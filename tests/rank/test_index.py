@@ -250,6 +250,7 @@ PHRASES = Index.build(
         essay(
             quote("pareil", "Ce n'est pas pareil.", keywords=("not the same", "faire sans")),
             quote("soi", "Le faire soi-même.", keywords=("soi-même",)),
+            quote("intox", "La propagande.", keywords=('"fausses photos"',)),
             quote("autre", "Une autre phrase, sur les affiches."),
         )
     ]
@@ -268,14 +269,22 @@ PHRASES = Index.build(
         ("@filrouge the same is not true", None, None),
         ("@filrouge sans rien faire", None, None),
         ("@filrouge not really the same", None, None),
+        # Quoted: its stems in that order, stop words between them aside,
+        # shown as written; never one of its words alone.
+        ("@filrouge des fausses photos d'un politique", "intox", "fausses photos"),
+        ("@filrouge les FAUSSES PHOTOS", "intox", "fausses photos"),
+        ("@filrouge des photos", None, None),
+        ("@filrouge une photo fausse", None, None),
+        ("@filrouge de fausses et belles photos", None, None),
     ],
 )
-def test_a_keyword_of_function_words_is_matched_as_a_phrase(
+def test_a_phrase_keyword_is_matched_whole(
     mention: str, first: str | None, phrase: str | None
 ) -> None:
     """A keyword with no word of its own is matched word for word: its stop
-    words are no terms, and it would never be matched at all."""
-    best = PHRASES.score(["pareil", "soi", "autre"], Query(mention=mention))[0]
+    words are no terms, and it would never be matched at all. A quoted one
+    is matched whole or not at all."""
+    best = PHRASES.score(["pareil", "soi", "intox", "autre"], Query(mention=mention))[0]
     if first is None:
         assert best.score == 0.0
     else:
