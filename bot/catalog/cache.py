@@ -47,6 +47,13 @@ log = logging.getLogger(__name__)
 #: Bumped when what is pickled changes shape in a way the version does not say.
 FORMAT = b"filrouge-config-4\n"
 DIGEST = hashlib.sha256().digest_size
+#: The code that shapes what is pickled and what loading makes of the files
+#: (the catalog's values, the index, the analysis and the folding of text):
+#: a checkout updated without a new version number must not read an older
+#: shape back.
+CODE = tuple(
+    Path(__file__).resolve().parents[1] / name for name in ("catalog", "model", "rank", "text")
+)
 
 
 def cache_dir(settings: Settings) -> Path | None:
@@ -68,12 +75,12 @@ def cache_key(settings: Settings) -> str | None:
     values = (settings.max_characters, settings.characters_per_url, settings.language)
     for value in (*values, settings.lexicon):
         digest.update(repr(value).encode() + b"\0")
+    # The code and the lexicon ship with the package; their sizes and times
+    # tell an edited copy (a checkout) from the one the cache was made of.
+    for directory in CODE:
+        _stamp(digest, directory, ".py")
     if settings.lexicon:
-        # The lexicon's files ship with the package; their sizes and times
-        # tell an edited copy (a checkout) from the one the cache was made of.
-        for path in sorted(LEXICON.glob("*")):
-            status = path.stat()
-            digest.update(f"{path.name}:{status.st_size}:{status.st_mtime_ns}".encode() + b"\0")
+        _stamp(digest, LEXICON, "")
     overlay = () if settings.catalog_overlay is None else (settings.catalog_overlay,)
     for path in (settings.catalog_path, settings.rules_path, *overlay):
         try:
@@ -83,6 +90,19 @@ def cache_key(settings: Settings) -> str | None:
         digest.update(str(Path(path).resolve()).encode() + b"\0")
         digest.update(hashlib.sha256(data).digest())
     return digest.hexdigest()
+
+
+def _stamp(digest: hashlib._Hash, directory: Path, suffix: str) -> None:
+    """Add the name, size and time of each file of ``directory`` ending in ``suffix``."""
+    with os.scandir(directory) as entries:
+        files = sorted((e for e in entries if e.is_file() and e.name.endswith(suffix)), key=_name)
+    for entry in files:
+        status = entry.stat()
+        digest.update(f"{entry.name}:{status.st_size}:{status.st_mtime_ns}".encode() + b"\0")
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def read_cached(directory: Path, key: str) -> Config | None:

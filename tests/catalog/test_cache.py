@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import inspect
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from bot.catalog.cache import FORMAT, cache_dir, cache_key, read_cached
+from bot.catalog import cache
+from bot.catalog.cache import CODE, FORMAT, cache_dir, cache_key, read_cached
+from bot.catalog.config import Config
+from bot.catalog.essays import read_catalog
 from bot.catalog.load import load_config
 from bot.decide import decide
+from bot.model.catalog import Quote
+from bot.rank.analysis import analyze_cached
+from bot.rank.index import Index
+from bot.rank.phrases import Phrases
+from bot.rank.space import Space
 from bot.settings import DATA_DIR, Settings
+from bot.text.fold import fold
 from tests.scenarios.chatter import inputs_for
 
 MENTIONS = (
@@ -144,3 +154,21 @@ def test_the_key_covers_what_loading_reads(site: Settings) -> None:
         assert cache_key(site.model_copy(update=change)) != key, change
     missing = site.model_copy(update={"catalog_path": Path(site.db_path).parent / "nope.toml"})
     assert cache_key(missing) is None
+
+
+def test_the_key_covers_the_code_that_shapes_the_configuration(
+    site: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkout updated without a new version number (``git pull``) must
+    not read back objects of an older shape: a changed module is a new key."""
+    shaping = (Quote, Config, Index, Space, Phrases, read_catalog, analyze_cached, fold)
+    for thing in shaping:
+        assert Path(inspect.getfile(thing)).parent in CODE, thing
+    code = tmp_path / "code"
+    code.mkdir()
+    module = code / "space.py"
+    module.write_text("VALUE = 1\n", encoding="utf-8")
+    monkeypatch.setattr(cache, "CODE", (code,))
+    key = cache_key(site)
+    module.write_text("VALUE = 22\n", encoding="utf-8")
+    assert cache_key(site) != key
