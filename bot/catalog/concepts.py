@@ -29,6 +29,8 @@ from typing import Any
 from bot.catalog.checks import ID_HINT, ID_PATTERN, LANGUAGE, Checker
 from bot.catalog.lines import TablePath
 from bot.model.catalog import Concept
+from bot.rank.analysis import stems_of
+from bot.rank.phrases import is_quoted
 
 
 def read_concepts(check: Checker, data: Mapping[str, Any]) -> dict[str, Concept]:
@@ -46,6 +48,8 @@ def read_concepts(check: Checker, data: Mapping[str, Any]) -> dict[str, Concept]
             for language in languages
             if LANGUAGE.match(language) and (words := check.strings(raw, language, at, where))
         }
+        for language, words in terms.items():
+            check_quoted(check, words, at, where, language)
         if not terms:
             check.add(
                 at,
@@ -68,6 +72,24 @@ def read_concepts(check: Checker, data: Mapping[str, Any]) -> dict[str, Concept]
         elif terms:
             concepts[concept_id] = Concept(concept_id, terms, check.lines.line(at))
     return concepts
+
+
+def check_quoted(
+    check: Checker, values: tuple[str, ...], at: TablePath, where: str, key: str
+) -> None:
+    """A keyword in double quotes is a phrase matched whole
+    (``bot.rank.phrases``): with one word of its own, it would silently be
+    matched as that word."""
+    for value in values:
+        if is_quoted(value) and len(stems_of(value, "")) == 1:
+            check.add(
+                at,
+                key,
+                where,
+                f"{value} is quoted but has one word of its own",
+                "quotes make a phrase of two words or more matched whole, such as"
+                ' \'"fausses photos"\'; write a single word without them',
+            )
 
 
 def check_references(

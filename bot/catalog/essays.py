@@ -17,7 +17,7 @@ from bot.catalog.checks import (
     kind_of,
     read_toml,
 )
-from bot.catalog.concepts import check_joins, check_references, read_concepts
+from bot.catalog.concepts import check_joins, check_quoted, check_references, read_concepts
 from bot.catalog.config import Catalog
 from bot.catalog.lines import TablePath
 from bot.errors import ConfigError, Problem
@@ -272,6 +272,7 @@ def _load_items(
         item_id = check.string(raw, "id", at, where, pattern=ID_PATTERN, hint=ID_HINT)
         tags = shared.strings(check.strings(raw, "tags", at, where))
         keywords = shared.strings(check.strings(raw, "keywords", at, where))
+        check_quoted(check, keywords, at, where, "keywords")
         named = shared.strings(check_references(check, raw, at, where, concepts))
         item = build(_Item(raw, at, where, item_id or "", tags, keywords, named))
         if item_id is not None:
