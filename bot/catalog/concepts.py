@@ -29,7 +29,7 @@ from typing import Any
 from bot.catalog.checks import ID_HINT, ID_PATTERN, LANGUAGE, Checker
 from bot.catalog.lines import TablePath
 from bot.model.catalog import Concept
-from bot.rank.analysis import stems_of
+from bot.rank.analysis import phrase_words
 from bot.rank.phrases import is_quoted
 
 
@@ -78,17 +78,16 @@ def check_quoted(
     check: Checker, values: tuple[str, ...], at: TablePath, where: str, key: str
 ) -> None:
     """A keyword in double quotes is a phrase matched whole
-    (``bot.rank.phrases``): with one word of its own, it would silently be
-    matched as that word."""
+    (``bot.rank.phrases``): a single word would silently be matched as itself."""
     for value in values:
-        if is_quoted(value) and len(stems_of(value, "")) == 1:
+        if is_quoted(value) and len(phrase_words(value, cached=False)) < 2:
             check.add(
                 at,
                 key,
                 where,
-                f"{value} is quoted but has one word of its own",
+                f"{value} is quoted but is a single word",
                 "quotes make a phrase of two words or more matched whole, such as"
-                ' \'"fausses photos"\'; write a single word without them',
+                " '\"fausses photos\"'; write a single word without them",
             )
 
 

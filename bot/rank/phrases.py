@@ -7,8 +7,9 @@ Two kinds, both written by the curator as keywords or concept terms:
   word for word (folded, split at apostrophes and hyphens);
 - a keyword in double quotes (``'"fausses photos"'``): its words are common
   alone and telling together. It is matched on its content words' stems,
-  in that order with nothing but stop words between (« une fausse photo d'un
-  politique »), and never by one of its words alone.
+  in that order with nothing but stop words between (« de fausses photos
+  d'un politique »), and never by one of its words alone; with fewer than
+  two content words (``'"avant l'IA"'``), word for word.
 
 A phrase is one term of its document, keyed by its words joined by spaces
 (no stem has a space), a quoted one after a ``"``.
@@ -48,15 +49,16 @@ class Phrases:
     def add(self, text: str, stems: Sequence[str]) -> tuple[str | None, bool]:
         """The key of the field ``text`` if it is a phrase (None if not), and
         whether its stems still count one by one."""
-        if is_quoted(text) and len(stems) > 1:
+        quoted = is_quoted(text)
+        if quoted and len(stems) > 1:
             phrase = tuple(stems)
             self._stems[phrase[0]].add(phrase)
             return sys.intern(QUOTE + " ".join(phrase)), False
-        if not stems:
+        if quoted or not stems:
             words = phrase_words(text, cached=False)
             if len(words) > 1:
                 self._words[words[0]].add(words)
-                return sys.intern(" ".join(words)), True
+                return sys.intern(" ".join(words)), not quoted
         return None, True
 
     def freeze(self) -> None:

@@ -251,6 +251,7 @@ PHRASES = Index.build(
             quote("pareil", "Ce n'est pas pareil.", keywords=("not the same", "faire sans")),
             quote("soi", "Le faire soi-même.", keywords=("soi-même",)),
             quote("intox", "La propagande.", keywords=('"fausses photos"',)),
+            quote("avant", "Le temps d'avant.", keywords=('"avant l’IA"',)),
             quote("autre", "Une autre phrase, sur les affiches."),
         )
     ]
@@ -276,6 +277,9 @@ PHRASES = Index.build(
         ("@filrouge des photos", None, None),
         ("@filrouge une photo fausse", None, None),
         ("@filrouge de fausses et belles photos", None, None),
+        # Quoted, with one content word: word for word, never that word alone.
+        ("@filrouge on faisait comment avant l'IA ?", "avant", "avant l ia"),
+        ("@filrouge l'IA avant tout", None, None),
     ],
 )
 def test_a_phrase_keyword_is_matched_whole(
@@ -284,7 +288,7 @@ def test_a_phrase_keyword_is_matched_whole(
     """A keyword with no word of its own is matched word for word: its stop
     words are no terms, and it would never be matched at all. A quoted one
     is matched whole or not at all."""
-    best = PHRASES.score(["pareil", "soi", "intox", "autre"], Query(mention=mention))[0]
+    best = PHRASES.score(["pareil", "soi", "intox", "avant", "autre"], Query(mention=mention))[0]
     if first is None:
         assert best.score == 0.0
     else:

@@ -31,6 +31,8 @@ from bot.text.fold import fold
 from bot.text.plain import plain_to_text
 
 CHATTER = Path(__file__).parents[1] / "data" / "eval" / "chatter.toml"
+#: The second set, written after the first's figures: out of sample, whole.
+FRESH = CHATTER.with_name("chatter_fresh.toml")
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SELF_ID = "eval:filrouge"
 
@@ -44,10 +46,15 @@ class Item:
     ok: frozenset[str]
     #: For a must-not-quote mention, why.
     none: str | None
+    #: From the second set (``FRESH``), which has no halves.
+    fresh: bool = False
 
     @property
     def half(self) -> str:
-        """``tune`` (odd numbers) or ``held-out`` (even)."""
+        """``tune`` (odd numbers), ``held-out`` (even), or ``fresh`` (the
+        second set)."""
+        if self.fresh:
+            return "fresh"
         return "tune" if int(re.sub(r"\D", "", self.id)) % 2 else "held-out"
 
 
@@ -61,6 +68,7 @@ def load(path: Path = CHATTER) -> list[Item]:
             thread=tuple(entry.get("thread", ())),
             ok=frozenset(entry.get("ok", ())),
             none=entry.get("none"),
+            fresh=path == FRESH,
         )
         for entry in data["m"]
     ]

@@ -79,6 +79,7 @@ from bot.catalog.config import Config
 from bot.catalog.load import load_config
 from bot.settings import Settings
 from tests.scenarios.chatter import (
+    FRESH,
     Answer,
     Item,
     answer,
@@ -89,6 +90,11 @@ from tests.scenarios.chatter import (
 )
 
 ITEMS = load()
+#: The second set, out of sample whole (``tests/data/eval/chatter_fresh.toml``).
+FRESH_ITEMS = load(FRESH)
+#: Floors and ceilings on it (measured 0.725 and 0.050).
+FRESH_HIT_FLOOR = 0.70
+FRESH_WRONG_CEILING = 0.06
 #: Floors and ceilings on the held-out half (measured 0.629 and 0.081).
 HIT_FLOOR = 0.61
 WRONG_CEILING = 0.09
@@ -126,6 +132,28 @@ def test_no_must_not_quote_mention_gets_a_quote(answers: dict[str, Answer]) -> N
     expected = {item.id: EXPECTED[item.none] for item in ITEMS if item.none is not None}
     assert got == expected
     assert all(answers[item.id].quote is None for item in ITEMS if item.none is not None)
+
+
+def test_a_second_set_written_after_the_catalog(
+    bundled_config: Config, bundled_settings: Settings
+) -> None:
+    """48 mentions written in one go after the first set's figures, which
+    nothing of the catalog was written from: right or withheld as often as
+    the held-out half or more, and every must-not-quote mention silent."""
+    assert len({item.id for item in FRESH_ITEMS} | {item.id for item in ITEMS}) == len(
+        FRESH_ITEMS
+    ) + len(ITEMS)
+    got = {item.id: answer(item, bundled_config, bundled_settings) for item in FRESH_ITEMS}
+    quoting = [item for item in FRESH_ITEMS if item.none is None]
+    bot = figures(quoting, lambda i: got[i.id].quote)
+    quotes = bundled_config.catalog.essays[0].quotes
+    overlap = figures(quoting, lambda i: overlap_choice(i, quotes))
+    print("\n" + bot.row("fresh | bot") + "\n" + overlap.row("fresh | word overlap"))
+    assert bot.hit / bot.n >= FRESH_HIT_FLOOR
+    assert bot.wrong / bot.n <= FRESH_WRONG_CEILING
+    assert bot.hit > overlap.hit and bot.wrong < overlap.wrong / 3
+    silent = {item.id: got[item.id].what for item in FRESH_ITEMS if item.none is not None}
+    assert silent == {item.id: EXPECTED[item.none] for item in FRESH_ITEMS if item.none}
 
 
 def _table(items: list[Item], answers: dict[str, Answer], config: Config) -> list[str]:
