@@ -1,5 +1,6 @@
 """The relevance targets (``bench/run.py``'s rows): the chatter set's held-out
-half, its must-not-quote mentions and essay identification by text, measured
+half, the second chatter set (out of sample whole), their must-not-quote
+mentions and essay identification by text, measured
 as the tests measure them (``tests/scenarios/chatter.py``,
 ``tests/understand/test_essay_eval.py``), with the bundled catalog and rules.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from bot.catalog.load import load_config
 from bot.settings import Settings
-from tests.scenarios.chatter import answer, figures, inputs_for, load
+from tests.scenarios.chatter import FRESH, answer, figures, inputs_for, load
 
 ROOT = Path(__file__).resolve().parents[1]
 THREE = ROOT / "tests" / "data" / "catalogs" / "three_essays.toml"
@@ -36,15 +37,20 @@ class Relevance:
     essays: int
     essays_found: int
     essays_wrong: int
+    fresh: int = 0
+    fresh_hits: int = 0
+    fresh_wrong: int = 0
 
 
 def measure_relevance() -> Relevance:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     config = load_config(settings)
     items = load()
-    chosen = {item.id: answer(item, config, settings).quote for item in items}
+    second = load(FRESH)
+    chosen = {item.id: answer(item, config, settings).quote for item in (*items, *second)}
     held_out = figures([i for i in items if i.half == "held-out"], lambda i: chosen[i.id])
-    must_not = [item for item in items if item.none is not None]
+    fresh = figures(second, lambda i: chosen[i.id])
+    must_not = [item for item in (*items, *second) if item.none is not None]
 
     three_settings = Settings(_env_file=None, catalog_path=THREE)  # type: ignore[call-arg]
     three = load_config(three_settings)
@@ -72,6 +78,9 @@ def measure_relevance() -> Relevance:
         essays=len(cases),
         essays_found=found,
         essays_wrong=wrong,
+        fresh=fresh.n,
+        fresh_hits=fresh.hit,
+        fresh_wrong=fresh.wrong,
     )
 
 
@@ -83,7 +92,13 @@ def relevance_rows(r: Relevance, say: Callable[[bool], str]) -> list[str]:
         f" | {hits:.3f} ({r.hits}/{r.held_out}) | {say(hits >= TARGET_HITS)} |",
         f"| chatter, held-out half: wrong quotes ≤ {TARGET_WRONG:.2f}"
         f" | {wrong:.3f} ({r.wrong}/{r.held_out}) | {say(wrong <= TARGET_WRONG)} |",
-        f"| must-not-quote mentions without a quote: all"
+        f"| second chatter set (out of sample): top-1 acceptable ≥ {TARGET_HITS:.2f}"
+        f" | {r.fresh_hits / r.fresh:.3f} ({r.fresh_hits}/{r.fresh})"
+        f" | {say(r.fresh_hits / r.fresh >= TARGET_HITS)} |",
+        f"| second chatter set: wrong quotes ≤ {TARGET_WRONG:.2f}"
+        f" | {r.fresh_wrong / r.fresh:.3f} ({r.fresh_wrong}/{r.fresh})"
+        f" | {say(r.fresh_wrong / r.fresh <= TARGET_WRONG)} |",
+        f"| must-not-quote mentions without a quote (both sets): all"
         f" | {r.must_not_clean}/{r.must_not} | {say(r.must_not_clean == r.must_not)} |",
         f"| essay identification by text ≥ {TARGET_ESSAYS:.2f} (three essays)"
         f" | {r.essays_found / r.essays:.3f} ({r.essays_found}/{r.essays},"
