@@ -340,9 +340,19 @@ def _add_cache(
 _PHRASE_SPLIT = re.compile(r"['’-]+")
 
 
+def _phrase_words_of(spaced: str) -> str:
+    """Words joined by spaces, folded whole (character by character, as each
+    word would be), split at apostrophes and hyphens when there are some."""
+    joined = _fold_word(spaced)
+    if "'" in joined or "-" in joined or "’" in joined:
+        joined = " ".join(_PHRASE_SPLIT.sub(" ", joined).split())
+    return joined
+
+
 def _phrase_words(text: str) -> str:
-    words = (part for token in _split(text) for part in _PHRASE_SPLIT.split(_fold_word(token)))
-    return " ".join(word for word in words if word)
+    # The tokens the stems are read from, cached: a query's texts are split
+    # once for both.
+    return _phrase_words_of(_tokens(text).replace(_SEP, " "))
 
 
 #: The same in every language; cached as ``_tokens`` is.
@@ -352,8 +362,9 @@ _phrase_words_cached = lru_cache(maxsize=TEXT_CACHE)(_phrase_words)
 def phrase_words(text: str, *, cached: bool = True) -> tuple[str, ...]:
     """The words of ``text`` as a catalog's phrases are matched on: folded,
     split at apostrophes and hyphens, stop words kept (« just a tool », « pas
-    la même chose » are phrases of function words but one)."""
-    joined = _phrase_words_cached(text) if cached else _phrase_words(text)
+    la même chose » are phrases of function words but one). ``cached``
+    False: a catalog's text, read once, kept out of the queries' caches."""
+    joined = _phrase_words_cached(text) if cached else _phrase_words_of(" ".join(_split(text)))
     return tuple(joined.split(" ")) if joined else ()
 
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from itertools import pairwise
 
-from bot.rank.analysis import phrase_words
+from bot.rank.analysis import phrase_words, term_pairs
 
 #: Marks a keyword matched only whole, and the key of its phrase.
 QUOTE = '"'
@@ -37,14 +38,15 @@ class Phrases:
     each text of a query."""
 
     def __init__(self) -> None:
-        self._words: dict[str, set[tuple[str, ...]]] = defaultdict(set)
-        self._stems: dict[str, set[tuple[str, ...]]] = defaultdict(set)
-        #: First word (or stem) → its phrases, longest first (see ``freeze``).
-        self.by_word: _Table = {}
-        self.by_stem: _Table = {}
+        self._words: dict[_Pair, set[tuple[str, ...]]] = defaultdict(set)
+        self._stems: dict[_Pair, set[tuple[str, ...]]] = defaultdict(set)
+        #: Their first two words (or stems) → the phrases, longest first (see
+        #: ``freeze``): a text's pairs of neighbours are looked up at once.
+        self.by_words: _Table = {}
+        self.by_stems: _Table = {}
 
     def __bool__(self) -> bool:
-        return bool(self.by_word or self.by_stem)
+        return bool(self.by_words or self.by_stems)
 
     def add(self, text: str, stems: Sequence[str]) -> tuple[str | None, bool]:
         """The key of the field ``text`` if it is a phrase (None if not), and
@@ -52,44 +54,55 @@ class Phrases:
         quoted = is_quoted(text)
         if quoted and len(stems) > 1:
             phrase = tuple(stems)
-            self._stems[phrase[0]].add(phrase)
+            self._stems[phrase[0], phrase[1]].add(phrase)
             return sys.intern(QUOTE + " ".join(phrase)), False
         if quoted or not stems:
             words = phrase_words(text, cached=False)
             if len(words) > 1:
-                self._words[words[0]].add(words)
+                self._words[words[0], words[1]].add(words)
                 return sys.intern(" ".join(words)), not quoted
         return None, True
 
     def freeze(self) -> None:
-        self.by_word, self.by_stem = _longest_first(self._words), _longest_first(self._stems)
+        self.by_words, self.by_stems = _longest_first(self._words), _longest_first(self._stems)
         self._words, self._stems = defaultdict(set), defaultdict(set)
 
-    def found(self, text: str, pairs: Sequence[tuple[str, str]]) -> Iterator[tuple[str, str]]:
-        """(key, the words as written) of each phrase in ``text``, whose
-        (stem, word) terms are ``pairs``; the longest where several start."""
-        if self.by_word:
+    def found(self, text: str, terms: str) -> Iterator[tuple[str, str]]:
+        """(key, the words as written) of each phrase in ``text``, whose terms
+        are ``terms`` (``analyze_cached``); the longest where several start."""
+        if self.by_words:
             said = phrase_words(text)
-            for at, word in enumerate(said):
-                for phrase in self.by_word.get(word, ()):
-                    if said[at : at + len(phrase)] == phrase:
-                        key = " ".join(phrase)
-                        yield key, key
-                        break
-        if self.by_stem:
-            stems = [stem for stem, _ in pairs]
-            for at, stem in enumerate(stems):
-                for phrase in self.by_stem.get(stem, ()):
-                    end = at + len(phrase)
-                    if tuple(stems[at:end]) == phrase:
-                        yield QUOTE + " ".join(phrase), " ".join(w for _, w in pairs[at:end])
-                        break
+            for _, phrase in _starts(said, self.by_words):
+                key = " ".join(phrase)
+                yield key, key
+        if self.by_stems and terms:
+            pairs = list(term_pairs(terms))
+            stems = tuple(stem for stem, _ in pairs)
+            for at, phrase in _starts(stems, self.by_stems):
+                words = " ".join(word for _, word in pairs[at : at + len(phrase)])
+                yield QUOTE + " ".join(phrase), words
 
 
-_Table = dict[str, tuple[tuple[str, ...], ...]]
+_Pair = tuple[str, str]
+_Table = dict[_Pair, tuple[tuple[str, ...], ...]]
 
 
-def _longest_first(table: dict[str, set[tuple[str, ...]]]) -> _Table:
+def _starts(said: tuple[str, ...], table: _Table) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """Where a phrase of ``table`` starts in ``said``, and the longest there."""
+    neighbours = list(pairwise(said))
+    # Most texts hold no phrase's first two words: a set intersection (in
+    # C) tells before any position is looked at.
+    if not table.keys() & set(neighbours):
+        return
+    for at, pair in enumerate(neighbours):
+        for phrase in table.get(pair, ()):
+            if said[at : at + len(phrase)] == phrase:
+                yield at, phrase
+                break
+
+
+def _longest_first(table: dict[_Pair, set[tuple[str, ...]]]) -> _Table:
     return {
-        first: tuple(sorted(found, key=lambda p: (-len(p), p))) for first, found in table.items()
+        pair: tuple(sorted(found, key=lambda phrase: (-len(phrase), phrase)))
+        for pair, found in table.items()
     }

@@ -206,7 +206,7 @@ class Space:
         for text, weight in query.sources(deferring=deferring):
             terms = analyze_cached(text, self.language)
             if self.phrases:
-                for key, said in self.phrases.found(text, list(term_pairs(terms))):
+                for key, said in self.phrases.found(text, terms):
                     if weight > weights.get(key, 0.0):
                         weights[key] = weight
                         words[key] = said
