@@ -231,3 +231,37 @@ def test_an_elided_article_is_no_part_of_a_concept() -> None:
     by_id = {c.id: c for c in concepts}
     assert "ia" in by_id and not [c for c in by_id if c.startswith("l-")]
     assert by_id["ia"].terms["fr"][0] == "ia"
+
+
+#: An essay where two passages speak of fake photos, each word common alone.
+FAKES = Article(
+    title="Les fausses photos",
+    author="A. Autrice",
+    url="https://essais.example/fausses-photos/",
+    language="fr",
+    published=None,
+    paragraphs=(
+        "Les fausses photos circulent plus vite que les vraies, et personne ne les vérifie"
+        " avant de les partager à son tour.",
+        "Une affiche de concert n’est pas une campagne de fausses photos : la comparer à la"
+        " propagande, c’est oublier qui paie les serveurs.",
+        "Les photos de vacances, elles, ne trompent personne ; on les regarde et on passe.",
+    ),
+)
+
+
+def test_a_concept_of_two_words_is_drafted_as_a_phrase(tmp_path: Path) -> None:
+    """« fausses photos »: each word is a word of any text, the two are one
+    meaning. Drafted in quotes (matched whole, ``bot.rank.phrases``), as a
+    TOML literal string the curator reads as written."""
+
+    def keywords(text: str, language: str, top: int) -> list[tuple[str, float]]:
+        return [("fausses photos", 0.01)]
+
+    draft, text = draft_of(FAKES, keywords=keywords)
+    (concept,) = draft.concepts
+    assert concept.terms["fr"] == ('"fausses photos"',)
+    assert """fr = ['"fausses photos"']""" in text
+    path = tmp_path / "draft.toml"
+    path.write_text(text, encoding="utf-8")
+    assert load_catalog(path).concepts[concept.id].terms["fr"] == ('"fausses photos"',)

@@ -134,7 +134,10 @@ def draft_concepts(
             continue
         seen.update(stems)
         head = " ".join(words) if len(words) > 1 else words[0]
-        own = _dedupe([head.casefold(), *forms.get(stems[0], ())] if len(words) == 1 else [head])
+        # Two words are drafted as a phrase (``bot.rank.phrases``): each of
+        # them alone is often a word of any text (« fausses », « photos »).
+        whole = [f'"{head}"'] if len(words) > 1 else []
+        own = _dedupe([head.casefold(), *forms.get(stems[0], ())] if len(words) == 1 else whole)
         groups = [n for n, found in enumerate(group_stems) if len(words) == 1 and stems[0] in found]
         if held := [by_group[n] for n in groups if n in by_group]:
             # « paie » after « salaire »: one meaning, one concept, more quotes.

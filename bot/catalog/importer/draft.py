@@ -37,7 +37,11 @@ from bot.text.urls import normalize_url
 
 
 def toml_string(text: str) -> str:
-    """``text`` as a TOML basic string (control characters escaped)."""
+    """``text`` as a TOML string: a literal one (``'"fausses photos"'``) when it
+    has double quotes that a basic one would escape, else a basic one
+    (control characters escaped)."""
+    if '"' in text and "'" not in text and text.isprintable():
+        return f"'{text}'"
     out = ['"']
     for char in text:
         code = ord(char)
