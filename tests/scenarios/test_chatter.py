@@ -77,6 +77,8 @@ import pytest
 
 from bot.catalog.config import Config
 from bot.catalog.load import load_config
+from bot.decide.decision import decide
+from bot.model.decision import Reply
 from bot.settings import Settings
 from tests.scenarios.chatter import (
     FRESH,
@@ -84,6 +86,7 @@ from tests.scenarios.chatter import (
     Item,
     answer,
     figures,
+    inputs_for,
     load,
     overlap_choice,
     random_choice,
@@ -226,6 +229,16 @@ def test_a_quote_about_two_things_wins_when_the_thread_names_both(
         if half == "tune":
             assert with_them.hit > without.hit and with_them.wrong < without.wrong
         assert with_them.hit >= without.hit and with_them.wrong <= without.wrong, half
+
+
+def test_explain_says_which_concepts_the_thread_named(
+    bundled_config: Config, bundled_settings: Settings
+) -> None:
+    text = "@filrouge comparer mon flyer de concert à de la désinfo d'état, ça va pas ?"
+    outcome = decide(inputs_for(text, (), "fr", bundled_config, bundled_settings))
+    assert isinstance(outcome.decision, Reply) and outcome.decision.quote_id == "meme-panier"
+    trace = outcome.trace.to_text()
+    assert "the thread names visuels and desinformation" in trace
 
 
 def test_the_lexicon_adds_hits_and_no_wrong_quote(
