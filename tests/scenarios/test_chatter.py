@@ -51,7 +51,9 @@ as the mention would:
 
 Quoted phrases in the disinformation concept (« "fausses photos" », "fake
 images": matched whole, never « photos » alone): tune 0.905 / 0.048 / 0.048;
-the held-out half is unchanged.
+the held-out half is unchanged. A hammer for the tool quote (two tuning
+mentions say it is a tool like a hammer): tune 0.921 / 0.048 / 0.032, the
+held-out half unchanged.
 
 The tuning half rose far more than the held-out one: that gap is what
 writing vocabulary next to the mentions buys, and why only the held-out
