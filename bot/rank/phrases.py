@@ -90,15 +90,19 @@ _Table = dict[_Pair, tuple[tuple[str, ...], ...]]
 def _starts(said: tuple[str, ...], table: _Table) -> Iterator[tuple[int, tuple[str, ...]]]:
     """Where a phrase of ``table`` starts in ``said``, and the longest there."""
     neighbours = list(pairwise(said))
-    # Most texts hold no phrase's first two words: a set intersection (in
-    # C) tells before any position is looked at.
-    if not table.keys() & set(neighbours):
-        return
-    for at, pair in enumerate(neighbours):
-        for phrase in table.get(pair, ()):
-            if said[at : at + len(phrase)] == phrase:
-                yield at, phrase
+    # The pairs of neighbours that start a phrase, found at once (in C); each
+    # one's places are searched for (in C as well), not every position.
+    for pair in table.keys() & set(neighbours):
+        at = -1
+        while True:
+            try:
+                at = neighbours.index(pair, at + 1)
+            except ValueError:
                 break
+            for phrase in table[pair]:
+                if said[at : at + len(phrase)] == phrase:
+                    yield at, phrase
+                    break
 
 
 def _longest_first(table: dict[_Pair, set[tuple[str, ...]]]) -> _Table:
