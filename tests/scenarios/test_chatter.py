@@ -189,19 +189,27 @@ def test_held_out_quotes_are_right_or_withheld(
     assert bot.hit >= overlap.hit and bot.wrong < overlap.wrong / 3
 
 
+def _bundled_without(
+    key: str, bundled_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Config, Settings]:
+    """The bundled catalog with every one-line ``key = [...]`` of its quotes
+    and prompts removed, loaded, and the settings that point at it."""
+    bundled = bundled_settings.catalog_path.read_text(encoding="utf-8")
+    stripped = re.sub(rf"(?m)^{key} = \[.*\]\n", "", bundled)
+    assert stripped != bundled
+    path = tmp_path_factory.mktemp("catalog") / "catalog.toml"
+    path.write_text(stripped, encoding="utf-8")
+    settings = bundled_settings.model_copy(update={"catalog_path": path})
+    return load_config(settings), settings
+
+
 def test_the_catalog_concepts_add_held_out_hits_and_no_wrong_quote(
     answers: dict[str, Answer], bundled_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """The same set with the bundled catalog's quotes and prompts naming no
     concept: the concepts must find more acceptable quotes on the held-out
     half, post no more wrong ones, and quote no must-not-quote mention."""
-    bundled = bundled_settings.catalog_path.read_text(encoding="utf-8")
-    unnamed = re.sub(r"(?m)^concepts = \[.*\]\n", "", bundled)
-    assert unnamed != bundled
-    path = tmp_path_factory.mktemp("catalog") / "catalog.toml"
-    path.write_text(unnamed, encoding="utf-8")
-    bare_settings = bundled_settings.model_copy(update={"catalog_path": path})
-    bare = load_config(bare_settings)
+    bare, bare_settings = _bundled_without("concepts", bundled_settings, tmp_path_factory)
     held_out = [item for item in ITEMS if item.half == "held-out"]
     with_them = figures(held_out, lambda i: answers[i.id].quote)
     without = figures(held_out, lambda i: answer(i, bare, bare_settings).quote)
@@ -217,13 +225,7 @@ def test_a_quote_about_two_things_wins_when_the_thread_names_both(
     quotes and post fewer wrong ones on the tuning half (the mentions that
     compare a concert poster with state disinformation), and change nothing
     for the worse on the held-out half."""
-    bundled = bundled_settings.catalog_path.read_text(encoding="utf-8")
-    unjoined = re.sub(r"(?m)^joins = \[.*\]\n", "", bundled)
-    assert unjoined != bundled
-    path = tmp_path_factory.mktemp("catalog") / "catalog.toml"
-    path.write_text(unjoined, encoding="utf-8")
-    bare_settings = bundled_settings.model_copy(update={"catalog_path": path})
-    bare = load_config(bare_settings)
+    bare, bare_settings = _bundled_without("joins", bundled_settings, tmp_path_factory)
     for half in ("tune", "held-out"):
         part = [item for item in ITEMS if item.half == half]
         with_them = figures(part, lambda i: answers[i.id].quote)
