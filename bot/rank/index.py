@@ -31,6 +31,8 @@ from bot.rank.query import Query, Scored
 from bot.rank.space import View
 from bot.rank.tuning import FIELD_BOOST, JOIN_BOOST, TITLE_BOOST
 
+__all__ = ["Index", "freeze_after_load"]
+
 
 @dataclass(frozen=True, slots=True)
 class _Join:
@@ -45,9 +47,6 @@ class _Join:
 
     def named_by(self, said: frozenset[str]) -> bool:
         return all(any(term <= said for term in side) for side in self.sides)
-
-
-__all__ = ["Index", "freeze_after_load"]
 
 
 class Index:
