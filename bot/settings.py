@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     #: Let query words reach their synonyms and familiar equivalents (``bot.rank.expand``).
     lexicon: bool = True
     #: Read a mention's language from its text (``bot.understand.language``,
-    #: about 13 MB of trigram models); off, the status's own tag is trusted.
+    #: a language model of about 5 MB); off, the status's own tag is trusted.
     detect_language: bool = True
 
     # -- replies --------------------------------------------------------------
