@@ -234,6 +234,31 @@ def stems_of(text: str, language: str) -> list[str]:
     return [sys.intern(stem) for token in _split(text) for stem, _ in term_pairs(terms(token))]
 
 
+#: The bundled languages, each the other's: a catalog in one carries keywords
+#: in the other ("poster", "volunteers" in a French quote), which only the
+#: other's stemmer reads as people write them (French reads « poster » as
+#: « post », and "posters" as « poster »).
+OTHER_LANGUAGE = {"fr": "en", "en": "fr"}
+
+
+def other_stems(text: str, language: str) -> list[str]:
+    """:func:`stems_of` ``text`` in ``language``'s other language (none for a
+    language without one): how a keyword is also indexed."""
+    other = OTHER_LANGUAGE.get(language)
+    return stems_of(text, other) if other else []
+
+
+def _other_stem(word: str, language: str) -> str | None:
+    other = OTHER_LANGUAGE.get(language)
+    return _stem(word, other) if other else None
+
+
+#: The stem of a query word in its language's other language, or None: what
+#: a word no passage has in ``language`` is looked up as next (cached: most
+#: words of a thread are in no passage, and the next mention reads them again).
+other_stem = lru_cache(maxsize=STEM_CACHE)(_other_stem)
+
+
 def _split(text: str) -> tuple[str, ...]:
     """The words of ``text``, casefolded with their accents."""
     # Each pass only runs when its trigger character is there: most posts

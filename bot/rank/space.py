@@ -11,7 +11,13 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.rank.analysis import analyze_cached, stems_of, term_pairs
+from bot.rank.analysis import (
+    analyze_cached,
+    other_stem,
+    other_stems,
+    stems_of,
+    term_pairs,
+)
 from bot.rank.expand import Lexicon, source_of
 from bot.rank.phrases import Phrases
 from bot.rank.query import Query
@@ -87,7 +93,9 @@ class Space:
                 if key is not None:
                     fields[key] += 1
                 if by_stem:
-                    for stem in field_stems:
+                    # Read in the other language too, each stem once: an
+                    # English keyword of a French quote meets its plural.
+                    for stem in dict.fromkeys((*field_stems, *other_stems(text, language))):
                         fields[stem] += 1
             around: dict[str, int] = defaultdict(int)
             for text in view.context:
@@ -211,6 +219,12 @@ class Space:
                         weights[key] = weight
                         words[key] = said
             for stem, word in term_pairs(terms):
+                if stem not in postings:
+                    # "designers" in a French space: the English stem of the
+                    # keyword "designer" (see ``other_stems``).
+                    other = other_stem(word, self.language)
+                    if other is not None and other in postings:
+                        stem = other
                 if lexicon is not None and stem not in postings:
                     # « ils remplacent » says « remplacer »: the same word.
                     base = lexicon.base_form(stem, self.language)

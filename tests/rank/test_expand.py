@@ -96,7 +96,8 @@ REACHES = [
     ("ils ont viré la moitié du service", "Les licenciements arrivent", "conjugated: viré → virer"),
     ("my boss wants me to use it", "Le patron impose l'outil", "English to French: boss → patron"),
     ("le taf a changé", "Le travail a changé", "familiar: taf → travail"),
-    ("ils remplacent les graphistes", "On remplace la graphiste", "plural verb: remplacent"),
+    # (« ils remplacent » needs no lexicon: English stemming, which reads the
+    # catalog's keywords in its other language, gives « remplac » too.)
     ("les boîtes qui virent tout le monde", "Virer les salariés", "plural verb: virent"),
 ]
 

@@ -200,6 +200,47 @@ def test_mention_picks_the_quote(mention: str, first: str, why: str) -> None:
     assert ranked_ids(INDEX, Query(mention=mention))[0] == first, why
 
 
+OTHER_LANGUAGE_CASES = [
+    # (essay language, keyword, mention, mention language, why): the keyword is
+    # in the essay's other language, and its own stemmer must read it.
+    ("fr", "poster", "we made gig posters", "en", "the French stemmer reads « post »"),
+    ("fr", "designer", "small orgs can't pay designers", "en", "« designers » is « designer »"),
+    ("fr", "volunteer", "we're all volunteers here", "en", "« volunteers » is « volunteer »"),
+    ("fr", "writer", "all the writers I know", "en", "« writers » is « writer »"),
+    ("fr", "poster", "we made gig posters", "fr", "whatever the mention's tag says"),
+    ("en", "payer", "personne n'est payé", "fr", "a French keyword of an English essay"),
+]
+
+
+@pytest.mark.parametrize(
+    ("essay_language", "keyword", "mention", "language", "why"), OTHER_LANGUAGE_CASES
+)
+def test_a_keyword_in_the_other_language_meets_the_words_people_write(
+    essay_language: str, keyword: str, mention: str, language: str, why: str
+) -> None:
+    index = Index.build(
+        [
+            essay(
+                quote("q1", "Un texte sans rapport.", keywords=(keyword,)),
+                quote("q2", "Rien à voir ici."),
+                language=essay_language,
+            )
+        ]
+    )
+    [best] = index.score(["q1", "q2"], Query(mention=mention, language=language), limit=1)
+    assert best.id == "q1" and best.score > 0, why
+
+
+def test_a_word_read_in_the_other_language_counts_once() -> None:
+    """« poster » is indexed under both languages' stems; one keyword, one
+    count: the quote scores as a keyword the two stemmers read alike would."""
+    both = Index.build([essay(quote("q1", "Un texte.", keywords=("poster",)), quote("q2", "x"))])
+    alike = Index.build([essay(quote("q1", "Un texte.", keywords=("gig",)), quote("q2", "x"))])
+    [poster] = both.score(["q1"], Query(mention="posters", language="en"))
+    [gig] = alike.score(["q1"], Query(mention="gig", language="en"))
+    assert poster.score == pytest.approx(gig.score)
+
+
 def test_mention_outweighs_thread() -> None:
     query = Query(mention="les patrons et les emplois", thread=("l'eau des data centers",))
     assert ranked_ids(INDEX, query)[:2] == ["emplois", "ressources"]
