@@ -150,7 +150,48 @@ def warnings(settings: Settings, config: Config) -> list[str]:
                 " an empty link"
             )
     found += missing_fallbacks(config)
+    found += never_matched_keywords(config)
     return found
+
+
+#: At most this many keywords that match nothing are listed; then their number.
+LISTED = 10
+
+
+def never_matched_keywords(config: Config) -> list[str]:
+    """The keywords, tags and concept terms that no post can ever match: one
+    function word (« de », "the") or conversation word (« merci »), or no word
+    at all. The loader keeps them; the curator is told where they are."""
+    from bot.model.catalog import Prompt, Quote
+    from bot.rank.phrases import never_matched
+
+    catalog = config.catalog
+    found = [
+        (concept.line, f"concept {concept.id}", term)
+        for concept in catalog.concepts.values()
+        for language, terms in concept.terms.items()
+        for term in terms
+        if never_matched(term, language)
+    ]
+    for essay in catalog.essays:
+        entries: list[Quote | Prompt] = [*essay.quotes, *essay.prompts]
+        for entry in entries:
+            kind = "quote" if isinstance(entry, Quote) else "prompt"
+            found += [
+                (entry.line, f"{kind} {entry.id}", word)
+                for word in (*entry.keywords, *entry.tags)
+                if never_matched(word, essay.language)
+            ]
+    lines = [
+        f"{catalog.path}:{line}: {where}: {word!r} is never matched: a function or"
+        " conversation word alone matches no post; write it in a phrase"
+        ' (« faire sans », "before AI") or drop it'
+        for line, where, word in found[:LISTED]
+    ]
+    if len(found) > LISTED:
+        more = len(found) - LISTED
+        lines.append(f"{more} more keywords, tags or concept terms are never matched")
+    return lines
 
 
 def missing_fallbacks(config: Config) -> list[str]:

@@ -81,6 +81,18 @@ _CHATTER = _words(
     hmm mouais bof exactement carrément though exactly indeed agree agreed true thoughts
     """
 )
+#: Function words that say something alone, as a keyword of one word: time
+#: (« avant », "before", "again"), absence (« sans »), sameness (« même »,
+#: "same") and doing it oneself ("yourself"). A keyword of one of them is
+#: matched word for word (``bot.rank.phrases``); one of the other function
+#: words alone (« de », "the") would match nearly every post, and is not.
+ALONE = _words(
+    """
+    avant depuis déjà encore sans soi même
+    before after again once until same
+    yourself myself ourselves yourselves themselves herself himself itself
+    """
+)
 #: Words that are function words in one language but carry meaning in the
 #: other ("ai" is French "j'ai" and English "AI"; "an" is a French year).
 _KEEP_IN_FR = _words("an")

@@ -4,7 +4,10 @@ Two kinds, both written by the curator as keywords or concept terms:
 
 - a keyword made of function words only (« faire sans », "not the same",
   "how did we"): it has no stem and would never be matched; it is matched
-  word for word (folded, split at apostrophes and hyphens);
+  word for word (folded, split at apostrophes and hyphens). A keyword of
+  one function word is matched so only when that word says something alone
+  (``ALONE``: « avant », « sans », "before", "yourself"); « de » or "the"
+  alone is never matched, and ``check-config`` says so (``never_matched``);
 - a keyword in double quotes (``'"fausses photos"'``): its words are common
   alone and telling together. It is matched on its content words' stems,
   in that order with nothing but stop words between (« de fausses photos
@@ -12,7 +15,8 @@ Two kinds, both written by the curator as keywords or concept terms:
   two content words (``'"avant l'IA"'``), word for word.
 
 A phrase is one term of its document, keyed by its words joined by spaces
-(no stem has a space), a quoted one after a ``"``.
+(no stem has a space), a quoted one after a ``"``, a single word after a
+space.
 """
 
 from __future__ import annotations
@@ -22,15 +26,28 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
-from bot.rank.analysis import phrase_words, term_pairs
+from bot.rank.analysis import ALONE, phrase_words, stems_of, term_pairs
 
 #: Marks a keyword matched only whole, and the key of its phrase.
 QUOTE = '"'
+#: Marks the key of a keyword of one function word (no stem has a space).
+SINGLE = " "
 
 
 def is_quoted(text: str) -> bool:
     stripped = text.strip()
     return len(stripped) > 2 and stripped[0] == QUOTE and stripped[-1] == QUOTE
+
+
+def never_matched(text: str, language: str) -> bool:
+    """Whether a keyword, tag or concept term (unquoted) can match nothing:
+    it has no content word in ``language`` and is neither a phrase of
+    function words nor one that says something alone (« de », "the",
+    « merci », an emoji)."""
+    if is_quoted(text) or stems_of(text, language):
+        return False
+    words = phrase_words(text, cached=False)
+    return len(words) < 2 and not (words and words[0] in ALONE)
 
 
 class Phrases:
@@ -44,9 +61,12 @@ class Phrases:
         #: ``freeze``): a text's pairs of neighbours are looked up at once.
         self.by_words: _Table = {}
         self.by_stems: _Table = {}
+        #: Keywords of one function word (« avant », "before"), folded.
+        self.single: frozenset[str] = frozenset()
+        self._single: set[str] = set()
 
     def __bool__(self) -> bool:
-        return bool(self.by_words or self.by_stems)
+        return bool(self.by_words or self.by_stems or self.single)
 
     def add(self, text: str, stems: Sequence[str]) -> tuple[str | None, bool]:
         """The key of the field ``text`` if it is a phrase (None if not), and
@@ -61,17 +81,26 @@ class Phrases:
             if len(words) > 1:
                 self._words[words[0], words[1]].add(words)
                 return sys.intern(" ".join(words)), not quoted
+            if len(words) == 1 and not quoted and words[0] in ALONE:
+                self._single.add(words[0])
+                return sys.intern(SINGLE + words[0]), True
         return None, True
 
     def freeze(self) -> None:
         self.by_words, self.by_stems = _longest_first(self._words), _longest_first(self._stems)
-        self._words, self._stems = defaultdict(set), defaultdict(set)
+        self.single = frozenset(self._single)
+        self._words, self._stems, self._single = defaultdict(set), defaultdict(set), set()
 
     def found(self, text: str, terms: str) -> Iterator[tuple[str, str]]:
         """(key, the words as written) of each phrase in ``text``, whose terms
         are ``terms`` (``analyze_cached``); the longest where several start."""
+        said = phrase_words(text) if self.single or self.by_words else ()
+        if self.single:
+            # In the text's order: the first place a word is said.
+            for word in dict.fromkeys(said):
+                if word in self.single:
+                    yield SINGLE + word, word
         if self.by_words:
-            said = phrase_words(text)
             for _, phrase in _starts(said, self.by_words):
                 key = " ".join(phrase)
                 yield key, key

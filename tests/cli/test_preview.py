@@ -400,6 +400,34 @@ def test_check_config_names_the_fallbacks_an_older_rules_file_lacks(
     assert "warning" not in capsys.readouterr().out
 
 
+def test_check_config_names_the_keywords_no_post_can_match(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A keyword of one function or conversation word loads, and matches
+    nothing: the curator is told which, where, and what to write instead."""
+    bundled = (Path(__file__).parents[2] / "bot" / "data" / "catalog.toml").read_text("utf-8")
+    catalog = tmp_path / "catalog.toml"
+    written = (
+        bundled.replace('tags = ["debat", "visuels", "amalgame"]', 'tags = ["debat", "the"]')
+        .replace('"même panier", "même chose",', '"de", "avant", "même panier", "même chose",')
+        .replace('"AGI", "IAG",', '"AGI", "merci", "IAG",')
+    )
+    assert written.count('"the"') == written.count('"merci"') == written.count('"de"') == 1
+    catalog.write_text(written, encoding="utf-8")
+    line = catalog.read_text("utf-8").split("\n").index("[[essays.quotes]]") + 1
+    concept_line = catalog.read_text("utf-8").split("\n").index('id = "hype-agi"')
+    assert main(["check-config", "--catalog", str(catalog)]) == 0
+    out = capsys.readouterr().out
+    warned = [w for w in out.splitlines() if "is never matched" in w]
+    assert [w.split(" is never")[0] for w in warned] == [
+        f"warning: {catalog}:{concept_line}: concept hype-agi: 'merci'",
+        f"warning: {catalog}:{line}: quote meme-panier: 'de'",
+        f"warning: {catalog}:{line}: quote meme-panier: 'the'",
+    ]
+    assert all("write it in a phrase" in w for w in warned)
+    assert out.rstrip().endswith("ok")  # it loads: a warning, not an error
+
+
 BROKEN = [
     # a duplicate quote id in the catalog
     ("broken_catalog.toml", "rules.toml", r"broken_catalog\.toml:13: .*duplicate id"),

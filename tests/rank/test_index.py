@@ -15,6 +15,7 @@ import pytest
 from bot.model.catalog import Essay, Prompt, Quote
 from bot.rank.analysis import analyze
 from bot.rank.index import Index
+from bot.rank.phrases import never_matched
 from bot.rank.query import Query, Scored
 from bot.rank.tuning import MIN_WEIGHT, NEAREST_WEIGHT, THREAD_DECAY
 
@@ -294,6 +295,7 @@ PHRASES = Index.build(
             quote("intox", "La propagande.", keywords=('"fausses photos"',)),
             quote("avant", "Le temps d'avant.", keywords=('"avant l’IA"',)),
             quote("autre", "Une autre phrase, sur les affiches."),
+            quote("seul", "Un mot.", keywords=("before", "yourself", "de", "the")),
         )
     ]
 )
@@ -321,6 +323,12 @@ PHRASES = Index.build(
         # Quoted, with one content word: word for word, never that word alone.
         ("@filrouge on faisait comment avant l'IA ?", "avant", "avant l ia"),
         ("@filrouge l'IA avant tout", None, None),
+        # One function word that says something alone: word for word.
+        ("@filrouge how did we do it before?", "seul", "before"),
+        ("@filrouge do it YOURSELF", "seul", "yourself"),
+        # One that says nothing alone is never matched: it is in every post.
+        ("@filrouge de la musique", None, None),
+        ("@filrouge the end", None, None),
     ],
 )
 def test_a_phrase_keyword_is_matched_whole(
@@ -329,12 +337,46 @@ def test_a_phrase_keyword_is_matched_whole(
     """A keyword with no word of its own is matched word for word: its stop
     words are no terms, and it would never be matched at all. A quoted one
     is matched whole or not at all."""
-    best = PHRASES.score(["pareil", "soi", "intox", "avant", "autre"], Query(mention=mention))[0]
+    ids = ["pareil", "soi", "intox", "avant", "autre", "seul"]
+    best = PHRASES.score(ids, Query(mention=mention))[0]
     if first is None:
         assert best.score == 0.0
     else:
         assert (best.id, best.matched) == (first, (phrase,))
         assert best.score > 0
+
+
+@pytest.mark.parametrize(
+    ("keyword", "language", "never"),
+    [
+        ("de", "fr", True),
+        ("the", "en", True),
+        ("De", "en", True),
+        ("merci", "fr", True),  # a conversation word
+        ("lire", "fr", True),
+        ("🙄", "fr", True),
+        ("…", "en", True),
+        ("avant", "fr", False),
+        ("Before", "en", False),
+        ("même", "fr", False),
+        ("faire sans", "fr", False),
+        ("lu le texte", "fr", False),
+        ("graphiste", "fr", False),
+        ('"fausses photos"', "fr", False),
+    ],
+)
+def test_a_keyword_that_no_post_can_match_is_known(
+    keyword: str, language: str, never: bool
+) -> None:
+    """What ``check-config`` warns about: a keyword of one function or
+    conversation word, or of none, is in the index yet matches nothing."""
+    assert never_matched(keyword, language) is never
+    index = Index.build([essay(quote("q", "Un mot.", keywords=(keyword,)))])
+    if never:
+        assert index.score(["q"], Query(mention=f"@filrouge {keyword} {keyword}"))[0].score == 0
+    else:
+        said = keyword.strip('"')
+        assert index.score(["q"], Query(mention=f"@filrouge {said}"))[0].score > 0
 
 
 def test_nearer_posts_outweigh_older_ones() -> None:

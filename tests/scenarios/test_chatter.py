@@ -55,6 +55,15 @@ the held-out half is unchanged. A hammer for the tool quote (two tuning
 mentions say it is a tool like a hammer): tune 0.921 / 0.048 / 0.032, the
 held-out half unchanged.
 
+A keyword of one function word that says something alone (« avant »,
+"before", "yourself": ``bot.rank.analysis.ALONE``) is matched word for
+word; it was never matched at all, and the quote about how we did before
+had three such keywords. Tune unchanged (0.921 / 0.063 / 0.016); held-out
+0.661 / 0.081 / 0.258 → 0.694 / 0.097 / 0.210 (three hits, and one wrong
+quote: « avant l'IA les patrons nous disaient déjà… » gets the before-AI
+quote, the bosses' being acceptable); second set 0.775 / 0.050 → 0.825 /
+0.050.
+
 The tuning half rose far more than the held-out one: that gap is what
 writing vocabulary next to the mentions buys, and why only the held-out
 half is asserted. (Giving the conflation quote the words of posters too took
@@ -97,12 +106,15 @@ from tests.scenarios.chatter import (
 ITEMS = load()
 #: The second set, out of sample whole (``tests/data/eval/chatter_fresh.toml``).
 FRESH_ITEMS = load(FRESH)
-#: Floors and ceilings on it (measured 0.775 and 0.050).
-FRESH_HIT_FLOOR = 0.75
+#: Floors and ceilings on it (measured 0.825 and 0.050).
+FRESH_HIT_FLOOR = 0.80
 FRESH_WRONG_CEILING = 0.06
-#: Floors and ceilings on the held-out half (measured 0.661 and 0.081).
-HIT_FLOOR = 0.64
-WRONG_CEILING = 0.09
+#: Floors and ceilings on the held-out half (measured 0.694 and 0.097). The
+#: ceiling was 0.09 (0.081 measured) until the keywords of one function word
+#: were matched: three more hits and one more wrong quote (c118), kept as
+#: the better trade, and the reason the ceiling is 0.10.
+HIT_FLOOR = 0.68
+WRONG_CEILING = 0.10
 #: What a must-not-quote mention gets, by why it must not.
 EXPECTED = {
     "empty": "reply:help",
