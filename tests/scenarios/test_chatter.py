@@ -64,6 +64,10 @@ quote: « avant l'IA les patrons nous disaient déjà… » gets the before-AI
 quote, the bosses' being acceptable); second set 0.775 / 0.050 → 0.825 /
 0.050.
 
+The bundled prompt rule then asked for 4.0 instead of 5.0: no quote changes,
+and two held-out mentions that were left silent (``off_topic``) get the
+question about an acceptable passage (``PROMPT_PASSAGES`` below).
+
 The tuning half rose far more than the held-out one: that gap is what
 writing vocabulary next to the mentions buys, and why only the held-out
 half is asserted. (Giving the conflation quote the words of posters too took
