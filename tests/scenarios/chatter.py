@@ -90,7 +90,6 @@ class Answer:
     quote: str | None
     #: ``reply:<action>`` or ``skip:<reason>``.
     what: str
-    prompt: str | None = None
 
 
 def inputs_for(
@@ -124,7 +123,7 @@ def answer(item: Item, config: Config, settings: Settings) -> Answer:
     outcome = decide(inputs_for(item.text, item.thread, item.language, config, settings))
     decision = outcome.decision
     if isinstance(decision, Reply):
-        return Answer(decision.quote_id, f"reply:{decision.action.value}", decision.prompt_id)
+        return Answer(decision.quote_id, f"reply:{decision.action.value}")
     assert isinstance(decision, Skip)
     return Answer(None, f"skip:{decision.reason.value}")
 
