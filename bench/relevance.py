@@ -1,6 +1,7 @@
 """The relevance targets (``bench/run.py``'s rows): the chatter set's held-out
 half, the second chatter set (out of sample whole), their must-not-quote
-mentions and essay identification by text, measured
+mentions, off-topic mentions that share words with the catalog
+(``chatter_negatives.toml``) and essay identification by text, measured
 as the tests measure them (``tests/scenarios/chatter.py``,
 ``tests/understand/test_essay_eval.py``), with the bundled catalog and rules.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from bot.catalog.load import load_config
 from bot.settings import Settings
-from tests.scenarios.chatter import FRESH, answer, figures, inputs_for, load
+from tests.scenarios.chatter import FRESH, NEGATIVES, answer, figures, inputs_for, load
 
 ROOT = Path(__file__).resolve().parents[1]
 THREE = ROOT / "tests" / "data" / "catalogs" / "three_essays.toml"
@@ -40,6 +41,8 @@ class Relevance:
     fresh: int = 0
     fresh_hits: int = 0
     fresh_wrong: int = 0
+    negatives: int = 0
+    negatives_clean: int = 0
 
 
 def measure_relevance() -> Relevance:
@@ -51,6 +54,8 @@ def measure_relevance() -> Relevance:
     held_out = figures([i for i in items if i.half == "held-out"], lambda i: chosen[i.id])
     fresh = figures(second, lambda i: chosen[i.id])
     must_not = [item for item in (*items, *second) if item.none is not None]
+    negatives = load(NEGATIVES)
+    negatives_clean = sum(answer(item, config, settings).quote is None for item in negatives)
 
     three_settings = Settings(_env_file=None, catalog_path=THREE)  # type: ignore[call-arg]
     three = load_config(three_settings)
@@ -81,6 +86,8 @@ def measure_relevance() -> Relevance:
         fresh=fresh.n,
         fresh_hits=fresh.hit,
         fresh_wrong=fresh.wrong,
+        negatives=len(negatives),
+        negatives_clean=negatives_clean,
     )
 
 
@@ -100,6 +107,8 @@ def relevance_rows(r: Relevance, say: Callable[[bool], str]) -> list[str]:
         f" | {say(r.fresh_wrong / r.fresh <= TARGET_WRONG)} |",
         f"| must-not-quote mentions without a quote (both sets): all"
         f" | {r.must_not_clean}/{r.must_not} | {say(r.must_not_clean == r.must_not)} |",
+        f"| off-topic mentions sharing a word with the catalog without a quote: all"
+        f" | {r.negatives_clean}/{r.negatives} | {say(r.negatives_clean == r.negatives)} |",
         f"| essay identification by text ≥ {TARGET_ESSAYS:.2f} (three essays)"
         f" | {r.essays_found / r.essays:.3f} ({r.essays_found}/{r.essays},"
         f" {r.essays_wrong} wrong) | {say(r.essays_found / r.essays >= TARGET_ESSAYS)} |",

@@ -33,6 +33,8 @@ from bot.text.plain import plain_to_text
 CHATTER = Path(__file__).parents[1] / "data" / "eval" / "chatter.toml"
 #: The second set, written after the first's figures: out of sample, whole.
 FRESH = CHATTER.with_name("chatter_fresh.toml")
+#: Off-topic mentions that share a word or two with the catalog, none to quote.
+NEGATIVES = CHATTER.with_name("chatter_negatives.toml")
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SELF_ID = "eval:filrouge"
 
@@ -46,13 +48,13 @@ class Item:
     ok: frozenset[str]
     #: For a must-not-quote mention, why.
     none: str | None
-    #: From the second set (``FRESH``), which has no halves.
+    #: From a set without halves (``FRESH``, ``NEGATIVES``).
     fresh: bool = False
 
     @property
     def half(self) -> str:
-        """``tune`` (odd numbers), ``held-out`` (even), or ``fresh`` (the
-        second set)."""
+        """``tune`` (odd numbers), ``held-out`` (even), or ``fresh`` (a set
+        without halves)."""
         if self.fresh:
             return "fresh"
         return "tune" if int(re.sub(r"\D", "", self.id)) % 2 else "held-out"
@@ -68,7 +70,7 @@ def load(path: Path = CHATTER) -> list[Item]:
             thread=tuple(entry.get("thread", ())),
             ok=frozenset(entry.get("ok", ())),
             none=entry.get("none"),
-            fresh=path == FRESH,
+            fresh=path != CHATTER,
         )
         for entry in data["m"]
     ]
