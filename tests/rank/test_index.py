@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.model.catalog import Essay, Prompt, Quote
-from bot.rank.analysis import analyze
+from bot.rank.analysis import ALONE, analyze, stems_of
 from bot.rank.index import Index
 from bot.rank.phrases import never_matched
 from bot.rank.query import Query, Scored
@@ -377,6 +377,16 @@ def test_a_keyword_that_no_post_can_match_is_known(
     else:
         said = keyword.strip('"')
         assert index.score(["q"], Query(mention=f"@filrouge {said}"))[0].score > 0
+
+
+def test_the_words_that_say_something_alone_are_function_words() -> None:
+    """``ALONE`` lists function words: each is a stop word in French or in
+    English (« encore » is an English word too), and in a language where it
+    has a stem it is matched by that stem, not a second time as a word."""
+    assert len(ALONE) >= 10
+    for word in ALONE:
+        assert not stems_of(word, "fr") or not stems_of(word, "en"), word
+        assert not never_matched(word, "fr") and not never_matched(word, "en"), word
 
 
 def test_nearer_posts_outweigh_older_ones() -> None:
