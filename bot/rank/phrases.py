@@ -40,14 +40,14 @@ def is_quoted(text: str) -> bool:
 
 
 def never_matched(text: str, language: str) -> bool:
-    """Whether a keyword, tag or concept term (unquoted) can match nothing:
-    it has no content word in ``language`` and is neither a phrase of
-    function words nor one that says something alone (« de », "the",
-    « merci », an emoji)."""
-    if is_quoted(text) or stems_of(text, language):
+    """Whether a keyword, tag or concept term can match nothing: it has no
+    content word in ``language`` and :class:`Phrases` makes no phrase of it
+    (« de », "the", « merci », an emoji). A quoted single word is the
+    loader's to report."""
+    if is_quoted(text):
         return False
-    words = phrase_words(text, cached=False)
-    return len(words) < 2 and not (words and words[0] in ALONE)
+    stems = stems_of(text, language)
+    return not stems and Phrases().add(text, stems)[0] is None
 
 
 class Phrases:
