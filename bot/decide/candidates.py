@@ -23,13 +23,17 @@ Candidate = Quote | Prompt
 
 
 @dataclass(frozen=True)
-class _Ranked:
+class Ranked:
+    """A candidate with its relevance (``bot.rank.Scored``) and when it was last posted."""
+
     item: Candidate
     score: float
     matched: tuple[str, ...]
     last_used: datetime | None
     #: The concepts it sets side by side that the thread named (``joins``).
     joined: tuple[str, ...] = ()
+    #: The shared words that are its own (``Scored.own``).
+    own: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ def _fold_tag(tag: str) -> str:
 RANK_FIRST = 16
 
 
-def rank_candidates(items: _Pool, inputs: Inputs, language: str) -> Iterator[_Ranked]:
+def rank_candidates(items: _Pool, inputs: Inputs, language: str) -> Iterator[Ranked]:
     """The candidates, most relevant first; equal scores go to the least recently
     used (never used first), then to the id.
 
@@ -161,7 +165,7 @@ def rank_candidates(items: _Pool, inputs: Inputs, language: str) -> Iterator[_Ra
         for s in (index.score(again, query) if again else ())
     )
     for _, s in heapq.merge(fresh(), used, key=lambda keyed: keyed[0]):
-        yield _Ranked(by_id[s.id], s.score, tuple(s.matched), last_used.get(s.id), s.joined)
+        yield Ranked(by_id[s.id], s.score, s.matched, last_used.get(s.id), s.joined, s.own)
 
 
 def prompt_text(prompt: Prompt, language: str, default: str) -> str:

@@ -51,8 +51,8 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from bot.decide.abstain import hostile, spam
-from bot.decide.candidates import Candidate, candidates_for, rank_candidates
-from bot.decide.evidence import NO_ESSAY_EVIDENCE, enough, needed, strongest
+from bot.decide.candidates import Candidate, Ranked, candidates_for, rank_candidates
+from bot.decide.evidence import NO_ESSAY_EVIDENCE, backed, needed, strongest, weak, weigh
 from bot.decide.fit import (
     TRACE_CANDIDATES,
     base_values,
@@ -259,10 +259,10 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
     need = needed(rule, policy)
     if kind is None or essay is None:
         if need and essay is not None and inputs.essay.how in NO_ESSAY_EVIDENCE:
-            score, words = strongest(inputs, essay, wanted or policy.default_language)
-            if not enough(score, words, need):
-                return _weak(rule, "the essay", score, need, words, steps, name="essay")
-            steps.append(_evidence_step("essay", True, score, need, words))
+            best_of = strongest(inputs, essay, wanted or policy.default_language)
+            steps.append(weigh(inputs, "essay", need, best_of))
+            if not steps[-1].ok:
+                return weak(rule, "the essay", steps[-1])
         fitted = fit_reply(template, base, [(None, {})], None, None, inputs, steps)
         if fitted is None:
             return Skip(SkipReason.DOES_NOT_FIT, "the template does not fit", rule.name)
@@ -299,14 +299,17 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
     )
     default = policy.default_language
     if need:
-        best = head[0]
-        if not enough(best.score, best.matched, need):
-            return _weak(rule, f"{kind} {best.item.id}", best.score, need, best.matched, steps)
-        steps.append(_evidence_step(kind, True, best.score, need, best.matched, best.joined))
+        steps.append(weigh(inputs, kind, need, head[0]))
+        if not steps[-1].ok:
+            return weak(rule, f"{kind} {head[0].item.id}", steps[-1])
+
+    def has_evidence(r: Ranked) -> bool:
+        return backed(inputs, need, r.score, r.matched, r.own)
+
     shown = inputs.history.shown_to_account
     if head[0].item.id in shown:
         # The same person, the same passage again: another with evidence first.
-        others = [r for r in head if r.item.id not in shown and enough(r.score, r.matched, need)]
+        others = [r for r in head if r.item.id not in shown and has_evidence(r)]
         if others:
             steps.append(
                 Step(
@@ -322,7 +325,7 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
 
     def variants() -> Iterator[tuple[Candidate | None, Mapping[str, str]]]:
         for r in ranking:
-            if not enough(r.score, r.matched, need):
+            if not has_evidence(r):
                 continue  # a lower score may still share more words
             yield r.item, candidate_values(r.item, language, default)[1]
 
@@ -333,49 +336,6 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
     if fitted is None:
         return Skip(SkipReason.DOES_NOT_FIT, f"no {kind} fits the template", rule.name)
     return make_reply(inputs, rule, language, fitted.text, essay=essay, item=fitted.item)
-
-
-def _evidence_step(
-    what: str,
-    ok: bool,
-    score: float,
-    need: float,
-    words: tuple[str, ...],
-    joined: tuple[str, ...] = (),
-) -> Step:
-    shared = ", ".join(words) or "no shared words"
-    if joined:
-        shared += "; the thread names " + " and ".join(joined)
-    sign = "enough against" if ok else "not enough against"
-    return Step(
-        "evidence",
-        what,
-        ok,
-        f"{score:.2f} {sign} {need:.2f} ({shared})",
-        {"score": round(score, 4), "threshold": need, "words": list(words)}
-        | ({"joins": list(joined)} if joined else {}),
-    )
-
-
-def _weak(
-    rule: Rule,
-    what: str,
-    score: float,
-    need: float,
-    words: tuple[str, ...],
-    steps: list[Step],
-    *,
-    name: str | None = None,
-) -> Skip:
-    """Too little evidence for ``rule``: the next rule gets its turn. The trace
-    step is named after the kind of thing weighed (quote, prompt, essay)."""
-    steps.append(_evidence_step(name or what.split()[0], False, score, need, words))
-    shared = ", ".join(words) or "no shared words"
-    return Skip(
-        SkipReason.WEAK_EVIDENCE,
-        f"{what} scores {score:.2f}, under {need:.2f} ({shared})",
-        rule.name,
-    )
 
 
 def _abstain(inputs: Inputs, text_body: str, steps: list[Step]) -> Decision | None:

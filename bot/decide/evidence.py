@@ -18,11 +18,13 @@ an arbitrary quote.
 
 from __future__ import annotations
 
-from bot.decide.candidates import allowed_ids
+from bot.decide.candidates import Ranked, allowed_ids
 from bot.decide.policy import Policy
-from bot.decide.trace import Inputs
+from bot.decide.trace import Inputs, Step
 from bot.model.catalog import Action, Essay, Rule
+from bot.model.decision import Skip, SkipReason
 from bot.rank.expand import is_expanded, is_near
+from bot.rank.query import Scored
 
 #: How an essay found without any text evidence was chosen: the only essay of
 #: the catalog, or none.
@@ -60,9 +62,9 @@ def needed(rule: Rule, policy: Policy) -> float:
     return policy.min_evidence
 
 
-def strongest(inputs: Inputs, essay: Essay, language: str) -> tuple[float, tuple[str, ...]]:
-    """The best score any quote or prompt of ``essay`` has for the mention and
-    its thread, with the words it shares with them."""
+def strongest(inputs: Inputs, essay: Essay, language: str) -> Scored:
+    """The quote or prompt of ``essay`` that scores best for the mention and
+    its thread, with the words it shares with them (score 0.0: none)."""
     from bot.rank.query import Query
 
     query = Query(
@@ -70,11 +72,56 @@ def strongest(inputs: Inputs, essay: Essay, language: str) -> tuple[float, tuple
         thread=tuple(post.text for post in inputs.thread.ancestors),
         language=language,
     )
-    best: tuple[float, tuple[str, ...]] = (0.0, ())
+    best = Scored("", 0.0)
     for pool in (essay.quotes, essay.prompts):
         # The same tuple of ids each time: the index looks them up once.
         ids = allowed_ids(inputs.config.catalog, pool)
         top = inputs.config.index.score(ids, query, limit=1) if ids else []
-        if top and top[0].score > best[0]:
-            best = (top[0].score, tuple(top[0].matched))
+        if top and top[0].score > best.score:
+            best = top[0]
     return best
+
+
+def backed(
+    inputs: Inputs, need: float, score: float, words: tuple[str, ...], own: tuple[str, ...]
+) -> bool:
+    """Whether a candidate may be posted: :func:`enough`, and when nothing
+    names the essay (the catalog's only one, taken by default), one of the
+    words it shares is its own (``Scored.own``). A concept's vocabulary is
+    how people say what many passages are about: with nothing to say the
+    thread is about the essay, « piano » and « apprendre » are someone's
+    week, not the passage about the joy of making things."""
+    if not enough(score, words, need):
+        return False
+    return need <= 0 or bool(own) or inputs.essay.how not in NO_ESSAY_EVIDENCE
+
+
+def weigh(
+    inputs: Inputs,
+    what: str,
+    need: float,
+    best: Scored | Ranked,
+) -> Step:
+    """The trace step that says whether ``best`` (``what``: a quote, a prompt,
+    the essay) is :func:`backed`, and why."""
+    score, words, joined = best.score, best.matched, best.joined
+    shared = ", ".join(words) or "no shared words"
+    if joined:
+        shared += "; the thread names " + " and ".join(joined)
+    ok = backed(inputs, need, score, words, best.own)
+    if ok or not enough(score, words, need):
+        detail = f"{score:.2f} {'enough' if ok else 'not enough'} against {need:.2f} ({shared})"
+    else:
+        detail = (
+            f"{score:.2f} against {need:.2f}, but only a concept's words or synonyms"
+            f" ({shared}) and nothing names the essay"
+        )
+    data = {"score": round(score, 4), "threshold": need, "words": list(words)}
+    data |= {"own": list(best.own)} | ({"joins": list(joined)} if joined else {})
+    return Step("evidence", what, ok, detail, data)
+
+
+def weak(rule: Rule, what: str, step: Step) -> Skip:
+    """Too little evidence for ``rule`` (``step``, from :func:`weigh`): the
+    next rule gets its turn."""
+    return Skip(SkipReason.WEAK_EVIDENCE, f"{what}: {step.detail}", rule.name)

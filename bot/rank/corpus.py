@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from bot.rank.expand import Lexicon
+from bot.rank.expand import Lexicon, is_expanded
 from bot.rank.query import Query, Scored
 from bot.rank.space import COUNT, Space, Term, View
 from bot.rank.tuning import SCORE_DIGITS
@@ -189,6 +189,7 @@ class Corpus:
             items = list(itertools.compress(found.items(), map(cutoff.__le__, found.values())))
         keyed = sorted((-round(value, SCORE_DIGITS), ids[doc], doc) for doc, value in items)[:limit]
         words: dict[tuple[int, int], tuple[str, ...]] = {}
+        owned: dict[tuple[int, int], tuple[str, ...]] = {}
         orders: dict[int, dict[str, int]] = {}
         out = []
         for negative, doc_id, doc in keyed:
@@ -205,7 +206,13 @@ class Corpus:
             matched = words.get(key)
             if matched is None:
                 words[key] = matched = _words_of(terms[key[0]], key[1])
-            out.append(Scored(doc_id, -negative, matched))
+            borrowed = self.spaces[space].borrowed.get(doc)
+            own = owned.get(key) if borrowed is None else None
+            if own is None:
+                own = _own_words(terms[space], mask, borrowed or frozenset())
+                if borrowed is None:
+                    owned[key] = own
+            out.append(Scored(doc_id, -negative, matched, own=own))
         room = None if limit is None else limit - len(out)
         if room is not None and room <= 0:
             return out
@@ -244,7 +251,17 @@ def _words_of(terms: Sequence[Term], mask: int) -> tuple[str, ...]:
     return tuple(words)
 
 
-#: The count bits of a packed span (see ``Space.postings``).
+def _own_words(terms: Sequence[Term], mask: int, borrowed: frozenset[str]) -> tuple[str, ...]:
+    """The words of the terms whose bits are set that are neither a synonym
+    nor one of the ``borrowed`` stems, in query order."""
+    words: dict[str, None] = {}
+    while mask:
+        low = mask & -mask
+        term = terms[low.bit_length() - 1]
+        if term.stem not in borrowed and not is_expanded(term.word):
+            words[term.word] = None
+        mask ^= low
+    return tuple(words)
 
 
 def _score_documents(

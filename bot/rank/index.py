@@ -91,20 +91,39 @@ class Index:
                 seen.add(quote.id)
                 if quote.joins and concepts:
                     joins.append(_join_of(len(ids), language, quote, concepts))
-                fields = (*quote.tags, *quote.keywords, *_terms(quote.concepts, concepts))
+                fields = (*quote.tags, *quote.keywords)
                 around = (quote.context,) if quote.context else ()
+                borrowed = _terms(quote.concepts, concepts)
                 views.append(
-                    View(len(ids), language, "quote", (quote.text,), fields, FIELD_BOOST, around)
+                    View(
+                        len(ids),
+                        language,
+                        "quote",
+                        (quote.text,),
+                        fields,
+                        FIELD_BOOST,
+                        around,
+                        borrowed,
+                    )
                 )
                 ids.append(quote.id)
             for prompt in essay.prompts:
                 if prompt.id in seen:
                     continue
                 seen.add(prompt.id)
-                fields = (*prompt.tags, *prompt.keywords, *_terms(prompt.concepts, concepts))
+                fields = (*prompt.tags, *prompt.keywords)
+                borrowed = _terms(prompt.concepts, concepts)
                 for lang, text in sorted(prompt.texts.items()):
                     views.append(
-                        View(len(ids), stem_language(lang), "prompt", (text,), fields, FIELD_BOOST)
+                        View(
+                            len(ids),
+                            stem_language(lang),
+                            "prompt",
+                            (text,),
+                            fields,
+                            FIELD_BOOST,
+                            borrowed=borrowed,
+                        )
                     )
                 ids.append(prompt.id)
         # Which essay a thread is about rests on words, not on a thesaurus's

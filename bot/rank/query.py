@@ -52,3 +52,7 @@ class Scored:
     #: The concepts the quote sets side by side (its ``joins``) when the
     #: query named each of them, which raised its score.
     joined: tuple[str, ...] = ()
+    #: The words of ``matched`` that are the document's own (its text, tags,
+    #: keywords or context): not a synonym, nor only a term of a concept it
+    #: names, which many passages share.
+    own: tuple[str, ...] = ()

@@ -40,6 +40,9 @@ class View:
     #: The passage around a quote: counted :data:`CONTEXT_WEIGHT` times each,
     #: not in the length (a long paragraph must not make its quote short).
     context: tuple[str, ...] = ()
+    #: The terms of the concepts it names: fields too, but a vocabulary many
+    #: passages share, not the document's own words (``Space.borrowed``).
+    borrowed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,9 @@ class Space:
         self.language = language
         #: Document number → its stems, sorted.
         self.stems: dict[int, tuple[str, ...]] = {}
+        #: Document number → the stems it has only from its concepts' terms
+        #: (none listed: every stem is its own).
+        self.borrowed: dict[int, frozenset[str]] = {}
         # Per view, in order: how often each of its stems is in its body and
         # in its fields, end to end in two arrays, and its length, until the
         # collection's statistics are known. Flat arrays rather than a pair
@@ -85,7 +91,10 @@ class Space:
                     body[stem] += 1
                     length += 1
             fields: dict[str, int] = defaultdict(int)
-            for text in view.fields:
+            own: frozenset[str] = frozenset()
+            for number, text in enumerate((*view.fields, *view.borrowed)):
+                if number == len(view.fields):
+                    own = frozenset(fields)  # what the concepts add comes next
                 field_stems = stems_of(text, language)
                 # A phrase (``bot.rank.phrases``) is a term of its own; a
                 # quoted one counts only whole.
@@ -102,6 +111,10 @@ class Space:
                 for stem in stems_of(text, language):
                     around[stem] += 1
             stems = tuple(sorted(body.keys() | fields.keys() | around.keys()))
+            if view.borrowed:
+                only = fields.keys() - own - body.keys() - around.keys()
+                if only:
+                    self.borrowed[view.doc] = frozenset(only)
             body_counts.extend(body.get(stem, 0) for stem in stems)
             field_counts.extend(fields.get(stem, 0) for stem in stems)
             context_counts.extend(around.get(stem, 0) for stem in stems)

@@ -22,7 +22,17 @@ from bot.catalog.config import Catalog, Config, RuleSet
 from bot.decide.decision import decide
 from bot.decide.policy import Policy
 from bot.decide.trace import Inputs, Outcome, Trace
-from bot.model.catalog import Action, Conditions, Essay, EssayMatch, Mode, Prompt, Quote, Rule
+from bot.model.catalog import (
+    Action,
+    Concept,
+    Conditions,
+    Essay,
+    EssayMatch,
+    Mode,
+    Prompt,
+    Quote,
+    Rule,
+)
 from bot.model.decision import Explained, History, Moderation, Paused, Reply, Skip, SkipReason
 from bot.model.post import (
     VISIBILITY_ORDER,
@@ -1334,6 +1344,54 @@ def test_a_rule_can_set_its_own_evidence() -> None:
         essay=EssayMatch(ESSAY, how="default"),
     )
     assert reply_of(decide(inputs)).rule == "quote-default"
+
+
+#: A quote whose only words for making things are those of a concept.
+HOBBIES = Concept("loisirs", {"fr": ("piano", "guitare"), "en": ("piano", "learn")})
+MAKING = dataclasses.replace(
+    ESSAY,
+    quotes=(
+        *ESSAY.quotes,
+        Quote("precieux", "ia-probleme", "Des choses très précieuses.", concepts=("loisirs",)),
+    ),
+)
+
+
+def _making_config() -> Config:
+    base = config(FALLBACKS, essays=(MAKING,))
+    return dataclasses.replace(base, index=Index.build((MAKING,), concepts={"loisirs": HOBBIES}))
+
+
+@pytest.mark.parametrize(
+    ("text", "how", "quote_id"),
+    [
+        # the thread names the essay (its link, a hashtag, its words): a
+        # concept's terms are evidence
+        ("@filrouge my kid wants to learn piano", "link", "precieux"),
+        ("@filrouge my kid wants to learn piano", "hashtag", "precieux"),
+        ("@filrouge my kid wants to learn piano", "text", "precieux"),
+        # nothing names it: the same words are someone's week, not the essay
+        ("@filrouge my kid wants to learn piano", "default", None),
+        # a word of the quote's own is evidence either way
+        ("@filrouge learn piano, des choses précieuses", "default", "precieux"),
+    ],
+)
+def test_a_concepts_words_count_only_when_something_names_the_essay(
+    text: str, how: str, quote_id: str | None
+) -> None:
+    inputs = dataclasses.replace(
+        make(text, language="en", policy=EVIDENCE, cfg=_making_config()),
+        essay=EssayMatch(MAKING, how=how),
+    )
+    outcome = decide(inputs)
+    if quote_id is not None:
+        assert reply_of(outcome).quote_id == quote_id
+        return
+    assert skip_of(outcome).reason is SkipReason.OFF_TOPIC
+    (line,) = [line for line in outcome.trace.to_text().splitlines() if "evidence quote" in line]
+    assert line.endswith(
+        "but only a concept's words or synonyms (learn, piano) and nothing names the essay"
+    )
 
 
 def test_another_language_gets_one_line_of_help_when_asked() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from bot.catalog.essays import load_catalog
 from bot.model.catalog import Concept, Essay, Prompt, Quote
+from bot.rank.expand import Lexicon
 from bot.rank.index import Index
 from bot.rank.query import Query
 from bot.rank.tuning import JOIN_BOOST
@@ -62,6 +63,45 @@ def test_context_counts_below_the_quote_own_words() -> None:
     index = Index.build([essay])
     scores = _scores(index, "l'eau des data centres")
     assert scores["q1"] > scores["q2"] > 0
+
+
+@pytest.mark.parametrize(
+    ("mention", "matched", "own"),
+    [
+        # a concept's term is shared, not the quote's own word
+        ("pas un rond, zéro budget", {"budget"}, set()),
+        ("no money", {"money"}, set()),
+        # the quote's text, a keyword or the context are its own
+        ("il paie", {"paie"}, {"paie"}),
+        ("les subventions", {"subventions"}, {"subventions"}),
+        ("la mairie", {"mairie"}, {"mairie"}),
+        # a term of the concept that is also a keyword is the quote's own
+        ("plus de cash", {"cash"}, {"cash"}),
+        ("money and subventions", {"money", "subventions"}, {"subventions"}),
+    ],
+)
+def test_own_words_are_those_of_the_quote_not_of_its_concepts(
+    mention: str, matched: set[str], own: set[str]
+) -> None:
+    quote = Quote(
+        "q1",
+        "e",
+        "Personne ne paie les affiches.",
+        keywords=("subventions", "cash"),
+        concepts=("argent",),
+        context="La mairie a coupé les aides.",
+    )
+    index = Index.build([_essay(quote)], concepts={"argent": MONEY})
+    (scored,) = index.score(("q1",), Query(mention=mention, language="fr"))
+    assert scored.score > 0
+    assert (set(scored.matched), set(scored.own)) == (matched, own)
+
+
+def test_synonyms_are_no_own_words() -> None:
+    quote = Quote("q1", "e", "Personne ne paie l'affiche.")
+    index = Index.build([_essay(quote)], Lexicon(groups=(("pancarte", "affiche"),)))
+    (scored,) = index.score(("q1",), Query(mention="une pancarte", language="fr"))
+    assert scored.score > 0 and scored.matched and scored.own == ()
 
 
 def test_context_and_concepts_help_name_the_essay() -> None:
