@@ -71,14 +71,6 @@ class Thesaurus:
         return bytes(line).decode("utf-8")
 
 
-def read_groups(path: Path) -> tuple[tuple[str, ...], ...]:
-    """The groups of ``familiar.toml``, each one's words in any language."""
-    return tuple(
-        tuple(word for language in LANGUAGES for word in group[language])
-        for group in read_group_languages(path)
-    )
-
-
 def read_group_languages(path: Path) -> tuple[dict[str, tuple[str, ...]], ...]:
     """The groups of ``familiar.toml``: each ``[[groups]]`` has a ``name`` and
     ``fr`` and ``en`` word lists (casefolded), kept apart here."""
@@ -113,4 +105,16 @@ def load_lexicon(directory: Path = DATA) -> Lexicon:
         path = directory / f"thesaurus.{language}.tsv"
         if path.is_file():
             thesauri[language] = Thesaurus(path)
-    return Lexicon(groups=read_groups(directory / "familiar.toml"), thesauri=thesauri)
+    groups = read_group_languages(directory / "familiar.toml")
+    languages: dict[str, set[str]] = {}
+    for group in groups:
+        for language, words in group.items():
+            for word in words:
+                languages.setdefault(word, set()).add(language)
+    return Lexicon(
+        groups=tuple(
+            tuple(w for language in LANGUAGES for w in group[language]) for group in groups
+        ),
+        languages={word: frozenset(langs) for word, langs in languages.items()},
+        thesauri=thesauri,
+    )

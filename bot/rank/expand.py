@@ -78,22 +78,34 @@ class Lexicon:
 
     #: Each group's words, in any language (fr and en mixed).
     groups: tuple[tuple[str, ...], ...] = ()
+    #: A group word → the languages whose list has it (none listed: every
+    #: language's). A word is reached under its own language's stem: the
+    #: English "genai" is not the French « gens » (both « gen » in French).
+    languages: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: Language → its thesaurus table.
     thesauri: Mapping[str, Table] = field(default_factory=dict)
     #: Whether the thesaurus's synonyms are reached (its senses); without,
     #: it still tells a verb's plural from a word of its own (``base_form``).
     senses: bool = True
-    _cached: dict[str, Callable[[str], tuple[Expansion, ...]]] = field(
+    _cached: dict[str, Callable[[str, str | None], tuple[Expansion, ...]]] = field(
         default_factory=dict, repr=False
     )
-    _group_index: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict, repr=False)
+    _group_index: dict[str, tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def __getstate__(self) -> dict[str, object]:
         # The caches are rebuilt on first use (a pickled configuration).
-        return {"groups": self.groups, "thesauri": self.thesauri, "senses": self.senses}
+        return {
+            "groups": self.groups,
+            "languages": self.languages,
+            "thesauri": self.thesauri,
+            "senses": self.senses,
+        }
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.groups = state["groups"]  # type: ignore[assignment]
+        self.languages = state.get("languages", {})  # type: ignore[assignment]
         self.thesauri = state["thesauri"]  # type: ignore[assignment]
         self.senses = bool(state.get("senses", True))
         self._cached = {}
@@ -102,7 +114,7 @@ class Lexicon:
     def words_only(self) -> Lexicon:
         """This lexicon without the thesaurus's senses: the familiar groups,
         and the French plurals of verbs."""
-        return Lexicon(groups=self.groups, thesauri=self.thesauri, senses=False)
+        return Lexicon(self.groups, self.languages, self.thesauri, senses=False)
 
     def base_form(self, stem: str, language: str) -> str | None:
         """The stem a French verb's third person plural means, or None.
@@ -122,43 +134,67 @@ class Lexicon:
         base = stem[:-3]
         return base if table.get(base) is not None else None
 
-    def expand(self, stem: str, language: str) -> tuple[Expansion, ...]:
-        """What ``stem`` (a query stem read in ``language``) reaches, best first."""
+    def expand(self, stem: str, language: str, other: str | None = None) -> tuple[Expansion, ...]:
+        """What a query word reaches, best first: ``stem`` is its stem read in
+        ``language``, ``other`` its stem in the other bundled language (the
+        key of the group words of that language only)."""
         cached = self._cached.get(language)
         if cached is None:
             # One cache per language; a race builds two, and one is kept.
             cached = self._cached.setdefault(
-                language, lru_cache(maxsize=CACHE)(lambda s: self._expand(s, language))
+                language, lru_cache(maxsize=CACHE)(lambda s, o: self._expand(s, o, language))
             )
-        return cached(stem)
+        return cached(stem, other)
 
-    def _groups_of(self, language: str) -> dict[str, tuple[int, ...]]:
+    def _groups_of(
+        self, language: str
+    ) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+        """Stem → groups, for the words of ``language`` (by their stem in it)
+        and for the words of the other language only (by theirs)."""
         index = self._group_index.get(language)
         if index is None:
-            found: dict[str, list[int]] = {}
+            native: dict[str, list[int]] = {}
+            foreign: dict[str, list[int]] = {}
             for number, words in enumerate(self.groups):
                 for word in words:
+                    own = self._language_of(word, language)
+                    found = native if own == language else foreign
                     # A phrase (« plan social ») is reached, never a key: its
                     # « plan » alone means something else.
-                    stems = [stem for stem, _ in term_pairs(analyze_cached(word, language))]
+                    stems = [stem for stem, _ in term_pairs(analyze_cached(word, own))]
                     if len(stems) == 1 and number not in found.setdefault(stems[0], []):
                         found[stems[0]].append(number)
-            index = {stem: tuple(numbers) for stem, numbers in found.items()}
+            index = (
+                {stem: tuple(numbers) for stem, numbers in native.items()},
+                {stem: tuple(numbers) for stem, numbers in foreign.items()},
+            )
             self._group_index[language] = index
         return index
 
-    def _expand(self, stem: str, language: str) -> tuple[Expansion, ...]:
+    def _language_of(self, word: str, language: str) -> str:
+        """The language to read a group word in, in a space of ``language``:
+        that one if the word is of it, else the word's own."""
+        own = self.languages.get(word)
+        if not own or stem_language(language) in own:
+            return language
+        return min(own)
+
+    def _expand(self, stem: str, other: str | None, language: str) -> tuple[Expansion, ...]:
         out: dict[str, Expansion] = {}
 
         def add(words: Iterable[str], weight: float, joiner: str, limit: int) -> None:
             for word in words:
-                for target, _ in term_pairs(analyze_cached(word, language)):
+                for target, _ in term_pairs(
+                    analyze_cached(word, self._language_of(word, language))
+                ):
                     if target != stem and target not in out and len(out) < limit:
                         out[target] = Expansion(target, word, weight, joiner)
 
         # Every word of the curated groups (a stem may be in two: « bosser »
         # and « boss » share one in French), then the thesaurus's first.
-        for number in self._groups_of(language).get(stem, ()):
+        native, foreign = self._groups_of(language)
+        numbers = (*native.get(stem, ()), *(foreign.get(other, ()) if other else ()))
+        for number in dict.fromkeys(numbers):
             add(self.groups[number], FAMILIAR, ARROW, len(out) + len(self.groups[number]))
         table = self.thesauri.get(stem_language(language)) if self.senses else None
         line = table.get(stem) if table is not None else None

@@ -254,7 +254,8 @@ class Space:
                     # A word the catalog uses is read as it is: its synonyms
                     # would only spread it to the passages that lack it.
                     continue
-                for expansion in lexicon.expand(stem, self.language):
+                other = other_stem(word, self.language)
+                for expansion in lexicon.expand(stem, self.language, other):
                     if expansion.stem not in postings:
                         continue
                     value = weight * expansion.weight

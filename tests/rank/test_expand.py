@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog.lexicon import DATA, Thesaurus, load_lexicon, read_groups
+from bot.catalog.lexicon import DATA, Thesaurus, load_lexicon, read_group_languages
 from bot.catalog.thesaurus import derive, read_mythes, write
 from bot.decide.evidence import enough
 from bot.errors import ConfigError
@@ -77,6 +77,10 @@ def test_groups_are_single_meanings_with_both_languages() -> None:
 MISREADS = [
     ("la bibliothèque va fermer", "Les datacenters consomment", "« fermer » is not server farms"),
     ("the farm down the road", "Datacenters drink water", "a farm is not a server farm"),
+    # read in French, the English "genai" of the AI group is « gen », as « gens » is
+    ("des images midjourney", "Engager des gens", "English genai is not « gens »"),
+    ("un logo chatgpt", "Des gens", "nor through another word of its group, « gens »"),
+    ("les gens en parlent", "ChatGPT partout", "nor is « gens » a key to the AI group"),
 ]
 
 
@@ -95,6 +99,9 @@ REACHES = [
     ("j'ai plus un rond, le fric part où ?", "L'argent des salariés", "familiar: fric → argent"),
     ("ils ont viré la moitié du service", "Les licenciements arrivent", "conjugated: viré → virer"),
     ("my boss wants me to use it", "Le patron impose l'outil", "English to French: boss → patron"),
+    # "fired" is « fire » in English, « fired » read as French: its group is
+    # found under the English stem
+    ("they fired half the team", "Les licenciements arrivent", "English to French: fired"),
     ("le taf a changé", "Le travail a changé", "familiar: taf → travail"),
     # (« ils remplacent » needs no lexicon: English stemming, which reads the
     # catalog's keywords in its other language, gives « remplac » too.)
@@ -294,11 +301,11 @@ def test_a_broken_familiar_file_names_the_file_and_the_group(tmp_path: Path) -> 
     path = tmp_path / "familiar.toml"
     path.write_text('[[groups]]\nname = "vide"\nfr = []\nen = []\n', encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
-        read_groups(path)
+        read_group_languages(path)
     assert str(path) in str(caught.value) and "vide" in str(caught.value)
     path.write_text("[[groups]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="cannot be read"):
-        read_groups(path)
+        read_group_languages(path)
 
 
 def test_a_pickled_index_keeps_its_lexicon() -> None:
