@@ -79,6 +79,11 @@ _CHATTER = _words(
     reading share sharing stuff thank thanks thing things think thought today tomorrow
     tonight yeah yesterday new
     hmm mouais bof exactement carrément though exactly indeed agree agreed true thoughts
+    ouais ouaip ouep euh ben bref enfin franchement clairement tellement juste vrai vraie
+    perso ptet mdr ptdr haha hihi xd oh ouf pff pfff
+    yep yup nope nah sure literally honestly genuinely basically totally absolutely
+    definitely seriously kinda sorta lmao lmfao omg wow tbh imo imho idk ngl btw smh
+    hey uh um said mood relatable preach
     """
 )
 #: Function words that say something alone, as a keyword of one word: time

@@ -269,6 +269,14 @@ def test_query_sources_of_a_deferring_mention() -> None:
         ("@filrouge t'en penses quoi ?", True),
         ("@filrouge exactement !", True),
         ("@filrouge 🙄", True),
+        # agreement and reaction, as people type it
+        ("@filrouge yep", True),
+        ("@filrouge ouais, bref", True),
+        ("@filrouge mdr franchement", True),
+        ("@filrouge lmao honestly", True),
+        ("@filrouge tbh, mood", True),
+        # "literally" is no word of its own: English stemming made it "liters"
+        ("@filrouge literally", True),
         # A word of its own, even one no quote has: the thread stays the
         # background it is (a recipe asked for in a thread about data centres).
         ("@filrouge une recette de crêpes ?", False),
