@@ -1,7 +1,8 @@
 """The relevance targets (``bench/run.py``'s rows): the chatter set's held-out
-half, the second chatter set (out of sample whole), their must-not-quote
-mentions, off-topic mentions that share words with the catalog
-(``chatter_negatives.toml``) and essay identification by text, measured
+half, the second and third chatter sets (out of sample whole), their
+must-not-quote mentions, off-topic mentions that share words with the catalog
+(``chatter_negatives.toml`` and the third set's) and essay identification by
+text, measured
 as the tests measure them (``tests/scenarios/chatter.py``,
 ``tests/understand/test_essay_eval.py``), with the bundled catalog and rules.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from bot.catalog.load import load_config
 from bot.settings import Settings
-from tests.scenarios.chatter import FRESH, NEGATIVES, answer, figures, inputs_for, load
+from tests.scenarios.chatter import FRESH, NEGATIVES, THIRD, answer, figures, inputs_for, load
 
 ROOT = Path(__file__).resolve().parents[1]
 THREE = ROOT / "tests" / "data" / "catalogs" / "three_essays.toml"
@@ -43,6 +44,9 @@ class Relevance:
     fresh_wrong: int = 0
     negatives: int = 0
     negatives_clean: int = 0
+    third: int = 0
+    third_hits: int = 0
+    third_wrong: int = 0
 
 
 def measure_relevance() -> Relevance:
@@ -54,7 +58,10 @@ def measure_relevance() -> Relevance:
     held_out = figures([i for i in items if i.half == "held-out"], lambda i: chosen[i.id])
     fresh = figures(second, lambda i: chosen[i.id])
     must_not = [item for item in (*items, *second) if item.none is not None]
-    negatives = load(NEGATIVES)
+    third_set = load(THIRD)
+    third_chosen = {item.id: answer(item, config, settings).quote for item in third_set}
+    third = figures(third_set, lambda i: third_chosen[i.id])
+    negatives = [*load(NEGATIVES), *(item for item in third_set if item.none is not None)]
     negatives_clean = sum(answer(item, config, settings).quote is None for item in negatives)
 
     three_settings = Settings(_env_file=None, catalog_path=THREE)  # type: ignore[call-arg]
@@ -88,6 +95,9 @@ def measure_relevance() -> Relevance:
         fresh_wrong=fresh.wrong,
         negatives=len(negatives),
         negatives_clean=negatives_clean,
+        third=third.n,
+        third_hits=third.hit,
+        third_wrong=third.wrong,
     )
 
 
@@ -105,9 +115,15 @@ def relevance_rows(r: Relevance, say: Callable[[bool], str]) -> list[str]:
         f"| second chatter set: wrong quotes ≤ {TARGET_WRONG:.2f}"
         f" | {r.fresh_wrong / r.fresh:.3f} ({r.fresh_wrong}/{r.fresh})"
         f" | {say(r.fresh_wrong / r.fresh <= TARGET_WRONG)} |",
-        f"| must-not-quote mentions without a quote (both sets): all"
+        f"| third chatter set (out of sample): top-1 acceptable ≥ {TARGET_HITS:.2f}"
+        f" | {r.third_hits / r.third:.3f} ({r.third_hits}/{r.third})"
+        f" | {say(r.third_hits / r.third >= TARGET_HITS)} |",
+        f"| third chatter set: wrong quotes ≤ {TARGET_WRONG:.2f}"
+        f" | {r.third_wrong / r.third:.3f} ({r.third_wrong}/{r.third})"
+        f" | {say(r.third_wrong / r.third <= TARGET_WRONG)} |",
+        f"| must-not-quote mentions without a quote (first two sets): all"
         f" | {r.must_not_clean}/{r.must_not} | {say(r.must_not_clean == r.must_not)} |",
-        f"| off-topic mentions sharing a word with the catalog without a quote: all"
+        f"| off-topic mentions sharing a word with the catalog without a quote (two sets): all"
         f" | {r.negatives_clean}/{r.negatives} | {say(r.negatives_clean == r.negatives)} |",
         f"| essay identification by text ≥ {TARGET_ESSAYS:.2f} (three essays)"
         f" | {r.essays_found / r.essays:.3f} ({r.essays_found}/{r.essays},"

@@ -35,6 +35,9 @@ CHATTER = Path(__file__).parents[1] / "data" / "eval" / "chatter.toml"
 FRESH = CHATTER.with_name("chatter_fresh.toml")
 #: Off-topic mentions that share a word or two with the catalog, none to quote.
 NEGATIVES = CHATTER.with_name("chatter_negatives.toml")
+#: The third set, labelled before the bot was run on it: 60 mentions to
+#: answer and 20 more off-topic ones that share a word with the catalog.
+THIRD = CHATTER.with_name("chatter_third.toml")
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SELF_ID = "eval:filrouge"
 

@@ -64,6 +64,13 @@ quote: « avant l'IA les patrons nous disaient déjà… » gets the before-AI
 quote, the bosses' being acceptable); second set 0.775 / 0.050 → 0.825 /
 0.050.
 
+A concept's words counting only when something names the essay
+(``bot.decide.evidence.backed``) changed no answer of either half. Reading
+each familiar word in its own language (the English "genai" is not the
+French « gens ») and agreement words as fillers ("yep", « ouais ») changed
+one: c098, "yep" under a post about a team replaced by Midjourney, gets the
+reading prompt about jobs instead of nothing (held-out figures unchanged).
+
 The tuning half rose far more than the held-out one: that gap is what
 writing vocabulary next to the mentions buys, and why only the held-out
 half is asserted. (Giving the conflation quote the words of posters too took
@@ -94,6 +101,7 @@ from bot.settings import Settings
 from tests.scenarios.chatter import (
     FRESH,
     NEGATIVES,
+    THIRD,
     Answer,
     Item,
     answer,
@@ -211,6 +219,52 @@ def test_off_topic_mentions_that_share_a_word_with_the_catalog(
     quoted = {item_id: a.quote for item_id, a in got.items() if a.quote is not None}
     assert quoted == QUOTED_NEGATIVES
     assert all(a.what == "skip:off_topic" for i, a in got.items() if i not in quoted)
+
+
+#: The third set (``chatter_third.toml``), read once when it was added:
+#: 0.700 top-1 acceptable (42 of 60), 0.017 wrong (1), word overlap 0.183
+#: and 0.817 in the same run. One mention fewer is allowed, no more.
+THIRD_HIT_FLOOR = 0.68
+THIRD_WRONG_CEILING = 0.04
+#: Its off-topic mentions that get something all the same: three quotes on
+#: the passages' own words (« association » and « quartier »; "photographer"
+#: and "photos"; « salaires » and « profs », which French stemming reads as
+#: the « profit » of « au profit des patrons »), and the essay's link twice,
+#: where the mention's words name the essay.
+THIRD_ANSWERED = {
+    "e064": "reply:quote",
+    "e065": "reply:quote",
+    "e075": "reply:link",
+    "e077": "reply:link",
+    "e079": "reply:quote",
+}
+
+
+def test_a_third_set_labelled_before_the_bot_was_run_on_it(
+    bundled_config: Config, bundled_settings: Settings
+) -> None:
+    """60 mentions (27 in English, 26 with the topic in the thread above)
+    and 20 off-topic ones that share a word with the catalog, none of which
+    anything was tuned on."""
+    third = load(THIRD)
+    quoting = [item for item in third if item.none is None]
+    silent = [item for item in third if item.none is not None]
+    assert len(quoting) == 60 and len(silent) == 20
+    assert {item.none for item in silent} == {"off-topic"}
+    assert sum(item.language == "en" for item in quoting) >= len(quoting) / 4
+    assert sum(bool(item.thread) for item in quoting) >= len(quoting) / 3
+    others = {item.id for item in (*ITEMS, *FRESH_ITEMS, *load(NEGATIVES))}
+    assert not {item.id for item in third} & others
+    got = {item.id: answer(item, bundled_config, bundled_settings) for item in third}
+    bot = figures(quoting, lambda i: got[i.id].quote)
+    quotes = bundled_config.catalog.essays[0].quotes
+    overlap = figures(quoting, lambda i: overlap_choice(i, quotes))
+    print("\n" + bot.row("third | bot") + "\n" + overlap.row("third | word overlap"))
+    assert bot.hit / bot.n >= THIRD_HIT_FLOOR
+    assert bot.wrong / bot.n <= THIRD_WRONG_CEILING
+    assert bot.hit > 3 * overlap.hit
+    answered = {i.id: got[i.id].what for i in silent if got[i.id].what != "skip:off_topic"}
+    assert answered == THIRD_ANSWERED
 
 
 def _table(items: list[Item], answers: dict[str, Answer], config: Config) -> list[str]:
