@@ -557,3 +557,18 @@ def test_explain_names_each_evidence_step_after_what_was_weighed(
     names = [step["name"] for step in steps if step["kind"] == "evidence"]
     assert names and set(names) <= {"quote", "prompt", "essay"}
     assert "essay" in names
+
+
+def test_explain_says_a_concepts_words_were_not_enough(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """ "learn" and "piano" are words of the bundled catalog's concept of
+    making things yourself, and nothing names the essay: each evidence step
+    says so, and the mention is skipped off topic with that reason."""
+    assert main(["explain", "--json", "@filrouge my kid wants to learn piano"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    steps = [step for step in out["trace"]["steps"] if step["kind"] == "evidence"]
+    assert steps and all(step["ok"] is False for step in steps)
+    assert all("nothing names the essay" in step["detail"] for step in steps)
+    assert all(step["data"]["own"] == [] for step in steps)
+    assert out["decision"]["reason"] == "off_topic"

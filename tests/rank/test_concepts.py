@@ -221,3 +221,14 @@ def test_a_join_raises_a_score_it_does_not_make() -> None:
     assert _scores(joined, text, ("q1",))["q1"] == pytest.approx(
         JOIN_BOOST * _scores(unjoined, text, ("q1",))["q1"], abs=1e-5
     )
+
+
+def test_a_pickled_index_still_tells_its_own_words() -> None:
+    """The configuration cache stores the index pickled."""
+    import pickle
+
+    quote = Quote("q1", "e", "Il paie.", concepts=("argent",))
+    index = Index.build([_essay(quote)], concepts={"argent": MONEY})
+    again = pickle.loads(pickle.dumps(index))
+    (scored,) = again.score(("q1",), Query(mention="il paie en cash", language="fr"))
+    assert set(scored.matched) == {"paie", "cash"} and scored.own == ("paie",)
