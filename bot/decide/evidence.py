@@ -9,11 +9,13 @@ A candidate has evidence when its score reaches ``min_evidence`` (the rule's
 own, else the policy's default for rules without command words; a rule
 someone asked for by name needs none), or when it shares ``WORDS`` distinct
 words or more with what was said: one word in common is too often an
-accident (« an », « voir », « gens »), two rarely are. Below
-it the rule hands over to the next one — the bundled rules fall back from a
-quote to a prompt, then help for a mention that says nothing, then the link —
-and when none has evidence the mention is off topic: a recorded skip, never
-an arbitrary quote.
+accident (« an », « voir », « gens »), two rarely are. When nothing
+names the essay (the catalog's only one, taken by default), one of the
+shared words must also be the passage's own, not only a term of a concept
+it names (:func:`backed`). Below it the rule hands over to the next one —
+the bundled rules fall back from a quote to a prompt, then help for a
+mention that says nothing, then the link — and when none has evidence the
+mention is off topic: a recorded skip, never an arbitrary quote.
 """
 
 from __future__ import annotations
