@@ -53,6 +53,9 @@ def test_a_prompt_names_concepts_too() -> None:
     )
     index = Index.build([_essay(prompts=(prompt,))], concepts={"argent": MONEY})
     assert _scores(index, "cash", ("p1",))["p1"] > 0
+    # « cash » is its concept's, "reread" its English text's own
+    (scored,) = index.score(("p1",), Query(mention="cash, reread", language="en"))
+    assert set(scored.matched) == {"cash", "reread"} and scored.own == ("reread",)
 
 
 def test_context_counts_below_the_quote_own_words() -> None:
