@@ -103,6 +103,7 @@ from tests.scenarios.chatter import (
     NEGATIVES,
     THIRD,
     Answer,
+    Figures,
     Item,
     answer,
     figures,
@@ -169,6 +170,20 @@ def test_no_must_not_quote_mention_gets_a_quote(answers: dict[str, Answer]) -> N
     assert all(answers[item.id].quote is None for item in ITEMS if item.none is not None)
 
 
+def _against_overlap(
+    name: str, items: list[Item], config: Config, settings: Settings
+) -> tuple[dict[str, Answer], Figures, Figures]:
+    """What the bot answers to each of ``items``, and the figures of its
+    quotes and of plain word overlap on those it should quote (printed)."""
+    got = {item.id: answer(item, config, settings) for item in items}
+    quoting = [item for item in items if item.none is None]
+    bot = figures(quoting, lambda i: got[i.id].quote)
+    quotes = config.catalog.essays[0].quotes
+    overlap = figures(quoting, lambda i: overlap_choice(i, quotes))
+    print("\n" + bot.row(f"{name} | bot") + "\n" + overlap.row(f"{name} | word overlap"))
+    return got, bot, overlap
+
+
 def test_a_second_set_written_after_the_catalog(
     bundled_config: Config, bundled_settings: Settings
 ) -> None:
@@ -178,12 +193,7 @@ def test_a_second_set_written_after_the_catalog(
     assert len({item.id for item in FRESH_ITEMS} | {item.id for item in ITEMS}) == len(
         FRESH_ITEMS
     ) + len(ITEMS)
-    got = {item.id: answer(item, bundled_config, bundled_settings) for item in FRESH_ITEMS}
-    quoting = [item for item in FRESH_ITEMS if item.none is None]
-    bot = figures(quoting, lambda i: got[i.id].quote)
-    quotes = bundled_config.catalog.essays[0].quotes
-    overlap = figures(quoting, lambda i: overlap_choice(i, quotes))
-    print("\n" + bot.row("fresh | bot") + "\n" + overlap.row("fresh | word overlap"))
+    got, bot, overlap = _against_overlap("fresh", FRESH_ITEMS, bundled_config, bundled_settings)
     assert bot.hit / bot.n >= FRESH_HIT_FLOOR
     assert bot.wrong / bot.n <= FRESH_WRONG_CEILING
     assert bot.hit > overlap.hit and bot.wrong < overlap.wrong / 3
@@ -255,11 +265,7 @@ def test_a_third_set_labelled_before_the_bot_was_run_on_it(
     assert sum(bool(item.thread) for item in quoting) >= len(quoting) / 3
     others = {item.id for item in (*ITEMS, *FRESH_ITEMS, *load(NEGATIVES))}
     assert not {item.id for item in third} & others
-    got = {item.id: answer(item, bundled_config, bundled_settings) for item in third}
-    bot = figures(quoting, lambda i: got[i.id].quote)
-    quotes = bundled_config.catalog.essays[0].quotes
-    overlap = figures(quoting, lambda i: overlap_choice(i, quotes))
-    print("\n" + bot.row("third | bot") + "\n" + overlap.row("third | word overlap"))
+    got, bot, overlap = _against_overlap("third", third, bundled_config, bundled_settings)
     assert bot.hit / bot.n >= THIRD_HIT_FLOOR
     assert bot.wrong / bot.n <= THIRD_WRONG_CEILING
     assert bot.hit > 3 * overlap.hit
