@@ -304,7 +304,7 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
             return weak(rule, f"{kind} {head[0].item.id}", steps[-1])
 
     def has_evidence(r: Ranked) -> bool:
-        return backed(inputs, need, r.score, r.matched, r.own)
+        return backed(inputs, need, r)
 
     shown = inputs.history.shown_to_account
     if head[0].item.id in shown:

@@ -84,18 +84,22 @@ def strongest(inputs: Inputs, essay: Essay, language: str) -> Scored:
     return best
 
 
-def backed(
-    inputs: Inputs, need: float, score: float, words: tuple[str, ...], own: tuple[str, ...]
-) -> bool:
+def backed(inputs: Inputs, need: float, best: Scored | Ranked) -> bool:
     """Whether a candidate may be posted: :func:`enough`, and when nothing
     names the essay (the catalog's only one, taken by default), one of the
     words it shares is its own (``Scored.own``). A concept's vocabulary is
     how people say what many passages are about: with nothing to say the
     thread is about the essay, « piano » and « apprendre » are someone's
-    week, not the passage about the joy of making things."""
-    if not enough(score, words, need):
+    week, not the passage about the joy of making things.
+
+    A quote whose ``joins`` the thread all names is backed whatever its
+    score: the curator wrote that it is about those concepts side by side,
+    and the thread set them side by side."""
+    if best.joined:
+        return True
+    if not enough(best.score, best.matched, need):
         return False
-    return need <= 0 or bool(own) or inputs.essay.how not in NO_ESSAY_EVIDENCE
+    return need <= 0 or bool(best.own) or inputs.essay.how not in NO_ESSAY_EVIDENCE
 
 
 def weigh(
@@ -108,11 +112,18 @@ def weigh(
     the essay) is :func:`backed`, and why."""
     score, words, joined = best.score, best.matched, best.joined
     shared = ", ".join(words) or "no shared words"
-    if joined:
-        shared += "; the thread names " + " and ".join(joined)
-    ok = backed(inputs, need, score, words, best.own)
-    if ok or not enough(score, words, need):
-        detail = f"{score:.2f} {'enough' if ok else 'not enough'} against {need:.2f} ({shared})"
+    named = " and ".join(joined)
+    plain = enough(score, words, need)
+    ok = backed(inputs, need, best)
+    if ok and not plain:
+        detail = (
+            f"{score:.2f} under {need:.2f} ({shared}), but the thread names {named},"
+            " which it sets side by side"
+        )
+    elif ok or not plain:
+        sign = "enough" if ok else "not enough"
+        detail = f"{score:.2f} {sign} against {need:.2f} ({shared}"
+        detail += f"; the thread names {named})" if joined else ")"
     else:
         detail = (
             f"{score:.2f} against {need:.2f}, but only a concept's words or synonyms"

@@ -1394,6 +1394,58 @@ def test_a_concepts_words_count_only_when_something_names_the_essay(
     )
 
 
+#: A quote that sets posters and disinformation side by side (``joins``).
+SIDE = dataclasses.replace(
+    ESSAY,
+    quotes=(
+        Quote(
+            "amalgame",
+            "ia-probleme",
+            "Ce n'est pas la même chose.",
+            concepts=("desinformation",),
+            joins=("visuels", "desinformation"),
+        ),
+        *ESSAY.quotes,
+    ),
+)
+SIDE_CONCEPTS = {
+    "visuels": Concept("visuels", {"fr": ("affiche", "flyer"), "en": ("poster",)}),
+    "desinformation": Concept("desinformation", {"fr": ("désinfo",), "en": ("hoax",)}),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "how", "quote_id"),
+    [
+        # one word in common, under the bar, but both joined concepts named
+        ("@filrouge une affiche de kermesse c'est pas de la désinfo", "link", "amalgame"),
+        ("@filrouge a poster is not a hoax", "link", "amalgame"),
+        # a concept's words only, and nothing names the essay: the join still counts
+        ("@filrouge une affiche de kermesse c'est pas de la désinfo", "default", "amalgame"),
+        # one of the two named: one word, under the bar, no quote
+        ("@filrouge c'est de la désinfo", "link", None),
+    ],
+)
+def test_a_thread_naming_what_a_quote_joins_is_evidence(
+    text: str, how: str, quote_id: str | None
+) -> None:
+    base = config(FALLBACKS, essays=(SIDE,))
+    cfg = dataclasses.replace(base, index=Index.build((SIDE,), concepts=SIDE_CONCEPTS))
+    strict = dataclasses.replace(EVIDENCE, min_evidence=50.0)
+    inputs = dataclasses.replace(
+        make(text, policy=strict, cfg=cfg), essay=EssayMatch(SIDE, how=how)
+    )
+    outcome = decide(inputs)
+    if quote_id is None:
+        assert not isinstance(outcome.decision, Reply) or outcome.decision.quote_id is None
+        return
+    assert reply_of(outcome).quote_id == quote_id
+    (line,) = [line for line in outcome.trace.to_text().splitlines() if "evidence quote" in line]
+    assert line.endswith(
+        "but the thread names visuels and desinformation, which it sets side by side"
+    )
+
+
 def test_another_language_gets_one_line_of_help_when_asked() -> None:
     policy = dataclasses.replace(POLICY, other_language="help")
     reply = reply_of(decide(make("@filrouge Was sagt der Text?", language="de", policy=policy)))
