@@ -1,8 +1,8 @@
 """The relevance targets (``bench/run.py``'s rows): the chatter set's held-out
-half, the second and third chatter sets (out of sample whole), their
-must-not-quote mentions, off-topic mentions that share words with the catalog
-(``chatter_negatives.toml`` and the third set's) and essay identification by
-text, measured
+half, the second, third and fourth chatter sets (out of sample whole), the
+first two's must-not-quote mentions, off-topic mentions that share words with
+the catalog (``chatter_negatives.toml``, the third and fourth sets') and
+essay identification by text, measured
 as the tests measure them (``tests/scenarios/chatter.py``,
 ``tests/understand/test_essay_eval.py``), with the bundled catalog and rules.
 """
@@ -16,7 +16,16 @@ from pathlib import Path
 
 from bot.catalog.load import load_config
 from bot.settings import Settings
-from tests.scenarios.chatter import FRESH, NEGATIVES, THIRD, answer, figures, inputs_for, load
+from tests.scenarios.chatter import (
+    FOURTH,
+    FRESH,
+    NEGATIVES,
+    THIRD,
+    answer,
+    figures,
+    inputs_for,
+    load,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 THREE = ROOT / "tests" / "data" / "catalogs" / "three_essays.toml"
@@ -47,6 +56,9 @@ class Relevance:
     third: int = 0
     third_hits: int = 0
     third_wrong: int = 0
+    fourth: int = 0
+    fourth_hits: int = 0
+    fourth_wrong: int = 0
 
 
 def measure_relevance() -> Relevance:
@@ -58,10 +70,12 @@ def measure_relevance() -> Relevance:
     held_out = figures([i for i in items if i.half == "held-out"], lambda i: chosen[i.id])
     fresh = figures(second, lambda i: chosen[i.id])
     must_not = [item for item in (*items, *second) if item.none is not None]
-    third_set = load(THIRD)
-    third_chosen = {item.id: answer(item, config, settings).quote for item in third_set}
-    third = figures(third_set, lambda i: third_chosen[i.id])
-    negatives = [*load(NEGATIVES), *(item for item in third_set if item.none is not None)]
+    third_set, fourth_set = load(THIRD), load(FOURTH)
+    later = [*third_set, *fourth_set]
+    later_chosen = {item.id: answer(item, config, settings).quote for item in later}
+    third = figures(third_set, lambda i: later_chosen[i.id])
+    fourth = figures(fourth_set, lambda i: later_chosen[i.id])
+    negatives = [*load(NEGATIVES), *(item for item in later if item.none is not None)]
     negatives_clean = sum(answer(item, config, settings).quote is None for item in negatives)
 
     three_settings = Settings(_env_file=None, catalog_path=THREE)  # type: ignore[call-arg]
@@ -98,6 +112,9 @@ def measure_relevance() -> Relevance:
         third=third.n,
         third_hits=third.hit,
         third_wrong=third.wrong,
+        fourth=fourth.n,
+        fourth_hits=fourth.hit,
+        fourth_wrong=fourth.wrong,
     )
 
 
@@ -121,9 +138,15 @@ def relevance_rows(r: Relevance, say: Callable[[bool], str]) -> list[str]:
         f"| third chatter set: wrong quotes ≤ {TARGET_WRONG:.2f}"
         f" | {r.third_wrong / r.third:.3f} ({r.third_wrong}/{r.third})"
         f" | {say(r.third_wrong / r.third <= TARGET_WRONG)} |",
+        f"| fourth chatter set (out of sample): top-1 acceptable ≥ {TARGET_HITS:.2f}"
+        f" | {r.fourth_hits / r.fourth:.3f} ({r.fourth_hits}/{r.fourth})"
+        f" | {say(r.fourth_hits / r.fourth >= TARGET_HITS)} |",
+        f"| fourth chatter set: wrong quotes ≤ {TARGET_WRONG:.2f}"
+        f" | {r.fourth_wrong / r.fourth:.3f} ({r.fourth_wrong}/{r.fourth})"
+        f" | {say(r.fourth_wrong / r.fourth <= TARGET_WRONG)} |",
         f"| must-not-quote mentions without a quote (first two sets): all"
         f" | {r.must_not_clean}/{r.must_not} | {say(r.must_not_clean == r.must_not)} |",
-        f"| off-topic mentions sharing a word with the catalog without a quote (two sets): all"
+        f"| off-topic mentions sharing a word with the catalog without a quote (three sets): all"
         f" | {r.negatives_clean}/{r.negatives} | {say(r.negatives_clean == r.negatives)} |",
         f"| essay identification by text ≥ {TARGET_ESSAYS:.2f} (three essays)"
         f" | {r.essays_found / r.essays:.3f} ({r.essays_found}/{r.essays},"

@@ -38,6 +38,9 @@ NEGATIVES = CHATTER.with_name("chatter_negatives.toml")
 #: The third set, labelled before the bot was run on it: 60 mentions to
 #: answer and 20 more off-topic ones that share a word with the catalog.
 THIRD = CHATTER.with_name("chatter_third.toml")
+#: The fourth, written after the third was read and before the changes it
+#: measured: 40 mentions to answer and 10 off-topic ones.
+FOURTH = CHATTER.with_name("chatter_fourth.toml")
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SELF_ID = "eval:filrouge"
 

@@ -99,6 +99,7 @@ from bot.decide.decision import decide
 from bot.model.decision import Reply
 from bot.settings import Settings
 from tests.scenarios.chatter import (
+    FOURTH,
     FRESH,
     NEGATIVES,
     THIRD,
@@ -233,7 +234,9 @@ def test_off_topic_mentions_that_share_a_word_with_the_catalog(
 
 #: The third set (``chatter_third.toml``), read once when it was added:
 #: 0.700 top-1 acceptable (42 of 60), 0.017 wrong (1), word overlap 0.183
-#: and 0.817 in the same run. One mention fewer is allowed, no more.
+#: and 0.817 in the same run. One mention fewer is allowed, no more. Then
+#: 0.717: e014 names both concepts the conflation quote joins, which is now
+#: evidence (``bot.decide.evidence.backed``), a rule written from that miss.
 THIRD_HIT_FLOOR = 0.68
 THIRD_WRONG_CEILING = 0.04
 #: Its off-topic mentions that get something all the same: three quotes on
@@ -271,6 +274,32 @@ def test_a_third_set_labelled_before_the_bot_was_run_on_it(
     assert bot.hit > 3 * overlap.hit
     answered = {i.id: got[i.id].what for i in silent if got[i.id].what != "skip:off_topic"}
     assert answered == THIRD_ANSWERED
+
+
+#: The fourth set (``chatter_fourth.toml``), read once, after the changes
+#: that followed the third: 0.825 top-1 acceptable (33 of 40), no wrong
+#: quote, word overlap 0.325 and 0.675 in the same run; 10 of 10 off-topic
+#: mentions without a quote, one given the essay's link.
+FOURTH_HIT_FLOOR = 0.80
+FOURTH_WRONG_CEILING = 0.03
+
+
+def test_a_fourth_set_labelled_before_the_bot_was_run_on_it(
+    bundled_config: Config, bundled_settings: Settings
+) -> None:
+    fourth = load(FOURTH)
+    quoting = [item for item in fourth if item.none is None]
+    silent = [item for item in fourth if item.none is not None]
+    assert len(quoting) == 40 and len(silent) == 10
+    assert {item.none for item in silent} == {"off-topic"}
+    others = {item.id for item in (*ITEMS, *FRESH_ITEMS, *load(NEGATIVES), *load(THIRD))}
+    assert not {item.id for item in fourth} & others
+    got, bot, overlap = _against_overlap("fourth", fourth, bundled_config, bundled_settings)
+    assert bot.hit / bot.n >= FOURTH_HIT_FLOOR
+    assert bot.wrong / bot.n <= FOURTH_WRONG_CEILING
+    assert bot.hit > 2 * overlap.hit
+    answered = {i.id: got[i.id].what for i in silent if got[i.id].what != "skip:off_topic"}
+    assert answered == {"f047": "reply:link"}  # the association's electricity bill
 
 
 def _table(items: list[Item], answers: dict[str, Answer], config: Config) -> list[str]:
