@@ -34,6 +34,8 @@ class Ranked:
     joined: tuple[str, ...] = ()
     #: The shared words that are its own (``Scored.own``).
     own: tuple[str, ...] = ()
+    #: The shared words that are only common words of its text (``Scored.incidental``).
+    incidental: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,9 @@ def rank_candidates(items: _Pool, inputs: Inputs, language: str) -> Iterator[Ran
         for s in (index.score(again, query) if again else ())
     )
     for _, s in heapq.merge(fresh(), used, key=lambda keyed: keyed[0]):
-        yield Ranked(by_id[s.id], s.score, s.matched, last_used.get(s.id), s.joined, s.own)
+        yield Ranked(
+            by_id[s.id], s.score, s.matched, last_used.get(s.id), s.joined, s.own, s.incidental
+        )
 
 
 def prompt_text(prompt: Prompt, language: str, default: str) -> str:

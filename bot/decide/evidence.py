@@ -9,7 +9,9 @@ A candidate has evidence when its score reaches ``min_evidence`` (the rule's
 own, else the policy's default for rules without command words; a rule
 someone asked for by name needs none), or when it shares ``WORDS`` distinct
 words or more with what was said: one word in common is too often an
-accident (« an », « voir », « gens »), two rarely are. When nothing
+accident (« an », « voir »), two rarely are, and a word the language uses
+everywhere that the passage has only in its text (« gens », ``bot.rank.common``)
+counts for none (:func:`telling`). When nothing
 names the essay (the catalog's only one, taken by default), one of the
 shared words must also be the passage's own, not only a term of a concept
 it names (:func:`backed`). Below it the rule hands over to the next one —
@@ -55,6 +57,14 @@ def enough(score: float, words: tuple[str, ...], need: float) -> bool:
     return score >= need or len(plain) >= WORDS
 
 
+def telling(best: Scored | Ranked) -> tuple[str, ...]:
+    """The shared words that may count as evidence: not those the passage has
+    only as common words of its text (« gens » in « engager des gens »)."""
+    if not best.incidental:
+        return best.matched
+    return tuple(word for word in best.matched if word not in best.incidental)
+
+
 def needed(rule: Rule, policy: Policy) -> float:
     """The evidence ``rule`` needs before it posts."""
     if rule.min_evidence is not None:
@@ -97,7 +107,7 @@ def backed(inputs: Inputs, need: float, best: Scored | Ranked) -> bool:
     and the thread set them side by side."""
     if best.joined:
         return True
-    if not enough(best.score, best.matched, need):
+    if not enough(best.score, telling(best), need):
         return False
     return need <= 0 or bool(best.own) or inputs.essay.how not in NO_ESSAY_EVIDENCE
 
@@ -111,9 +121,10 @@ def weigh(
     """The trace step that says whether ``best`` (``what``: a quote, a prompt,
     the essay) is :func:`backed`, and why."""
     score, words, joined = best.score, best.matched, best.joined
-    shared = ", ".join(words) or "no shared words"
+    common = set(best.incidental)
+    shared = ", ".join(f"{w} (common)" if w in common else w for w in words) or "no shared words"
     named = " and ".join(joined)
-    plain = enough(score, words, need)
+    plain = enough(score, telling(best), need)
     ok = backed(inputs, need, best)
     if ok and not plain:
         detail = (
@@ -131,6 +142,7 @@ def weigh(
         )
     data = {"score": round(score, 4), "threshold": need, "words": list(words)}
     data |= {"own": list(best.own)} | ({"joins": list(joined)} if joined else {})
+    data |= {"common": list(best.incidental)} if best.incidental else {}
     return Step("evidence", what, ok, detail, data)
 
 

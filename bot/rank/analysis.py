@@ -241,14 +241,18 @@ def _split_camel(match: re.Match[str]) -> str:
     return " " + "".join(out)
 
 
-def stems_of(text: str, language: str) -> list[str]:
-    """The stem of each content word of ``text``, in order. Catalog texts are
-    read once, so this keeps them out of the per-text cache that queries use
-    (:func:`analyze_cached`)."""
+def stem_pairs_of(text: str, language: str) -> list[tuple[str, str]]:
+    """(stem, word) of each content word of ``text``, in order. Catalog texts
+    are read once, so this keeps them out of the per-text cache that queries
+    use (:func:`analyze_cached`). Stems are interned: the index keeps each
+    document's, and ten thousand quotes share a few tens of thousands."""
     terms = _token_terms_of(language)
-    # Interned: the index keeps each document's stems, and ten thousand
-    # quotes share a few tens of thousands of them.
-    return [sys.intern(stem) for token in _split(text) for stem, _ in term_pairs(terms(token))]
+    return [(sys.intern(s), w) for token in _split(text) for s, w in term_pairs(terms(token))]
+
+
+def stems_of(text: str, language: str) -> list[str]:
+    """The stem of each content word of ``text``, in order (:func:`stem_pairs_of`)."""
+    return [stem for stem, _ in stem_pairs_of(text, language)]
 
 
 #: The bundled languages, each the other's: a catalog in one carries keywords

@@ -207,12 +207,14 @@ class Corpus:
             if matched is None:
                 words[key] = matched = _words_of(terms[key[0]], key[1])
             borrowed = self.spaces[space].borrowed.get(doc)
-            own = owned.get(key) if borrowed is None else None
+            everywhere = self.spaces[space].incidental.get(doc, ())
+            incidental = _incidental_words(terms[space], mask, everywhere) if everywhere else ()
+            own = owned.get(key) if borrowed is None and not incidental else None
             if own is None:
-                own = _own_words(terms[space], mask, borrowed or frozenset())
-                if borrowed is None:
+                own = _own_words(terms[space], mask, borrowed or frozenset(), everywhere)
+                if borrowed is None and not incidental:
                     owned[key] = own
-            out.append(Scored(doc_id, -negative, matched, own=own))
+            out.append(Scored(doc_id, -negative, matched, own=own, incidental=incidental))
         room = None if limit is None else limit - len(out)
         if room is not None and room <= 0:
             return out
@@ -251,14 +253,29 @@ def _words_of(terms: Sequence[Term], mask: int) -> tuple[str, ...]:
     return tuple(words)
 
 
-def _own_words(terms: Sequence[Term], mask: int, borrowed: frozenset[str]) -> tuple[str, ...]:
+def _own_words(
+    terms: Sequence[Term], mask: int, borrowed: frozenset[str], incidental: tuple[str, ...] = ()
+) -> tuple[str, ...]:
     """The words of the terms whose bits are set that are neither a synonym
-    nor one of the ``borrowed`` stems, in query order."""
+    nor one of the ``borrowed`` or ``incidental`` stems, in query order."""
     words: dict[str, None] = {}
     while mask:
         low = mask & -mask
         term = terms[low.bit_length() - 1]
-        if term.stem not in borrowed and not is_expanded(term.word):
+        stem = term.stem
+        if stem not in borrowed and stem not in incidental and not is_expanded(term.word):
+            words[term.word] = None
+        mask ^= low
+    return tuple(words)
+
+
+def _incidental_words(terms: Sequence[Term], mask: int, stems: tuple[str, ...]) -> tuple[str, ...]:
+    """The words of the terms whose bits are set whose stem is one of ``stems``."""
+    words: dict[str, None] = {}
+    while mask:
+        low = mask & -mask
+        term = terms[low.bit_length() - 1]
+        if term.stem in stems:
             words[term.word] = None
         mask ^= low
     return tuple(words)

@@ -56,3 +56,7 @@ class Scored:
     #: keywords or context): not a synonym, nor only a term of a concept it
     #: names, which many passages share.
     own: tuple[str, ...] = ()
+    #: The words of ``matched`` the document has only as common words of its
+    #: text or context (``bot.rank.common``): they count for little, and are
+    #: no evidence of their own.
+    incidental: tuple[str, ...] = ()

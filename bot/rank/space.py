@@ -15,13 +15,16 @@ from bot.rank.analysis import (
     analyze_cached,
     other_stem,
     other_stems,
+    stem_pairs_of,
     stems_of,
     term_pairs,
 )
+from bot.rank.common import INCIDENTAL_WEIGHT, common_words
 from bot.rank.expand import Lexicon, source_of
 from bot.rank.phrases import Phrases
 from bot.rank.query import Query
 from bot.rank.tuning import CONTEXT_WEIGHT, K1, MAX_QUERY_TERMS, B
+from bot.text.fold import fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,11 @@ class Space:
         #: Document number → the stems it has only from its concepts' terms
         #: (none listed: every stem is its own).
         self.borrowed: dict[int, frozenset[str]] = {}
+        #: Document number → the stems it has only in its text or context, of
+        #: words its language uses everywhere (``bot.rank.common``): they
+        #: weigh little there and are no evidence. A tuple: a few stems at most.
+        self.incidental: dict[int, tuple[str, ...]] = {}
+        common = common_words(language)
         # Per view, in order: how often each of its stems is in its body and
         # in its fields, end to end in two arrays, and its length, until the
         # collection's statistics are known. Flat arrays rather than a pair
@@ -86,10 +94,13 @@ class Space:
         for view in views:
             body: dict[str, int] = defaultdict(int)
             length = 0
+            everywhere: set[str] = set()
             for text in view.body:
-                for stem in stems_of(text, language):
+                for stem, word in stem_pairs_of(text, language):
                     body[stem] += 1
                     length += 1
+                    if word in common or fold(word) in common:
+                        everywhere.add(stem)
             fields: dict[str, int] = defaultdict(int)
             own: frozenset[str] = frozenset()
             for number, text in enumerate((*view.fields, *view.borrowed)):
@@ -108,8 +119,14 @@ class Space:
                         fields[stem] += 1
             around: dict[str, int] = defaultdict(int)
             for text in view.context:
-                for stem in stems_of(text, language):
+                for stem, word in stem_pairs_of(text, language):
                     around[stem] += 1
+                    if word in common or fold(word) in common:
+                        everywhere.add(stem)
+            if everywhere:
+                incidental = tuple(sorted(everywhere - fields.keys()))
+                if incidental:
+                    self.incidental[view.doc] = incidental
             stems = tuple(sorted(body.keys() | fields.keys() | around.keys()))
             if view.borrowed:
                 only = fields.keys() - own - body.keys() - around.keys()
@@ -155,10 +172,13 @@ class Space:
             # are a few words, their length says nothing).
             norm = 1.0 - B + B * length / average[view.kind]
             # ``stems`` first: zip stops there, before taking the next view's counts.
+            incidental = self.incidental.get(view.doc, ())
             for stem, body_count, field_count, context_count in zip(
                 self.stems[view.doc], bodies, boosted, nearby, strict=False
             ):
                 tf = body_count / norm + field_count * view.boost + context_count * CONTEXT_WEIGHT
+                if incidental and stem in incidental:
+                    tf *= INCIDENTAL_WEIGHT
                 df = document_frequency[stem]
                 idf = idf_of_df.get(df)
                 if idf is None:

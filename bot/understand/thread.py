@@ -394,7 +394,8 @@ def find_essay(
 
 
 #: Distinct words an essay must share with the thread to be named by text:
-#: one word ("problème", "débat", "mails") is a coincidence, however rare.
+#: one word ("problème", "débat", "mails") is a coincidence, however rare,
+#: and a common word of its text (``bot.rank.common``) counts for none.
 TEXT_MIN_TERMS: Final = 2
 #: How many times the runner-up's score the best essay must reach: two essays
 #: close to each other mean the text cannot tell them apart.
@@ -422,7 +423,10 @@ def _by_text(
     best = scores[0]
     if best.score <= 0 or best.score < threshold:
         return None
-    if len({fold(word) for word in best.matched}) < TEXT_MIN_TERMS:
+    # A word the language uses everywhere (« gens », "whole", "point") is
+    # no word of an essay's, however often its text says it.
+    telling = {fold(word) for word in best.matched if word not in best.incidental}
+    if len(telling) < TEXT_MIN_TERMS:
         return None
     if len(scores) > 1 and best.score < TEXT_LEAD * scores[1].score:
         return None

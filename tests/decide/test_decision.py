@@ -1446,6 +1446,41 @@ def test_a_thread_naming_what_a_quote_joins_is_evidence(
     )
 
 
+def _people_essay(keywords: tuple[str, ...] = ()) -> Essay:
+    """One quote whose text says « gens », a word French uses everywhere."""
+    quote = Quote("gens", "ia-probleme", "Engager des gens pour un visuel.", keywords=keywords)
+    return dataclasses.replace(ESSAY, quotes=(quote,), prompts=())
+
+
+@pytest.mark.parametrize(
+    ("keywords", "text", "quoted"),
+    [
+        # « gens » only in the quote's text: a common word of French, no
+        # evidence; « visuel » alone is one word, under the bar
+        ((), "@filrouge les gens qui font un visuel pour leur loto", False),
+        # two words of its own that French does not use everywhere
+        ((), "@filrouge engager pour un visuel", True),
+        # « gens » as a keyword: the curator's choice, a word of evidence
+        (("gens",), "@filrouge les gens qui font un visuel pour leur loto", True),
+    ],
+)
+def test_a_word_the_language_uses_everywhere_is_no_evidence_from_a_quotes_text(
+    keywords: tuple[str, ...], text: str, quoted: bool
+) -> None:
+    essay = _people_essay(keywords)
+    base = config(FALLBACKS, essays=(essay,))
+    cfg = dataclasses.replace(base, index=Index.build((essay,)))
+    strict = dataclasses.replace(EVIDENCE, min_evidence=50.0)
+    outcome = decide(
+        dataclasses.replace(make(text, policy=strict, cfg=cfg), essay=EssayMatch(essay, how="link"))
+    )
+    decision = outcome.decision
+    assert (isinstance(decision, Reply) and decision.quote_id == "gens") is quoted
+    if not quoted:
+        (line,) = [s for s in outcome.trace.to_text().splitlines() if "evidence quote" in s]
+        assert "gens (common), visuel" in line
+
+
 def test_another_language_gets_one_line_of_help_when_asked() -> None:
     policy = dataclasses.replace(POLICY, other_language="help")
     reply = reply_of(decide(make("@filrouge Was sagt der Text?", language="de", policy=policy)))

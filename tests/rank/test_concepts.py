@@ -161,6 +161,7 @@ def _side_by_side() -> Index:
                     "q1",
                     "e",
                     "Ce n'est pas la même chose.",
+                    keywords=("même chose",),
                     concepts=("desinformation",),
                     joins=("visuels", "desinformation"),
                 ),
@@ -175,7 +176,7 @@ def _side_by_side() -> Index:
     ("mention", "thread", "first", "joined"),
     [
         # Both named, in the mention: the passage about both comes first
-        # (without its joins, q2 would: 1.83 against 2.24).
+        # (without its joins, q2 would: 2.19 against 2.24).
         ("mes affiches de concert et la désinfo, même chose ?", (), "q1", True),
         # In the thread above: the same.
         ("hmm", ("une affiche de concert et la désinfo, même chose ?",), "q1", True),

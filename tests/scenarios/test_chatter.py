@@ -122,12 +122,17 @@ FRESH_ITEMS = load(FRESH)
 #: Floors and ceilings on it (measured 0.825 and 0.050).
 FRESH_HIT_FLOOR = 0.80
 FRESH_WRONG_CEILING = 0.06
-#: Floors and ceilings on the held-out half (measured 0.694 and 0.097). The
+#: Floors and ceilings on the held-out half (measured 0.677 and 0.081). The
 #: ceiling was 0.09 (0.081 measured) until the keywords of one function word
 #: were matched: three more hits and one more wrong quote (c118), kept as
-#: the better trade, and the reason the ceiling is 0.10.
-HIT_FLOOR = 0.68
-WRONG_CEILING = 0.10
+#: the better trade (0.694 and 0.097). Since a word its language uses
+#: everywhere is no evidence from a passage's text (``bot.rank.common``),
+#: c032 (« les gens qui font un visuel ») gets the link rather than the
+#: passage that says « engager des gens », and c106 loses a hit that stood on
+#: the essay being named by "whole" and "point": one wrong quote fewer, one
+#: hit fewer, the floor one mention lower.
+HIT_FLOOR = 0.66
+WRONG_CEILING = 0.09
 #: What a must-not-quote mention gets, by why it must not.
 EXPECTED = {
     "empty": "reply:help",
@@ -239,8 +244,11 @@ def test_off_topic_mentions_that_share_a_word_with_the_catalog(
 #: and 0.817 in the same run. One mention fewer is allowed, no more. Then
 #: 0.717: e014 names both concepts the conflation quote joins, which is now
 #: evidence (``bot.decide.evidence.backed``), a rule written from that miss.
+#: Then no wrong quote: e038 (« la première chose qu'ils coupent ») was
+#: quoted « la première fois » until a word its language uses everywhere
+#: was no evidence from a passage's text (``bot.rank.common``).
 THIRD_HIT_FLOOR = 0.68
-THIRD_WRONG_CEILING = 0.04
+THIRD_WRONG_CEILING = 0.02
 #: Its off-topic mentions that get something all the same: three quotes on
 #: the passages' own words (« association » and « quartier »; "photographer"
 #: and "photos"; « salaires » and « profs », which French stemming reads as
