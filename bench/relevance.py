@@ -1,7 +1,7 @@
 """The relevance targets (``bench/run.py``'s rows): the chatter set's held-out
-half, the second, third and fourth chatter sets (out of sample whole), the
-first two's must-not-quote mentions, off-topic mentions that share words with
-the catalog (``chatter_negatives.toml``, the third and fourth sets') and
+half, the second to fifth chatter sets (out of sample whole), the first
+two's must-not-quote mentions, off-topic mentions that share words with the
+catalog (``chatter_negatives.toml``, the third, fourth and fifth sets') and
 essay identification by text, measured
 as the tests measure them (``tests/scenarios/chatter.py``,
 ``tests/understand/test_essay_eval.py``), with the bundled catalog and rules.
@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.catalog.load import load_config
 from bot.settings import Settings
 from tests.scenarios.chatter import (
+    FIFTH,
     FOURTH,
     FRESH,
     NEGATIVES,
@@ -58,15 +59,16 @@ def measure_relevance() -> Relevance:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     config = load_config(settings)
     items = load()
-    second, third, fourth = load(FRESH), load(THIRD), load(FOURTH)
-    everything = (*items, *second, *third, *fourth)
+    second, third, fourth, fifth = load(FRESH), load(THIRD), load(FOURTH), load(FIFTH)
+    later = (*third, *fourth, *fifth)
+    everything = (*items, *second, *later)
     chosen = {item.id: answer(item, config, settings).quote for item in everything}
 
     def measured(part: list[Item]) -> Figures:
         return figures(part, lambda i: chosen[i.id])
 
     must_not = [item for item in (*items, *second) if item.none is not None]
-    negatives = [*load(NEGATIVES), *(item for item in (*third, *fourth) if item.none)]
+    negatives = [*load(NEGATIVES), *(item for item in later if item.none)]
     negatives_clean = sum(answer(item, config, settings).quote is None for item in negatives)
 
     three_settings = Settings(_env_file=None, catalog_path=THREE)  # type: ignore[call-arg]
@@ -92,6 +94,7 @@ def measure_relevance() -> Relevance:
             ("second chatter set (out of sample)", measured(second)),
             ("third chatter set (out of sample)", measured(third)),
             ("fourth chatter set (out of sample)", measured(fourth)),
+            ("fifth chatter set (out of sample)", measured(fifth)),
         ),
         must_not=len(must_not),
         must_not_clean=sum(1 for item in must_not if chosen[item.id] is None),
@@ -120,7 +123,7 @@ def relevance_rows(r: Relevance, say: Callable[[bool], str]) -> list[str]:
         *(row for name, f in r.sets for row in _set_rows(name, f, say)),
         f"| must-not-quote mentions without a quote (first two sets): all"
         f" | {r.must_not_clean}/{r.must_not} | {say(r.must_not_clean == r.must_not)} |",
-        f"| off-topic mentions sharing a word with the catalog without a quote (three sets): all"
+        f"| off-topic mentions sharing a word with the catalog without a quote (four sets): all"
         f" | {r.negatives_clean}/{r.negatives} | {say(r.negatives_clean == r.negatives)} |",
         f"| essay identification by text ≥ {TARGET_ESSAYS:.2f} (three essays)"
         f" | {r.essays_found / r.essays:.3f} ({r.essays_found}/{r.essays},"

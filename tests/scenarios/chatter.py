@@ -41,6 +41,9 @@ THIRD = CHATTER.with_name("chatter_third.toml")
 #: The fourth, written after the third was read and before the changes it
 #: measured: 40 mentions to answer and 10 off-topic ones.
 FOURTH = CHATTER.with_name("chatter_fourth.toml")
+#: The fifth, written after the fourth was read and before the changes it
+#: measured: 50 mentions to answer and 12 off-topic ones.
+FIFTH = CHATTER.with_name("chatter_fifth.toml")
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SELF_ID = "eval:filrouge"
 
