@@ -18,95 +18,11 @@ from typing import Protocol
 
 import snowballstemmer
 
+from bot.rank.words import STOP_ANY, STOP_WORDS, words
 from bot.text.fold import fold
 
 # -- analysis ----------------------------------------------------------------------
 
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(fold(word) for word in text.split())
-
-
-#: French function words (folded), with the conjugations of être and avoir,
-#: inclusive pronouns (iel, celleux), chat fillers (genre, truc) and number
-#: words: « deux » in « il y a deux ans » and in « les deux camps » says
-#: nothing of a topic, and matched « two years » to the wrong essay.
-_STOP_FR = _words(
-    """
-    a à afin ah ai aie aient aies ait alors as au aucun aucune aujourd auquel aura aurai
-    auraient aurais aurait auras aurez auriez aurions aurons auront aussi autre autres aux
-    avaient avais avait avant avec avez aviez avions avoir avons ayant ayez ayons bah bas bon
-    c ça car ce ceci cela celle celles celleux celui cependant certes ces cet cette ceux
-    chaque chez ci comme comment d dans de déjà depuis des desquels dit dites donc dont du
-    duquel elle elles en encore entre es est et étaient étais était étant étiez étions été
-    être eu eue eues eûmes eurent eus eut eûtes eux fait faire fais faut fois font fûmes
-    furent fus fut fûtes genre hein hui ici iel iels il ils j je jusqu l la là laquelle le
-    lequel les lesquelles lesquels leur leurs lorsqu lui m ma mais me même mêmes mes moi mon
-    n ne ni non nos notre nous o on ont or ou où oui par parce pas peu peut peuvent peux plus
-    pour pourquoi puis puisqu qu quand que quel quelle quelles quels qui quoi quoiqu re rien
-    s sa sans se sera serai seraient serais serait seras serez seriez serions serons seront
-    ses si sinon soi soient sois soit sommes son sont sous soyez soyons suis sur t ta tant te
-    tel telle tes toi ton tous tout toute toutes très trop truc tu un une va vais vas voilà
-    vont vos votre vous vu y deux trois quatre cinq six sept huit neuf dix cent mille
-    """
-)
-#: English function words (folded), and number words as in French;
-#: contractions arrive split at the apostrophe.
-_STOP_EN = _words(
-    """
-    a about above after again against all also am an and any are aren as at be because been
-    before being below between both but by can cannot could couldn d did didn do does doesn
-    doing don down during each even ever few for from further get gets got had hadn has hasn
-    have haven having he her here hers herself him himself his how i if in into is isn it its
-    itself just let ll m may me might more most much must mustn my myself no nor not now of
-    off on once one only or other our ours ourselves out over own quite re really s same say
-    says shall shan she should shouldn so some such t than that the their theirs them
-    themselves then there these they this those through thus to too under until up upon us
-    ve very was wasn we were weren what when where which while who whom why will with won
-    would wouldn yes yet you your yours yourself yourselves
-    two three four five six seven eight nine ten hundred thousand
-    """
-)
-#: Conversation words that say nothing about what a post discusses ("merci
-#: pour le partage, je lis ça ce soir", "what do you think of this new
-#: post?"): without them a polite remark can look like it is about an essay.
-_CHATTER = _words(
-    """
-    article avis billet bonjour bonsoir coucou demain fil hier lien lire lis lit lu merci
-    parle parlent parler parles parlez parlons partage partager pense penses pensez post
-    poste question salut soir super texte thread trouve trouves trouvez trouvé vraiment
-    actually article good great guess hello hi link lol maybe ok okay please post read
-    reading share sharing stuff thank thanks thing things think thought today tomorrow
-    tonight yeah yesterday new
-    hmm mouais bof exactement carrément though exactly indeed agree agreed true thoughts
-    ouais ouaip ouep euh ben bref enfin franchement clairement tellement juste vrai vraie
-    perso ptet mdr ptdr haha hihi xd oh ouf pff pfff
-    yep yup nope nah sure literally honestly genuinely basically totally absolutely
-    definitely seriously kinda sorta lmao lmfao omg wow tbh imo imho idk ngl btw smh
-    hey uh um said mood relatable preach
-    """
-)
-#: Function words that say something alone, as a keyword of one word: time
-#: (« avant », "before", "again"), absence (« sans »), sameness (« même »,
-#: "same") and doing it oneself ("yourself"). A keyword of one of them is
-#: matched word for word (``bot.rank.phrases``); one of the other function
-#: words alone (« de », "the") would match nearly every post, and is not.
-ALONE = _words(
-    """
-    avant depuis déjà encore sans soi même
-    before after again once until same
-    yourself myself ourselves yourselves themselves herself himself itself
-    """
-)
-#: Words that are function words in one language but carry meaning in the
-#: other ("ai" is French "j'ai" and English "AI"; "an" is a French year).
-_KEEP_IN_FR = _words("an")
-_KEEP_IN_EN = _words("ai car comment encore font genre mon non plus pour son ton")
-_STOP_WORDS = {
-    "fr": _STOP_FR | (_STOP_EN - _KEEP_IN_FR) | _CHATTER,
-    "en": _STOP_EN | (_STOP_FR - _KEEP_IN_EN) | _CHATTER,
-}
-_STOP_ANY = _STOP_FR | _STOP_EN | _CHATTER
 
 #: French elided articles and conjunctions, stripped from the word they lean on
 #: (« l'IA » is « IA », « qu'on » is « on »).
@@ -128,7 +44,7 @@ _INCLUSIVE = re.compile(
 _HASHTAG = re.compile(r"#(\w+)")
 #: Hyphenated compounds whose first part is one of these are also read as one
 #: word (« ré-utiliser » is « réutiliser »).
-_PREFIXES = _words(
+_PREFIXES = words(
     "anti auto co contre e extra hyper inter micro multi néo post pré pro ré semi super"
 )
 
@@ -310,7 +226,7 @@ def _token_terms(token: str, language: str) -> str:
     that collection comes every few hundred mentions, in the middle of one,
     with thousands of them.
     """
-    stop = _STOP_WORDS.get(language, _STOP_ANY)
+    stop = STOP_WORDS.get(language, STOP_ANY)
     if "'" not in token and "-" not in token:
         # Most tokens are one plain word: no elision, nothing to split.
         if len(token) < 2 or _fold_word(token) in stop:

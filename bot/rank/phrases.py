@@ -26,7 +26,8 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
-from bot.rank.analysis import ALONE, phrase_words, stems_of, term_pairs
+from bot.rank.analysis import phrase_words, stems_of, term_pairs
+from bot.rank.words import ALONE
 
 #: Marks a keyword matched only whole, and the key of its phrase.
 QUOTE = '"'

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from bot.model.catalog import Essay, Prompt, Quote
-from bot.rank.analysis import ALONE, analyze, stems_of
+from bot.rank.analysis import analyze, stems_of
 from bot.rank.index import Index
 from bot.rank.phrases import never_matched
 from bot.rank.query import Query, Scored
 from bot.rank.tuning import MIN_WEIGHT, NEAREST_WEIGHT, THREAD_DECAY
+from bot.rank.words import ALONE
 
 # -- analyze ---------------------------------------------------------------------
 

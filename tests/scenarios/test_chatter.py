@@ -56,7 +56,7 @@ mentions say it is a tool like a hammer): tune 0.921 / 0.048 / 0.032, the
 held-out half unchanged.
 
 A keyword of one function word that says something alone (« avant »,
-"before", "yourself": ``bot.rank.analysis.ALONE``) is matched word for
+"before", "yourself": ``bot.rank.words.ALONE``) is matched word for
 word; it was never matched at all, and the quote about how we did before
 had three such keywords. Tune unchanged (0.921 / 0.063 / 0.016); held-out
 0.661 / 0.081 / 0.258 → 0.694 / 0.097 / 0.210 (three hits, and one wrong
