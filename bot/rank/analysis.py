@@ -4,7 +4,8 @@ chatter of replies), Snowball stems, cached per language.
 Each indexed text is analysed in its own language, and the query is analysed
 again for each language it is compared with. A post's ``language`` is often
 the client's default rather than what was written, so the query's language
-never decides which stemmer meets which text.
+never decides which stemmer meets which text; it only adds its function
+words when it is the other bundled language (:func:`reading`).
 """
 
 from __future__ import annotations
@@ -185,6 +186,15 @@ def other_stems(text: str, language: str) -> list[str]:
     return stems_of(text, other) if other else []
 
 
+def reading(space: str, text: str) -> str:
+    """How a space in ``space``'s language reads a text in ``text``'s: with
+    its stemmer, and that text's function words as well as its own when the
+    text is in the other bundled language (see ``bot.rank.words``)."""
+    if OTHER_LANGUAGE.get(space) == stem_language(text or space):
+        return f"{space}<{stem_language(text)}"
+    return space
+
+
 def _other_stem(word: str, language: str) -> str | None:
     other = OTHER_LANGUAGE.get(language)
     return _stem(word, other) if other else None
@@ -227,6 +237,7 @@ def _token_terms(token: str, language: str) -> str:
     with thousands of them.
     """
     stop = STOP_WORDS.get(language, STOP_ANY)
+    language = language.partition("<")[0]
     if "'" not in token and "-" not in token:
         # Most tokens are one plain word: no elision, nothing to split.
         if len(token) < 2 or _fold_word(token) in stop:

@@ -14,8 +14,11 @@ class Query:
     """What the bot is asked about: the mention and the thread above it.
 
     ``thread`` is oldest first, as in :class:`bot.model.Thread`.
-    ``language`` is the mention's language; scoring reads every text in its
-    own language whatever this says (see the module docstring).
+    ``language`` is the mention's language. Each space stems every text of
+    the query with its own stemmer whatever this says (posts are often
+    mislabelled); this only adds its function words when it is the space's
+    other language (``bot.rank.analysis.reading``: an English "an" is not
+    the French « an »).
     """
 
     mention: str

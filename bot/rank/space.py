@@ -15,6 +15,7 @@ from bot.rank.analysis import (
     analyze_cached,
     other_stem,
     other_stems,
+    reading,
     stem_pairs_of,
     stems_of,
     term_pairs,
@@ -242,10 +243,13 @@ class Space:
         postings = self.postings
         lexicon = self.lexicon
         reached: dict[str, tuple[float, str]] = {}
+        # The query's texts are read in the mention's language (its function
+        # words), with this space's stemmer.
+        read_as = reading(self.language, query.language)
         # A mention without a content word of its own defers to the thread.
-        deferring = bool(query.thread) and not analyze_cached(query.mention, self.language)
+        deferring = bool(query.thread) and not analyze_cached(query.mention, read_as)
         for text, weight in query.sources(deferring=deferring):
-            terms = analyze_cached(text, self.language)
+            terms = analyze_cached(text, read_as)
             if self.phrases:
                 for key, said in self.phrases.found(text, terms):
                     if weight > weights.get(key, 0.0):

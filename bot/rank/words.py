@@ -92,3 +92,10 @@ STOP_WORDS = {
     "en": STOP_EN | (STOP_FR - KEEP_IN_EN) | CHATTER,
 }
 STOP_ANY = STOP_FR | STOP_EN | CHATTER
+#: A text known to be in the other language: its own function words are
+#: function words whatever space reads it. The English article "an" is not
+#: the French year of « deux ans », nor the French « car » and « comment »
+#: English words. The key is the stemmer's language, then ``<`` and the
+#: text's (``bot.rank.analysis.reading``).
+STOP_WORDS["fr<en"] = STOP_WORDS["fr"] | STOP_EN
+STOP_WORDS["en<fr"] = STOP_WORDS["en"] | STOP_FR

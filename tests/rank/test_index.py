@@ -504,6 +504,31 @@ def test_prompts_are_indexed_in_every_language() -> None:
     assert index.score(["p-moyens", "visuels"], Query(mention="moyens"))[0].score > 0
 
 
+@pytest.mark.parametrize(
+    ("mention", "language", "shared"),
+    [
+        # the French space reads an English mention's "an" as the article it is
+        ("an AI picture", "en", ()),
+        # « un an » in French is a year
+        ("ça fait un an", "fr", ("an",)),
+        # the English space reads a French mention's « comment » as « how »
+        ("comment on faisait", "fr", ()),
+        ("a comment", "en", ("comment",)),
+    ],
+)
+def test_a_text_s_own_function_words_are_function_words_in_either_space(
+    mention: str, language: str, shared: tuple[str, ...]
+) -> None:
+    prompt = Prompt(
+        id="p",
+        essay_id="e",
+        texts={"fr": "Il y a deux ans à peine.", "en": "Leave a comment on the essay."},
+    )
+    index = Index.build([essay(prompts=(prompt,))])
+    (scored,) = index.score(["p"], Query(mention=mention, language=language))
+    assert scored.matched == shared
+
+
 def test_quotes_and_prompts_share_one_index() -> None:
     prompt = Prompt(id="p", essay_id="e", texts={"fr": "Et les data centers ?"})
     index = Index.build([essay(*QUOTES, prompts=(prompt,))])

@@ -267,7 +267,8 @@ THIRD_ANSWERED = {
 #: The fourth set (``chatter_fourth.toml``), read once, after the changes
 #: that followed the third: 0.825 top-1 acceptable (33 of 40), no wrong
 #: quote, word overlap 0.325 and 0.675 in the same run; 10 of 10 off-topic
-#: mentions without a quote, one given the essay's link.
+#: mentions without a quote, one given the essay's link until a French
+#: « comment » stopped naming the essay as the English "comment".
 FOURTH_HIT_FLOOR = 0.80
 FOURTH_WRONG_CEILING = 0.03
 #: The fifth set (``chatter_fifth.toml``), read once, after a word its
@@ -276,9 +277,12 @@ FOURTH_WRONG_CEILING = 0.03
 #: and 0.660, random 0.180 and 0.820 in the same run. The code before that
 #: change posted the same quotes. 10 of its 12 off-topic mentions get
 #: nothing; two are quoted on the passages' own words (« association » and
-#: « bénévoles »; "team" and "work").
-FIFTH_HIT_FLOOR = 0.66
-FIFTH_WRONG_CEILING = 0.10
+#: « bénévoles »; "team" and "work"). Then 0.660 and 0.080, once a text's
+#: own function words were function words in either space (g004's "an AI
+#: picture" was the French « an » of « deux ans »; g001 lost a hit that
+#: stood on the essay named by the French « comment » read as English).
+FIFTH_HIT_FLOOR = 0.64
+FIFTH_WRONG_CEILING = 0.08
 FIFTH_ANSWERED = {"g055": "reply:quote", "g062": "reply:quote"}
 
 
@@ -299,8 +303,7 @@ class Later:
 
 LATER = [
     Later(THIRD, 60, 20, THIRD_HIT_FLOOR, THIRD_WRONG_CEILING, 3, THIRD_ANSWERED),
-    # the association's electricity bill gets the essay's link
-    Later(FOURTH, 40, 10, FOURTH_HIT_FLOOR, FOURTH_WRONG_CEILING, 2, {"f047": "reply:link"}),
+    Later(FOURTH, 40, 10, FOURTH_HIT_FLOOR, FOURTH_WRONG_CEILING, 2, {}),
     Later(FIFTH, 50, 12, FIFTH_HIT_FLOOR, FIFTH_WRONG_CEILING, 1, FIFTH_ANSWERED),
 ]
 
