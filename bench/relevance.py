@@ -1,7 +1,7 @@
 """The relevance targets (``bench/run.py``'s rows): the chatter set's held-out
-half, the second to fifth chatter sets (out of sample whole), the first
+half, the second to sixth chatter sets (out of sample whole), the first
 two's must-not-quote mentions, off-topic mentions that share words with the
-catalog (``chatter_negatives.toml``, the third, fourth and fifth sets') and
+catalog (``chatter_negatives.toml``, the third to sixth sets') and
 essay identification by text, measured
 as the tests measure them (``tests/scenarios/chatter.py``,
 ``tests/understand/test_essay_eval.py``), with the bundled catalog and rules.
@@ -21,6 +21,7 @@ from tests.scenarios.chatter import (
     FOURTH,
     FRESH,
     NEGATIVES,
+    SIXTH,
     THIRD,
     Figures,
     Item,
@@ -59,8 +60,9 @@ def measure_relevance() -> Relevance:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     config = load_config(settings)
     items = load()
-    second, third, fourth, fifth = load(FRESH), load(THIRD), load(FOURTH), load(FIFTH)
-    later = (*third, *fourth, *fifth)
+    second, third, fourth = load(FRESH), load(THIRD), load(FOURTH)
+    fifth, sixth = load(FIFTH), load(SIXTH)
+    later = (*third, *fourth, *fifth, *sixth)
     everything = (*items, *second, *later)
     chosen = {item.id: answer(item, config, settings).quote for item in everything}
 
@@ -95,6 +97,7 @@ def measure_relevance() -> Relevance:
             ("third chatter set (out of sample)", measured(third)),
             ("fourth chatter set (out of sample)", measured(fourth)),
             ("fifth chatter set (out of sample)", measured(fifth)),
+            ("sixth chatter set (out of sample)", measured(sixth)),
         ),
         must_not=len(must_not),
         must_not_clean=sum(1 for item in must_not if chosen[item.id] is None),
@@ -123,7 +126,7 @@ def relevance_rows(r: Relevance, say: Callable[[bool], str]) -> list[str]:
         *(row for name, f in r.sets for row in _set_rows(name, f, say)),
         f"| must-not-quote mentions without a quote (first two sets): all"
         f" | {r.must_not_clean}/{r.must_not} | {say(r.must_not_clean == r.must_not)} |",
-        f"| off-topic mentions sharing a word with the catalog without a quote (four sets): all"
+        f"| off-topic mentions sharing a word with the catalog without a quote (five sets): all"
         f" | {r.negatives_clean}/{r.negatives} | {say(r.negatives_clean == r.negatives)} |",
         f"| essay identification by text ≥ {TARGET_ESSAYS:.2f} (three essays)"
         f" | {r.essays_found / r.essays:.3f} ({r.essays_found}/{r.essays},"

@@ -44,6 +44,9 @@ FOURTH = CHATTER.with_name("chatter_fourth.toml")
 #: The fifth, written after the fourth was read and before the changes it
 #: measured: 50 mentions to answer and 12 off-topic ones.
 FIFTH = CHATTER.with_name("chatter_fifth.toml")
+#: The sixth, written after the fifth was read and before the last changes
+#: it measured: 50 mentions to answer and 10 off-topic ones.
+SIXTH = CHATTER.with_name("chatter_sixth.toml")
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SELF_ID = "eval:filrouge"
 
