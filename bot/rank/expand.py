@@ -87,7 +87,7 @@ class Lexicon:
     #: Whether the thesaurus's synonyms are reached (its senses); without,
     #: it still tells a verb's plural from a word of its own (``base_form``).
     senses: bool = True
-    _cached: dict[str, Callable[[str, str | None], tuple[Expansion, ...]]] = field(
+    _cached: dict[str, Callable[[str, str | None, bool], tuple[Expansion, ...]]] = field(
         default_factory=dict, repr=False
     )
     _group_index: dict[str, tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]] = field(
@@ -134,17 +134,22 @@ class Lexicon:
         base = stem[:-3]
         return base if table.get(base) is not None else None
 
-    def expand(self, stem: str, language: str, other: str | None = None) -> tuple[Expansion, ...]:
+    def expand(
+        self, stem: str, language: str, other: str | None = None, *, thesaurus: bool = True
+    ) -> tuple[Expansion, ...]:
         """What a query word reaches, best first: ``stem`` is its stem read in
         ``language``, ``other`` its stem in the other bundled language (the
-        key of the group words of that language only)."""
+        key of the group words of that language only). ``thesaurus`` False:
+        the word is of a text in another language, whose words ``language``'s
+        thesaurus does not list (an English "person" is not « personne »)."""
         cached = self._cached.get(language)
         if cached is None:
             # One cache per language; a race builds two, and one is kept.
             cached = self._cached.setdefault(
-                language, lru_cache(maxsize=CACHE)(lambda s, o: self._expand(s, o, language))
+                language,
+                lru_cache(maxsize=CACHE)(lambda s, o, t: self._expand(s, o, language, t)),
             )
-        return cached(stem, other)
+        return cached(stem, other, thesaurus)
 
     def _groups_of(
         self, language: str
@@ -179,7 +184,9 @@ class Lexicon:
             return language
         return min(own)
 
-    def _expand(self, stem: str, other: str | None, language: str) -> tuple[Expansion, ...]:
+    def _expand(
+        self, stem: str, other: str | None, language: str, thesaurus: bool = True
+    ) -> tuple[Expansion, ...]:
         out: dict[str, Expansion] = {}
 
         def add(words: Iterable[str], weight: float, joiner: str, limit: int) -> None:
@@ -196,7 +203,7 @@ class Lexicon:
         numbers = (*native.get(stem, ()), *(foreign.get(other, ()) if other else ()))
         for number in dict.fromkeys(numbers):
             add(self.groups[number], FAMILIAR, ARROW, len(out) + len(self.groups[number]))
-        table = self.thesauri.get(stem_language(language)) if self.senses else None
+        table = self.thesauri.get(stem_language(language)) if self.senses and thesaurus else None
         line = table.get(stem) if table is not None else None
         if line:
             add(line.split("|"), THESAURUS, NEAR, len(out) + PER_STEM)

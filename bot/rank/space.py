@@ -246,6 +246,8 @@ class Space:
         # The query's texts are read in the mention's language (its function
         # words), with this space's stemmer.
         read_as = reading(self.language, query.language)
+        # A text in the other language is not looked up in this one's thesaurus.
+        native = read_as == self.language
         # A mention without a content word of its own defers to the thread.
         deferring = bool(query.thread) and not analyze_cached(query.mention, read_as)
         for text, weight in query.sources(deferring=deferring):
@@ -279,7 +281,7 @@ class Space:
                     # would only spread it to the passages that lack it.
                     continue
                 other = other_stem(word, self.language)
-                for expansion in lexicon.expand(stem, self.language, other):
+                for expansion in lexicon.expand(stem, self.language, other, thesaurus=native):
                     if expansion.stem not in postings:
                         continue
                     value = weight * expansion.weight

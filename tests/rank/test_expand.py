@@ -149,6 +149,27 @@ def test_a_synonym_never_beats_a_direct_match() -> None:
     assert scored["q1"].matched == ("pognon→argent",)
 
 
+@pytest.mark.parametrize(
+    ("mention", "language", "matched"),
+    [
+        # « personnes » is read in French: the French thesaurus's « âme »
+        ("des personnes", "fr", ("personnes≈âme",)),
+        # "persons", of an English mention, stems the same in the French
+        # space: it is no word of the French thesaurus
+        ("two persons", "en", ()),
+    ],
+)
+def test_a_thesaurus_reads_only_its_own_language(
+    mention: str, language: str, matched: tuple[str, ...]
+) -> None:
+    thesaurus = {"person": "âme"}
+    index = Index.build(
+        [_essay("fr", ("q1", "Une âme."))], lexicon=Lexicon(thesauri={"fr": thesaurus})
+    )
+    (scored,) = index.score(("q1",), Query(mention, language=language))
+    assert scored.matched == matched
+
+
 def test_a_thread_word_reached_by_a_mention_synonym_stays_a_word_of_its_own() -> None:
     """« argent » three posts up and « fric » in the mention: the quote is
     matched by the thread's own word, weighed as the mention's synonym."""
