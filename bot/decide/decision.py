@@ -292,6 +292,7 @@ def _answer(inputs: Inputs, rule: Rule, temperature: Heat, steps: list[Step]) ->
                         "last_used": r.last_used,
                     }
                     | ({"joins": list(r.joined)} if r.joined else {})
+                    | ({"common": list(r.incidental)} if r.incidental else {})
                     for r in head
                 ]
             },

@@ -99,7 +99,12 @@ class Trace(tuple[Step, ...]):
             for key, value in step.data.items():
                 if key == "candidates":
                     for rank, cand in enumerate(value, start=1):
-                        terms = ", ".join(cand.get("matched", ())) or "no shared terms"
+                        common = set(cand.get("common", ()))
+                        terms = ", ".join(
+                            f"{term} (common)" if term in common else term
+                            for term in cand.get("matched", ())
+                        )
+                        terms = terms or "no shared terms"
                         used = cand.get("last_used") or "never used"
                         used = used.isoformat() if isinstance(used, datetime) else used
                         lines.append(

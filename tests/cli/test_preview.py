@@ -572,3 +572,17 @@ def test_explain_says_a_concepts_words_were_not_enough(
     assert all("nothing names the essay" in step["detail"] for step in steps)
     assert all(step["data"]["own"] == [] for step in steps)
     assert out["decision"]["reason"] == "off_topic"
+
+
+def test_explain_marks_a_common_word_of_a_passages_text(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """« gens » is in the text of the bundled quote about small organisations
+    and among the most frequent words of French: the candidates and the
+    evidence say it is common, and it is no word of evidence."""
+    text = "@filrouge arrêtez de traiter de fachos les gens qui font un visuel pour leur loto"
+    assert main(["explain", text]) == 0
+    out = capsys.readouterr().out
+    (line,) = [line for line in out.splitlines() if ". petites-voix  score" in line]
+    assert "gens (common), visuel" in line
+    assert "not enough against 5.00 (gens (common), visuel)" in out
