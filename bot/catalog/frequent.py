@@ -48,15 +48,16 @@ def derive(language: str) -> dict[str, float]:
     return dict(sorted(best.items(), key=lambda pair: (-pair[1], pair[0])))
 
 
-def render(tables: dict[str, dict[str, float]]) -> str:
+def render(tables: dict[str, dict[str, float]], source: str) -> str:
     """The module: per language, ``word:zipf`` pairs in one string (a table
-    of a thousand entries would be a thousand lines of code)."""
+    of a thousand entries would be a thousand lines of code); ``source``
+    names what they were derived from (« wordfreq 3.1.1 »)."""
     lines = [
         '"""The most frequent words of French and English, folded, with their',
         "Zipf frequency (log10 of occurrences per billion words), as",
         "``word:zipf`` pairs, most frequent first.",
         "",
-        f"Derived from wordfreq {version('wordfreq')}'s data by",
+        f"Derived from {source}'s data by",
         "``python -m bot.catalog.frequent``; do not edit. The data: CC BY-SA 4.0,",
         "Robyn Speer and contributors (https://github.com/rspeer/wordfreq); see",
         "bot/data/language/NOTICE.",
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.parse_args(argv)
     tables = {language: derive(language) for language in LANGUAGES}
-    TARGET.write_text(render(tables), encoding="utf-8")
+    TARGET.write_text(render(tables, f"wordfreq {version('wordfreq')}"), encoding="utf-8")
     counts = ", ".join(f"{language} {len(words)}" for language, words in tables.items())
     print(f"{TARGET}: {counts} words", file=sys.stderr)
     return 0

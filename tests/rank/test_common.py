@@ -58,7 +58,9 @@ def test_the_builder_writes_what_it_derived() -> None:
     table = {"fr": {f"mot{chr(97 + n % 26)}" * (1 + n // 26): 6.0 for n in range(60)}}
     table["en"] = {"people": 6.25, "thing": 5.72}
     namespace: dict[str, dict[str, str]] = {}
-    exec(render(table), namespace)
+    module = render(table, "wordfreq 3.1.1")
+    assert "Derived from wordfreq 3.1.1's data" in module
+    exec(module, namespace)
     pairs = namespace["PAIRS"]
     assert {language: len(pairs[language].split()) for language in pairs} == {"fr": 60, "en": 2}
     assert pairs["en"] == "people:6.25 thing:5.72"
