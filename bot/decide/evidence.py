@@ -24,11 +24,12 @@ from __future__ import annotations
 
 from bot.decide.candidates import Ranked, allowed_ids
 from bot.decide.policy import Policy
-from bot.decide.trace import Inputs, Step
+from bot.decide.trace import Inputs, Step, marked
 from bot.model.catalog import Action, Essay, Rule
 from bot.model.decision import Skip, SkipReason
 from bot.rank.expand import is_expanded, is_near
 from bot.rank.query import Scored
+from bot.rank.query import telling as telling_words
 
 #: How an essay found without any text evidence was chosen: the only essay of
 #: the catalog, or none.
@@ -58,11 +59,9 @@ def enough(score: float, words: tuple[str, ...], need: float) -> bool:
 
 
 def telling(best: Scored | Ranked) -> tuple[str, ...]:
-    """The shared words that may count as evidence: not those the passage has
-    only as common words of its text (« gens » in « engager des gens »)."""
-    if not best.incidental:
-        return best.matched
-    return tuple(word for word in best.matched if word not in best.incidental)
+    """The shared words of ``best`` that may count as evidence
+    (:func:`bot.rank.query.telling`)."""
+    return telling_words(best.matched, best.incidental)
 
 
 def needed(rule: Rule, policy: Policy) -> float:
@@ -121,8 +120,7 @@ def weigh(
     """The trace step that says whether ``best`` (``what``: a quote, a prompt,
     the essay) is :func:`backed`, and why."""
     score, words, joined = best.score, best.matched, best.joined
-    common = set(best.incidental)
-    shared = ", ".join(f"{w} (common)" if w in common else w for w in words) or "no shared words"
+    shared = marked(words, best.incidental) or "no shared words"
     named = " and ".join(joined)
     plain = enough(score, telling(best), need)
     ok = backed(inputs, need, best)

@@ -5,7 +5,7 @@ went through (what ``explain`` prints and the record keeps for ``why``).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -79,6 +79,13 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def marked(words: Iterable[str], common: Iterable[str]) -> str:
+    """Shared words for a trace, those that are only common words of the
+    passage's text (``bot.rank.query.Scored.incidental``) marked so."""
+    said = set(common)
+    return ", ".join(f"{word} (common)" if word in said else word for word in words)
+
+
 class Trace(tuple[Step, ...]):
     """The steps ``decide`` went through, in order; what ``explain`` prints and
     the record keeps for ``why``."""
@@ -99,11 +106,7 @@ class Trace(tuple[Step, ...]):
             for key, value in step.data.items():
                 if key == "candidates":
                     for rank, cand in enumerate(value, start=1):
-                        common = set(cand.get("common", ()))
-                        terms = ", ".join(
-                            f"{term} (common)" if term in common else term
-                            for term in cand.get("matched", ())
-                        )
+                        terms = marked(cand.get("matched", ()), cand.get("common", ()))
                         terms = terms or "no shared terms"
                         used = cand.get("last_used") or "never used"
                         used = used.isoformat() if isinstance(used, datetime) else used

@@ -63,3 +63,12 @@ class Scored:
     #: text or context (``bot.rank.common``): they count for little, and are
     #: no evidence of their own.
     incidental: tuple[str, ...] = ()
+
+
+def telling(matched: tuple[str, ...], incidental: tuple[str, ...]) -> tuple[str, ...]:
+    """The shared words that may count as evidence, in order: not those the
+    document has only as common words of its text (« gens » in « engager des
+    gens », ``Scored.incidental``)."""
+    if not incidental:
+        return matched
+    return tuple(word for word in matched if word not in incidental)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from bot.model.catalog import Essay, EssayMatch
 from bot.model.post import Account, Mention, MentionRef, PlainText, Post, Thread, Visibility
-from bot.rank.query import Query
+from bot.rank.query import Query, telling
 from bot.text.fold import fold
 from bot.text.html import html_to_text
 from bot.text.language import language_code
@@ -425,8 +425,7 @@ def _by_text(
         return None
     # A word the language uses everywhere (« gens », "whole", "point") is
     # no word of an essay's, however often its text says it.
-    telling = {fold(word) for word in best.matched if word not in best.incidental}
-    if len(telling) < TEXT_MIN_TERMS:
+    if len({fold(word) for word in telling(best.matched, best.incidental)}) < TEXT_MIN_TERMS:
         return None
     if len(scores) > 1 and best.score < TEXT_LEAD * scores[1].score:
         return None
