@@ -33,9 +33,32 @@ if CHROMIUM is None or DRIVER is None:
     pytest.skip("Chromium and chromedriver are not installed", allow_module_level=True)
 
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import (  # noqa: E402
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+
+def replaced(element: object) -> Callable[[object], bool]:
+    """A wait condition: ``element``'s page has been replaced by the next.
+    Selenium's ``staleness_of``, but chromedriver, asked about an element
+    while the next page loads, may also answer that its node "does not
+    belong to the document": gone too."""
+
+    def gone(_driver: object) -> bool:
+        try:
+            element.is_enabled()  # type: ignore[attr-defined]
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    return gone
 
 
 @pytest.fixture
@@ -103,7 +126,7 @@ def test_moderators_read_filter_trace_plot_and_preview_in_a_browser(
             click does not wait for the page it loads."""
             page = find(By.TAG_NAME, "main")
             find(By.CSS_SELECTOR, selector).click()
-            WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+            WebDriverWait(driver, 10).until(replaced(page))
 
         # filters: the skipped one (an insult), then the quote rule's
         Select(find(By.NAME, "outcome")).select_by_value("skipped")
@@ -119,7 +142,7 @@ def test_moderators_read_filter_trace_plot_and_preview_in_a_browser(
         # a trace
         page = find(By.TAG_NAME, "main")
         replied[0].find_element(By.TAG_NAME, "a").click()
-        WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+        WebDriverWait(driver, 10).until(replaced(page))
         assert "Trace" in find(By.TAG_NAME, "h2").text
         steps = finds(By.CSS_SELECTOR, "table.trace tbody tr")
         assert any("evidence" in step.text for step in steps)
