@@ -189,7 +189,7 @@ class Corpus:
             items = list(itertools.compress(found.items(), map(cutoff.__le__, found.values())))
         keyed = sorted((-round(value, SCORE_DIGITS), ids[doc], doc) for doc, value in items)[:limit]
         words: dict[tuple[int, int], tuple[str, ...]] = {}
-        owned: dict[tuple[int, int], tuple[str, ...]] = {}
+        owned: dict[tuple[int, int], tuple[tuple[str, ...], tuple[str, ...]]] = {}
         orders: dict[int, dict[str, int]] = {}
         out = []
         for negative, doc_id, doc in keyed:
@@ -207,13 +207,17 @@ class Corpus:
             if matched is None:
                 words[key] = matched = _words_of(terms[key[0]], key[1])
             borrowed = self.spaces[space].borrowed.get(doc)
-            everywhere = self.spaces[space].incidental.get(doc, ())
-            incidental = _incidental_words(terms[space], mask, everywhere) if everywhere else ()
-            own = owned.get(key) if borrowed is None and not incidental else None
-            if own is None:
-                own = _own_words(terms[space], mask, borrowed or frozenset(), everywhere)
-                if borrowed is None and not incidental:
-                    owned[key] = own
+            everywhere = self.spaces[space].incidental.get(doc)
+            # A document with neither has the words of its mask for its own.
+            plain = borrowed is None and everywhere is None
+            found_words = owned.get(key) if plain else None
+            if found_words is None:
+                found_words = _own_words(
+                    terms[space], mask, borrowed or frozenset(), everywhere or ()
+                )
+                if plain:
+                    owned[key] = found_words
+            own, incidental = found_words
             out.append(Scored(doc_id, -negative, matched, own=own, incidental=incidental))
         room = None if limit is None else limit - len(out)
         if room is not None and room <= 0:
@@ -254,31 +258,22 @@ def _words_of(terms: Sequence[Term], mask: int) -> tuple[str, ...]:
 
 
 def _own_words(
-    terms: Sequence[Term], mask: int, borrowed: frozenset[str], incidental: tuple[str, ...] = ()
-) -> tuple[str, ...]:
-    """The words of the terms whose bits are set that are neither a synonym
-    nor one of the ``borrowed`` or ``incidental`` stems, in query order."""
-    words: dict[str, None] = {}
+    terms: Sequence[Term], mask: int, borrowed: frozenset[str], incidental: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words of the terms whose bits are set, in query order: those that
+    are neither a synonym nor one of the ``borrowed`` or ``incidental``
+    stems (the document's own), and those of the ``incidental`` stems."""
+    own: dict[str, None] = {}
+    common: dict[str, None] = {}
     while mask:
         low = mask & -mask
         term = terms[low.bit_length() - 1]
-        stem = term.stem
-        if stem not in borrowed and stem not in incidental and not is_expanded(term.word):
-            words[term.word] = None
+        if term.stem in incidental:
+            common[term.word] = None
+        elif term.stem not in borrowed and not is_expanded(term.word):
+            own[term.word] = None
         mask ^= low
-    return tuple(words)
-
-
-def _incidental_words(terms: Sequence[Term], mask: int, stems: tuple[str, ...]) -> tuple[str, ...]:
-    """The words of the terms whose bits are set whose stem is one of ``stems``."""
-    words: dict[str, None] = {}
-    while mask:
-        low = mask & -mask
-        term = terms[low.bit_length() - 1]
-        if term.stem in stems:
-            words[term.word] = None
-        mask ^= low
-    return tuple(words)
+    return tuple(own), tuple(common)
 
 
 def _score_documents(

@@ -87,15 +87,15 @@ ALONE = words(
 #: other ("ai" is French "j'ai" and English "AI"; "an" is a French year).
 KEEP_IN_FR = words("an")
 KEEP_IN_EN = words("ai car comment encore font genre mon non plus pour son ton")
+STOP_ANY = STOP_FR | STOP_EN | CHATTER
 STOP_WORDS = {
     "fr": STOP_FR | (STOP_EN - KEEP_IN_FR) | CHATTER,
     "en": STOP_EN | (STOP_FR - KEEP_IN_EN) | CHATTER,
+    # A text known to be in the other language: its own function words are
+    # function words whatever space reads it, so both languages' are. The
+    # English article "an" is not the French year of « deux ans », nor the
+    # French « car » and « comment » English words. The key is the stemmer's
+    # language, then ``<`` and the text's (``bot.rank.analysis.reading``).
+    "fr<en": STOP_ANY,
+    "en<fr": STOP_ANY,
 }
-STOP_ANY = STOP_FR | STOP_EN | CHATTER
-#: A text known to be in the other language: its own function words are
-#: function words whatever space reads it. The English article "an" is not
-#: the French year of « deux ans », nor the French « car » and « comment »
-#: English words. The key is the stemmer's language, then ``<`` and the
-#: text's (``bot.rank.analysis.reading``).
-STOP_WORDS["fr<en"] = STOP_WORDS["fr"] | STOP_EN
-STOP_WORDS["en<fr"] = STOP_WORDS["en"] | STOP_FR
