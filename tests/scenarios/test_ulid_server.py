@@ -186,8 +186,14 @@ def test_an_admin_written_as_a_ulid_or_a_handle_is_obeyed(
     answer = harness.answered(ask)
     assert answer["visibility"] == "direct"
     assert [m["acct"] for m in answer["mentions"]] == ["mod"]
-    with Store(harness.settings.db_path) as store:
-        [row] = [r for r in store.audit.recent(since=None, outcome=None, limit=10) if r["final"]]
+
+    def recorded() -> list[Any] | None:
+        # The reply is posted before its outcome is recorded: wait for the record.
+        with Store(harness.settings.db_path) as store:
+            rows = store.audit.recent(since=None, outcome=None, limit=10)
+        return [r for r in rows if r["final"]] or None
+
+    [row] = eventually(recorded)
     assert (row["state"], row["rule"]) == ("replied", "admin:status")
 
 
