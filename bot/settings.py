@@ -7,6 +7,7 @@ documented in ``.env.example``; ``tests/test_settings.py`` keeps the two in step
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +24,21 @@ CsvList = Annotated[tuple[str, ...], NoDecode]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name) only reaches this machine: the
+    console may then open without a token, and the instance may be plain http."""
+    host = host.strip().strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # as Python 3.13 reads it, on every version
+    return address.is_loopback
 
 
 def parse_duration(value: object) -> object:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.settings import DATA_DIR, Settings
+from bot.settings import DATA_DIR, Settings, is_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / ".env.example"
@@ -127,3 +127,28 @@ def test_every_duration_setting_takes_units(value: object, seconds: float) -> No
     assert settings.poll_interval == settings.resolve_timeout == seconds
     assert settings.stream_stall_timeout == seconds
     assert Settings(_env_file=None, request_timeout="20s").request_timeout == 20.0  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("[::1]", True),
+        (" localhost ", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("10.0.0.1", False),
+        ("::ffff:127.0.0.1", True),
+        ("::ffff:192.0.2.1", False),
+        ("localhost.example.org", False),
+        ("social.example", False),
+        ("", False),
+    ],
+)
+def test_which_hosts_reach_only_this_machine(host: str, expected: bool) -> None:
+    """The console opens without a token, and an instance may be plain http,
+    only on these: a wildcard or a private address is reachable from others."""
+    assert is_loopback(host) is expected

@@ -150,8 +150,8 @@ def console_pages(settings: Settings, bot: Bot) -> dict[str, Pages]:
             extra={"event": "console"},
         )
         return {}
-    from bot.console.access import is_loopback
     from bot.console.app import PREFIX, Console
+    from bot.settings import is_loopback
 
     if not is_loopback(settings.http_host) and not settings.console_token.get_secret_value():
         log.warning(

@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import secrets
 import threading
 import time
@@ -49,17 +48,6 @@ SECURITY_HEADERS: Final = (
     ("Referrer-Policy", "same-origin"),
     ("X-Frame-Options", "DENY"),
 )
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (an address or a name) only listens on this machine."""
-    host = host.strip().strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def same_origin(headers: Mapping[str, str]) -> bool:

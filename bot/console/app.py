@@ -29,12 +29,12 @@ from bot.console.access import (
     SECURITY_HEADERS,
     Sessions,
     cookie,
-    is_loopback,
     same_origin,
     session_cookie,
 )
 from bot.console.preview import preview
 from bot.ops.server import Request, Response
+from bot.settings import is_loopback
 
 if TYPE_CHECKING:
     from jinja2 import Environment

@@ -33,7 +33,6 @@ authorisation whose token is used once and revoked at once.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from bot.settings import is_loopback
 
 if TYPE_CHECKING:
     from mastodon import Mastodon
@@ -115,19 +116,10 @@ def normalize_instance(url: str) -> tuple[str, bool]:
         raise RegisterError(f"not an instance URL: {url!r}")
     if parts.path or parts.query or parts.fragment:
         raise RegisterError(f"give the instance's address only, without a path: {url!r}")
-    loopback = _is_loopback(parts.hostname)
+    loopback = is_loopback(parts.hostname)
     if parts.scheme == "http" and not loopback:
         raise RegisterError(f"refusing plain http for {parts.hostname}: use https://")
     return url, parts.scheme == "http"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # -- the env file ---------------------------------------------------------------

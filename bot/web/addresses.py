@@ -7,15 +7,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    # Imported by the resolver's methods, where a link is fetched: loading a
-    # catalog or checking the config only normalises URLs, and should not
-    # pay for an HTTP client.
-
-    pass
-
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
