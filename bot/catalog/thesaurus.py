@@ -67,7 +67,7 @@ SOURCES = (
         "th_en_US_v2.dat",
         "mythes-en-us 1:7.5.0 (LibreOffice dictionaries, Debian)",
         "Kevin Atkinson, Benjamin Titze; from Princeton WordNet",
-        "custom permissive (see NOTICE)",
+        "custom permissive",
     ),
 )
 

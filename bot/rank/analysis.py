@@ -19,7 +19,7 @@ from typing import Protocol
 
 import snowballstemmer
 
-from bot.rank.words import STOP_ANY, STOP_WORDS, words
+from bot.rank.words import STEM_OVERRIDES, STOP_ANY, STOP_WORDS, words
 from bot.text.fold import fold
 
 # -- analysis ----------------------------------------------------------------------
@@ -123,8 +123,12 @@ def _stem(word: str, language: str) -> str:
     « génératives » both give « géner »; without accents « generees » gives
     « genere »), so it sees them first. A trailing ``e`` left by the
     stemmer is dropped for French, which makes most words typed without
-    accents meet their accented forms.
+    accents meet their accented forms. A word of ``STEM_OVERRIDES`` has the
+    stem listed there.
     """
+    overrides = STEM_OVERRIDES.get(language)
+    if overrides is not None and word in overrides:
+        return sys.intern(overrides[word])
     with _STEM_LOCK:
         stemmer = _STEMMERS.get(language, ...)
         if stemmer is ...:

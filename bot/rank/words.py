@@ -99,3 +99,41 @@ STOP_WORDS = {
     "fr<en": STOP_ANY,
     "en<fr": STOP_ANY,
 }
+
+
+def _stems(table: str) -> dict[str, str]:
+    """``stem: word word …`` lines → {word: stem}, each word as written
+    (casefolded) and folded: the stemmer is given casefolded words that
+    keep their accents, typed with them or not."""
+    found: dict[str, str] = {}
+    for line in table.strip().splitlines():
+        stem, _, listed = line.partition(":")
+        for word in listed.split():
+            found[word.casefold()] = found[fold(word)] = stem.strip()
+    return found
+
+
+#: Words whose Snowball stem is an unrelated word's, with the stem each is
+#: given instead (the stemmer is not asked). The French stemmer reads
+#: « profit » as « profs », « via » as « vie », « pétition » as « petite »,
+#: « données » as « dons », « gens » as « gêne », « géants » as two letters,
+#: and "better", in an English text it reads, as « bête ». Each line keeps a
+#: word's inflections together and apart from the words it was taken for.
+STEM_OVERRIDES: dict[str, dict[str, str]] = {
+    "fr": _stems(
+        """
+        profit: profit profits
+        openai: openai
+        via: via
+        petit: petit petits petite petites
+        petition: pétition pétitions
+        donnee: donnée données
+        gens: gens
+        geant: géant géants géante géantes
+        fini: fini finis finie finies
+        rendement: rendement rendements
+        sentiment: sentiment sentiments
+        better: better
+        """
+    ),
+}

@@ -69,6 +69,62 @@ def test_analyze_same_terms(a: str, b: str, language: str, why: str) -> None:
     assert analyze(a, language) == analyze(b, language), why
 
 
+#: (word, the word the stemmer took it for, why): ``STEM_OVERRIDES`` keeps
+#: them apart, while each still meets its own inflections.
+STEMS_APART = [
+    ("profit", "profs", "profit is no teacher"),
+    ("openai", "open", "a company, not open source"),
+    ("via", "vie", "a preposition of posts, not life"),
+    ("pétition", "petite", "a petition is not small"),
+    ("petition", "petites", "typed without its accent"),
+    ("données", "dons", "data are not donations"),
+    ("gens", "gêne", "people, not embarrassment"),
+    ("géants", "geai", "giants, not two letters"),
+    ("finies", "fin", "finite resources, not an ending"),
+    ("rendement", "rend", "a yield, not « ça rend »"),
+    ("sentiment", "sent", "a feeling, not a smell"),
+    ("better", "bête", "an English word the French stemmer reads"),
+]
+STEMS_TOGETHER = [
+    ("profit", "profits"),
+    ("petit", "petite"),
+    ("petits", "petites"),
+    ("pétition", "petitions"),
+    ("donnée", "donnees"),
+    ("géant", "géantes"),
+    ("fini", "finies"),
+    ("sentiment", "sentiments"),
+]
+
+
+@pytest.mark.parametrize(("word", "taken_for", "why"), STEMS_APART)
+def test_a_stem_override_keeps_a_word_apart_from_the_one_it_was_taken_for(
+    word: str, taken_for: str, why: str
+) -> None:
+    assert stems_of(word, "fr") != stems_of(taken_for, "fr"), why
+
+
+@pytest.mark.parametrize(("a", "b"), STEMS_TOGETHER)
+def test_a_stem_override_keeps_a_words_inflections_together(a: str, b: str) -> None:
+    assert stems_of(a, "fr") == stems_of(b, "fr") != []
+
+
+def test_every_stem_override_changes_what_the_stemmer_gives() -> None:
+    """An entry the stemmer already agrees with is noise in the table."""
+    import snowballstemmer
+
+    from bot.rank.words import STEM_OVERRIDES
+    from bot.text.fold import fold
+
+    french = snowballstemmer.stemmer("french")
+    by_stem: dict[str, list[str]] = {}
+    for word, stem in STEM_OVERRIDES["fr"].items():
+        assert STEM_OVERRIDES["fr"][fold(word)] == stem and stems_of(word, "fr") == [stem]
+        by_stem.setdefault(stem, []).append(word)
+    for stem, listed in by_stem.items():
+        assert any(fold(french.stemWord(word)).rstrip("e") != stem for word in listed), stem
+
+
 ANALYZE_CASES = [
     # (text, language, expected, why)
     ("Des affiches générées par l'IA", "fr", ["affich", "gener", "ia"], "the issue's example"),
@@ -174,6 +230,23 @@ IDS = [q.id for q in QUOTES]
 
 def ranked_ids(index: Index, query: Query, ids: list[str] | None = None) -> list[str]:
     return [s.id for s in index.score(ids if ids is not None else IDS, query)]
+
+
+@pytest.mark.parametrize(
+    ("mention", "shared"),
+    [
+        # the words the French stemmer took for the keyword « profit »: none
+        ("les salaires des profs, signez la pétition", set()),
+        # its own inflections still reach it
+        ("tout ça pour les profits de qui ?", {"profits"}),
+    ],
+)
+def test_a_mention_reaches_a_quote_through_a_word_not_a_stemmers_mistake(
+    mention: str, shared: set[str]
+) -> None:
+    index = Index.build([essay(quote("patrons", "Au profit des patrons.", keywords=("profit",)))])
+    scored = index.score(["patrons"], Query(mention=mention))
+    assert {term for s in scored for term in s.matched} == shared
 
 
 def test_mention_about_generated_posters_ranks_the_visuals_quote_first() -> None:
