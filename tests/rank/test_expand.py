@@ -14,7 +14,7 @@ from bot.catalog.thesaurus import derive, read_mythes, write
 from bot.decide.evidence import enough
 from bot.errors import ConfigError
 from bot.model.catalog import Essay, Quote
-from bot.rank.analysis import analyze
+from bot.rank.analysis import analyze, stems_of
 from bot.rank.expand import FAMILIAR, THESAURUS, Lexicon, source_of
 from bot.rank.index import Index
 from bot.rank.query import Query
@@ -307,6 +307,64 @@ def test_the_shipped_thesauri_are_sorted_and_found_by_bisection() -> None:
         assert thesaurus.get(sample)
         for key in lines[:: max(1, len(lines) // 200)]:
             assert thesaurus.get(key), key
+
+
+@pytest.mark.parametrize(
+    ("word", "sense", "other_sense"),
+    [
+        ("profit", "bénéfice", "professeur"),
+        ("profs", "professeur", "bénéfice"),
+        ("gens", "foule", "embarras"),
+        ("gêne", "embarras", "foule"),
+        ("pétition", "requête", "minuscule"),
+    ],
+)
+def test_the_shipped_thesaurus_is_keyed_by_the_stems_of_today(
+    word: str, sense: str, other_sense: str
+) -> None:
+    """Rebuilt after a word's stem changes (``STEM_OVERRIDES``): « profit »
+    finds its own senses, not those of the « profs » it was stemmed as."""
+    (stem,) = stems_of(word, "fr")
+    senses = (LEXICON.thesauri["fr"].get(stem) or "").split("|")
+    assert sense in senses and other_sense not in senses
+
+
+MYTHES = Path("/usr/share/mythes")
+
+
+def _debian_version(package: str) -> str | None:
+    import shutil
+    import subprocess
+
+    if shutil.which("dpkg-query") is None:
+        return None
+    done = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def test_the_shipped_thesauri_are_what_the_builder_makes_of_debians_files(
+    tmp_path: Path,
+) -> None:
+    """The files are keyed by the stems and function words of today: a change
+    to the analysis that moves a key fails here until they are rebuilt
+    (``python -m bot.catalog.thesaurus /usr/share/mythes``). CI installs
+    Debian's ``mythes-fr`` and ``mythes-en-us``."""
+    from bot.catalog.thesaurus import SOURCES, main
+
+    for source in SOURCES:
+        package, _, version = source.package.partition(" (")[0].partition(" ")
+        installed = _debian_version(package)
+        if installed is None or not (MYTHES / source.file).is_file():
+            pytest.skip(f"needs Debian's {package} (apt-get install {package})")
+        if installed.rsplit("-", 1)[0] != version:  # 1:7.5.0-1 is Debian's 1st of 1:7.5.0
+            pytest.skip(f"Debian ships {package} {installed}; the files come from {version}")
+    assert main([str(MYTHES), "--out", str(tmp_path)]) == 0
+    for source in SOURCES:
+        name = f"thesaurus.{source.language}.tsv"
+        made = (tmp_path / name).read_text(encoding="utf-8")
+        assert made == (DATA / name).read_text(encoding="utf-8"), f"rebuild {name}"
 
 
 def test_the_shipped_files_name_their_source_and_licence() -> None:
