@@ -117,8 +117,10 @@ def _stems(table: str) -> dict[str, str]:
 #: given instead (the stemmer is not asked). The French stemmer reads
 #: « profit » as « profs », « via » as « vie », « pétition » as « petite »,
 #: « données » as « dons », « gens » as « gêne », « géants » as two letters,
-#: and "better", in an English text it reads, as « bête ». Each line keeps a
-#: word's inflections together and apart from the words it was taken for.
+#: and "better", in an English text it reads, as « bête »; the English one
+#: reads "polite" as "politics", "meaning" as "means" and "literal" as
+#: "liters". Each line keeps a word's inflections together and apart from
+#: the words it was taken for.
 STEM_OVERRIDES: dict[str, dict[str, str]] = {
     "fr": _stems(
         """
@@ -134,6 +136,14 @@ STEM_OVERRIDES: dict[str, dict[str, str]] = {
         rendement: rendement rendements
         sentiment: sentiment sentiments
         better: better
+        """
+    ),
+    "en": _stems(
+        """
+        polite: polite politely politeness
+        meaning: meaning meanings
+        literal: literal
+        literate: literate
         """
     ),
 }

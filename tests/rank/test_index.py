@@ -69,60 +69,70 @@ def test_analyze_same_terms(a: str, b: str, language: str, why: str) -> None:
     assert analyze(a, language) == analyze(b, language), why
 
 
-#: (word, the word the stemmer took it for, why): ``STEM_OVERRIDES`` keeps
-#: them apart, while each still meets its own inflections.
+#: (word, the word the stemmer took it for, language, why):
+#: ``STEM_OVERRIDES`` keeps them apart, while each still meets its own
+#: inflections.
 STEMS_APART = [
-    ("profit", "profs", "profit is no teacher"),
-    ("openai", "open", "a company, not open source"),
-    ("via", "vie", "a preposition of posts, not life"),
-    ("pétition", "petite", "a petition is not small"),
-    ("petition", "petites", "typed without its accent"),
-    ("données", "dons", "data are not donations"),
-    ("gens", "gêne", "people, not embarrassment"),
-    ("géants", "geai", "giants, not two letters"),
-    ("finies", "fin", "finite resources, not an ending"),
-    ("rendement", "rend", "a yield, not « ça rend »"),
-    ("sentiment", "sent", "a feeling, not a smell"),
-    ("better", "bête", "an English word the French stemmer reads"),
+    ("profit", "profs", "fr", "profit is no teacher"),
+    ("openai", "open", "fr", "a company, not open source"),
+    ("via", "vie", "fr", "a preposition of posts, not life"),
+    ("pétition", "petite", "fr", "a petition is not small"),
+    ("petition", "petites", "fr", "typed without its accent"),
+    ("données", "dons", "fr", "data are not donations"),
+    ("gens", "gêne", "fr", "people, not embarrassment"),
+    ("géants", "geai", "fr", "giants, not two letters"),
+    ("finies", "fin", "fr", "finite resources, not an ending"),
+    ("rendement", "rend", "fr", "a yield, not « ça rend »"),
+    ("sentiment", "sent", "fr", "a feeling, not a smell"),
+    ("better", "bête", "fr", "an English word the French stemmer reads"),
+    ("polite", "politics", "en", "manners, not politics"),
+    ("meaning", "means", "en", "sense, not money"),
+    ("literal", "liters", "en", "word for word, not water"),
+    ("literate", "literal", "en", "reading, not word for word"),
 ]
 STEMS_TOGETHER = [
-    ("profit", "profits"),
-    ("petit", "petite"),
-    ("petits", "petites"),
-    ("pétition", "petitions"),
-    ("donnée", "donnees"),
-    ("géant", "géantes"),
-    ("fini", "finies"),
-    ("sentiment", "sentiments"),
+    ("profit", "profits", "fr"),
+    ("petit", "petite", "fr"),
+    ("petits", "petites", "fr"),
+    ("pétition", "petitions", "fr"),
+    ("donnée", "donnees", "fr"),
+    ("géant", "géantes", "fr"),
+    ("fini", "finies", "fr"),
+    ("sentiment", "sentiments", "fr"),
+    ("polite", "politeness", "en"),
+    ("meaning", "meanings", "en"),
 ]
 
 
-@pytest.mark.parametrize(("word", "taken_for", "why"), STEMS_APART)
+@pytest.mark.parametrize(("word", "taken_for", "language", "why"), STEMS_APART)
 def test_a_stem_override_keeps_a_word_apart_from_the_one_it_was_taken_for(
-    word: str, taken_for: str, why: str
+    word: str, taken_for: str, language: str, why: str
 ) -> None:
-    assert stems_of(word, "fr") != stems_of(taken_for, "fr"), why
+    assert stems_of(word, language) != stems_of(taken_for, language), why
 
 
-@pytest.mark.parametrize(("a", "b"), STEMS_TOGETHER)
-def test_a_stem_override_keeps_a_words_inflections_together(a: str, b: str) -> None:
-    assert stems_of(a, "fr") == stems_of(b, "fr") != []
+@pytest.mark.parametrize(("a", "b", "language"), STEMS_TOGETHER)
+def test_a_stem_override_keeps_a_words_inflections_together(a: str, b: str, language: str) -> None:
+    assert stems_of(a, language) == stems_of(b, language) != []
 
 
-def test_every_stem_override_changes_what_the_stemmer_gives() -> None:
+@pytest.mark.parametrize(("language", "algorithm"), [("fr", "french"), ("en", "english")])
+def test_every_stem_override_changes_what_the_stemmer_gives(language: str, algorithm: str) -> None:
     """An entry the stemmer already agrees with is noise in the table."""
     import snowballstemmer
 
     from bot.rank.words import STEM_OVERRIDES
     from bot.text.fold import fold
 
-    french = snowballstemmer.stemmer("french")
+    stemmer = snowballstemmer.stemmer(algorithm)
+    table = STEM_OVERRIDES[language]
     by_stem: dict[str, list[str]] = {}
-    for word, stem in STEM_OVERRIDES["fr"].items():
-        assert STEM_OVERRIDES["fr"][fold(word)] == stem and stems_of(word, "fr") == [stem]
+    for word, stem in table.items():
+        assert table[fold(word)] == stem and stems_of(word, language) == [stem]
         by_stem.setdefault(stem, []).append(word)
+    trail = "e" if language == "fr" else ""
     for stem, listed in by_stem.items():
-        assert any(fold(french.stemWord(word)).rstrip("e") != stem for word in listed), stem
+        assert any(fold(stemmer.stemWord(w)).rstrip(trail) != stem for w in listed), stem
 
 
 ANALYZE_CASES = [
