@@ -24,6 +24,7 @@ from mastodon_mock.config import (
 )
 from mastodon_mock.testing import MockServer
 
+from bot.app.demo import stop_mock
 from bot.catalog.config import Config
 from bot.catalog.load import load_config
 from bot.settings import Settings
@@ -94,7 +95,7 @@ def start_server() -> Iterator[Callable[..., MockServer]]:
 
     yield start
     for server in servers:
-        server.stop()
+        stop_mock(server)
 
 
 @pytest.fixture
